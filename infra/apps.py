@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class InfraConfig(AppConfig):
+    name = "infra"
+    verbose_name = "Infrastructure"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from infra import checks  # noqa: F401  (registers the configuration check)

@@ -1,0 +1,66 @@
+"""Reading settings from the environment without ever crashing on a bad value.
+
+Settings are read at import time, before Django can report anything. A value that does
+not parse is recorded here instead of raising, and the system check in
+``infra.checks`` reports it by variable name with what is wrong, never with the value
+(which may be a secret).
+"""
+
+from dataclasses import dataclass
+
+CONFIG_ERRORS: list[tuple[str, str]] = []
+
+
+def config_error(variable: str, problem: str) -> None:
+    CONFIG_ERRORS.append((variable, problem))
+
+
+@dataclass(frozen=True)
+class SmtpInboxConfig:
+    """One SMTP_INBOX_n value: ``email|password|host|port|displayName``."""
+
+    variable: str
+    email: str
+    password: str
+    host: str
+    port: int
+    display_name: str
+
+    def __repr__(self):  # the password must never reach a log line
+        return f"SmtpInboxConfig({self.variable}, {self.email}, {self.host}:{self.port})"
+
+
+def parse_smtp_inbox(variable: str, value: str) -> SmtpInboxConfig:
+    """Parse one SMTP_INBOX_n value; ValueError messages never contain the password."""
+    parts = value.split("|")
+    if len(parts) != 5:
+        raise ValueError(
+            f"expected 5 fields 'email|password|host|port|displayName' separated by '|', found {len(parts)}"
+        )
+    email, password, host, port, display_name = (p.strip() for p in parts)
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise ValueError("field 1 (email) is not an email address")
+    if not password:
+        raise ValueError("field 2 (password) is empty")
+    if not host or " " in host:
+        raise ValueError("field 3 (host) is empty or contains spaces")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("field 4 (port) must be a number between 1 and 65535")
+    if not display_name:
+        raise ValueError("field 5 (displayName) is empty")
+    return SmtpInboxConfig(variable, email, password, host, int(port), display_name)
+
+
+def read_smtp_inboxes(environ) -> list[SmtpInboxConfig]:
+    """All SMTP_INBOX_<n> variables in numeric order; malformed ones become config errors."""
+    inboxes = []
+    names = [k for k in environ if k.startswith("SMTP_INBOX_")]
+    for name in sorted(names, key=lambda k: (not k[11:].isdigit(), int(k[11:]) if k[11:].isdigit() else 0, k)):
+        if not name[11:].isdigit():
+            config_error(name, "SMTP inbox variables are named SMTP_INBOX_1, SMTP_INBOX_2, …")
+            continue
+        try:
+            inboxes.append(parse_smtp_inbox(name, environ[name]))
+        except ValueError as exc:
+            config_error(name, str(exc))
+    return inboxes

@@ -1,0 +1,45 @@
+"""Jengu's admin site: the product's face for sales and operations staff."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import path
+from django.views.decorators.http import require_POST
+
+from infra.errors import ApplicationError
+from outreach.services.sending_control import sending_emergency_stop, sending_enabled, sending_resume
+
+
+class JenguAdminSite(admin.AdminSite):
+    site_header = "Jengu CRM"
+    site_title = "Jengu CRM"
+    index_title = "Pipeline"
+    index_template = "admin/jengu_index.html"
+
+    def get_urls(self):
+        return [
+            path("sending-control/", self.admin_view(require_POST(self.sending_control_view)), name="sending_control"),
+        ] + super().get_urls()
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        context["sending_enabled"] = sending_enabled()
+        context["can_control_sending"] = request.user.has_perm("outreach.control_sending")
+        return context
+
+    def sending_control_view(self, request):
+        """The emergency stop / resume button (a POST from the index page)."""
+        if not request.user.has_perm("outreach.control_sending"):
+            raise PermissionDenied("You may not stop or resume sending.")
+        try:
+            if request.POST.get("action") == "stop":
+                sending_emergency_stop(by=request.user, reason=request.POST.get("reason", ""))
+                messages.warning(request, "Emergency stop: no new email will be sent until you resume.")
+            elif request.POST.get("action") == "resume":
+                sending_resume(by=request.user)
+                messages.success(request, "Sending resumed.")
+            else:
+                messages.error(request, "Unknown action.")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect(request.POST.get("next") or "admin:index")

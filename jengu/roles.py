@@ -1,0 +1,87 @@
+"""The two staff roles and what each may do in the admin.
+
+Sales works prospects and replies; it can see but not change inboxes, sending or live
+settings. Operations runs the machine: inboxes, campaigns, suppression, live
+settings, the emergency stop, the task queue. Superusers can do everything.
+"""
+
+SALES = "Sales"
+OPERATIONS = "Operations"
+
+ROLE_PERMISSIONS = {
+    SALES: [
+        "prospects.view_prospect",
+        "prospects.add_prospect",
+        "prospects.change_prospect",
+        "prospects.view_jobposting",
+        "prospects.view_researchreport",
+        "outreach.view_campaign",
+        "outreach.view_email",
+        "outreach.change_email",
+        "outreach.view_inbox",
+        "outreach.view_inboxday",
+        "outreach.view_suppression",
+        "outreach.add_suppression",
+        "replies.view_reply",
+        "replies.change_reply",
+        "replies.view_calibrationhistory",
+        "replies.add_calibrationhistory",
+        "infra.view_statetransition",
+        "infra.view_event",
+    ],
+    OPERATIONS: [
+        "prospects.view_prospect",
+        "prospects.add_prospect",
+        "prospects.change_prospect",
+        "prospects.view_jobposting",
+        "prospects.change_jobposting",
+        "prospects.view_researchreport",
+        "outreach.view_campaign",
+        "outreach.add_campaign",
+        "outreach.change_campaign",
+        "outreach.view_email",
+        "outreach.change_email",
+        "outreach.view_inbox",
+        "outreach.add_inbox",
+        "outreach.change_inbox",
+        "outreach.control_sending",
+        "outreach.view_inboxday",
+        "outreach.view_suppression",
+        "outreach.add_suppression",
+        "outreach.change_suppression",
+        "outreach.delete_suppression",
+        "replies.view_reply",
+        "replies.change_reply",
+        "replies.view_calibrationhistory",
+        "infra.view_statetransition",
+        "infra.view_event",
+        "constance.view_config",
+        "constance.change_config",
+        "django_q.view_schedule",
+        "django_q.view_failure",
+        "django_q.delete_failure",
+        "django_q.view_success",
+        "django_q.view_ormq",
+    ],
+}
+
+
+def sync_role_groups(apps) -> None:
+    """Create the groups and give them exactly their permissions (idempotent)."""
+    from django.contrib.auth.management import create_permissions
+
+    # permissions are normally created after all migrations ran; make sure they exist now
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)

@@ -1,0 +1,176 @@
+"""Jengu settings: everything comes from the environment or a .env file (.env.example).
+
+Nothing here raises on a bad value: infra.config records the problem and the
+``jengu.E001`` system check reports it by variable name (secrets are never echoed).
+"""
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from infra.config import config_error, read_smtp_inboxes
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _read(variable, cast, default):
+    try:
+        return cast(variable, default=default)
+    except (ValueError, ImproperlyConfigured) as exc:
+        config_error(variable, f"cannot be read as {cast.__name__} ({type(exc).__name__})")
+        return default
+
+
+DEBUG = _read("DEBUG", env.bool, False)
+SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-change-me-in-production")
+ALLOWED_HOSTS = _read("ALLOWED_HOSTS", env.list, ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = _read("CSRF_TRUSTED_ORIGINS", env.list, [])
+VAR_DIR = Path(env.str("JENGU_VAR_DIR", default=str(BASE_DIR / "var")))
+
+INSTALLED_APPS = [
+    "jengu.apps.JenguAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "django_countries",
+    "constance",
+    "django_q",
+    "infra",
+    "prospects",
+    "outreach",
+    "replies",
+    "jengu",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "jengu.urls"
+WSGI_APPLICATION = "jengu.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database: SQLite file by default (zero set-up), PostgreSQL in production -------
+_default_db = f"sqlite:///{VAR_DIR / 'jengu.sqlite3'}"
+try:
+    DATABASES = {"default": env.db("DATABASE_URL", default=_default_db)}
+except (ImproperlyConfigured, ValueError, KeyError) as exc:
+    config_error("DATABASE_URL", f"is not a database URL Django understands ({type(exc).__name__})")
+    DATABASES = {"default": {"ENGINE": "django.db.backends.dummy"}}
+if DATABASES["default"].get("ENGINE", "").endswith("sqlite3"):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # several worker processes write to the demo database: wait for locks, don't fail
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache and broker --------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+Q_CLUSTER = {
+    "name": "jengu",
+    "orm": "default",
+    "workers": 2,
+    "timeout": 120,
+    "retry": 180,
+    "max_attempts": 3,
+    "ack_failures": True,
+    "catch_up": False,
+}
+if REDIS_URL:
+    Q_CLUSTER.pop("orm")
+    Q_CLUSTER["redis"] = REDIS_URL
+
+# --- live settings (editable in the admin: Live settings) ---------------------------
+CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"
+CONSTANCE_SUPERUSER_ONLY = False  # the Operations group edits live settings
+CONSTANCE_CONFIG = {
+    "SENDING_ENABLED": (True, "Master switch. Off = emergency stop: no new send starts.", bool),
+    "EMAIL_VERIFICATION_THRESHOLD": (0.9, "Minimum verifier quality for an address to count as verified.", float),
+    "RANDOM_SKIP_PROBABILITY": (0.3, "Chance a sender run does nothing (human-like rhythm).", float),
+    "SEND_DELAY_MIN_SECONDS": (30, "Shortest pause between two sends.", int),
+    "SEND_DELAY_MAX_SECONDS": (90, "Longest pause between two sends.", int),
+    "MAX_EMAILS_PER_SENDER_RUN": (5, "Emails one sender run may send.", int),
+    "BOUNCE_RATE_PAUSE_THRESHOLD": (0.05, "Hard-bounce rate over 28 days that pauses an inbox.", float),
+    "FOLLOW_UP_DAYS": ("3,7,14", "Default follow-up offsets in days after the first email.", str),
+    "WARMUP_SCHEDULE": ("5,10,15,18,20", "Daily cap per warmup week; after the last week the inbox's ceiling.", str),
+}
+CONSTANCE_CONFIG_FIELDSETS = {
+    "Sending": (
+        "SENDING_ENABLED",
+        "MAX_EMAILS_PER_SENDER_RUN",
+        "RANDOM_SKIP_PROBABILITY",
+        "SEND_DELAY_MIN_SECONDS",
+        "SEND_DELAY_MAX_SECONDS",
+        "WARMUP_SCHEDULE",
+        "BOUNCE_RATE_PAUSE_THRESHOLD",
+    ),
+    "Pipeline": ("EMAIL_VERIFICATION_THRESHOLD", "FOLLOW_UP_DAYS"),
+}
+
+# --- external services (a blank key means: use the offline sandbox twin) -------------
+GROK_API_KEY = env.str("GROK_API_KEY", default="")
+ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
+MILLIONVERIFIER_API_KEY = env.str("MILLIONVERIFIER_API_KEY", default="")
+HUNTER_API_KEY = env.str("HUNTER_API_KEY", default="")
+RESEND_API_KEY = env.str("RESEND_API_KEY", default="")
+SENDGRID_API_KEY = env.str("SENDGRID_API_KEY", default="")
+ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
+if ALERT_WEBHOOK_URL and not ALERT_WEBHOOK_URL.startswith(("https://", "http://")):
+    config_error("ALERT_WEBHOOK_URL", "must be an http(s) URL")
+    ALERT_WEBHOOK_URL = ""
+SMTP_INBOXES = read_smtp_inboxes(os.environ)
+
+# --- i18n, static, auth ------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = VAR_DIR / "media"
+LOGIN_URL = "admin:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"trace_id": {"()": "infra.tracing.TraceIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["trace_id"]}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

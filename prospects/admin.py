@@ -1,0 +1,154 @@
+"""The prospect pages sales staff work in. Actions call services; no rules here."""
+
+from django.contrib import admin, messages
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django_countries import countries
+
+from infra.admin_filters import DistinctValuesFilter
+from infra.errors import ApplicationError
+from infra.models import StateTransition
+from infra.pagination import EstimatedCountPaginator
+from outreach.models import Email
+from prospects.models import JobPosting, Prospect, ResearchReport
+from prospects.services import prospect_mark_lost
+from replies.models import Reply
+
+
+class CountryFilter(DistinctValuesFilter):
+    title = "country"
+    parameter_name = "country"
+    field_name = "country"
+
+    def label_for(self, value):
+        return countries.name(value) or value
+
+
+class ReadOnlyInline:
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class EmailInline(ReadOnlyInline, admin.TabularInline):
+    model = Email
+    fields = ["subject", "status", "type", "sequence_step", "inbox", "provider", "sent_at"]
+    readonly_fields = fields
+    ordering = ["sequence_step", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("inbox")
+
+
+class ReplyInline(ReadOnlyInline, admin.TabularInline):
+    model = Reply
+    fk_name = "prospect"
+    fields = ["received_at", "from_email", "subject", "intent", "sentiment", "confidence"]
+    readonly_fields = fields
+
+
+class JobPostingInline(ReadOnlyInline, admin.TabularInline):
+    model = JobPosting
+    fields = ["title", "source", "location", "posted_at", "url"]
+    readonly_fields = fields
+
+
+class TransitionInline(ReadOnlyInline, GenericTabularInline):
+    model = StateTransition
+    verbose_name = "stage change"
+    verbose_name_plural = "stage history"
+    fields = ["created_at", "source", "target", "transition", "actor", "reason"]
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(Prospect)
+class ProspectAdmin(admin.ModelAdmin):
+    list_display = [
+        "company_name",
+        "name",
+        "email",
+        "city",
+        "country",
+        "stage",
+        "tier",
+        "market_tier",
+        "enrichment_status",
+        "enrichment_score",
+        "created_at",
+    ]
+    list_filter = ["stage", "tier", "market_tier", CountryFilter, "enrichment_status", "email_verified", "company_type"]
+    search_fields = ["company_name", "name", "email", "city"]
+    search_help_text = "Search company, contact name, email or city (substring)."
+    list_per_page = 100
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    readonly_fields = [
+        "stage",
+        "stage_changed_at",
+        "trace_id",
+        "created_at",
+        "updated_at",
+        "email_sent_count",
+        "last_email_sent_at",
+        "last_reply_at",
+        "lost_reason",
+    ]
+    fieldsets = [
+        ("Contact", {"fields": ["name", "title", "email", "phone", "linkedin_url"]}),
+        ("Hotel", {"fields": ["company_name", "company_website", "company_type", "market_tier", "tier"]}),
+        ("Location", {"fields": ["city", "region", "country", "timezone"]}),
+        ("Pipeline", {"fields": ["stage", "stage_changed_at", "lost_reason", "trace_id", "created_at", "updated_at"]}),
+        (
+            "Enrichment",
+            {"fields": ["enrichment_status", "enrichment_score", "email_verified", "email_verification_score"]},
+        ),
+        ("Engagement", {"fields": ["email_sent_count", "last_email_sent_at", "last_reply_at", "behavioral_score"]}),
+        (
+            "Research",
+            {
+                "classes": ["collapse"],
+                "fields": ["pain_signals", "competitor_tools", "website_analysis", "research_report"],
+            },
+        ),
+    ]
+    inlines = [EmailInline, ReplyInline, JobPostingInline, TransitionInline]
+    actions = ["mark_lost"]
+
+    @admin.action(description="Mark selected prospects lost", permissions=["change"])
+    def mark_lost(self, request, queryset):
+        done, failed = 0, []
+        for prospect in queryset:
+            try:
+                prospect_mark_lost(prospect=prospect, by=request.user, reason="marked lost from the admin")
+                done += 1
+            except ApplicationError as exc:
+                failed.append(exc.message)
+        if done:
+            self.message_user(request, f"{done} prospect(s) marked lost.", messages.SUCCESS)
+        for message in failed[:10]:
+            self.message_user(request, message, messages.ERROR)
+
+
+@admin.register(JobPosting)
+class JobPostingAdmin(admin.ModelAdmin):
+    list_display = ["title", "company_name", "location", "source", "posted_at", "found_at"]
+    list_filter = ["source", "posted_at"]
+    search_fields = ["title", "company_name", "location"]
+    date_hierarchy = "found_at"
+    autocomplete_fields = ["prospect"]
+    list_select_related = ["prospect"]
+
+
+@admin.register(ResearchReport)
+class ResearchReportAdmin(admin.ModelAdmin):
+    list_display = ["prospect", "provider", "created_at"]
+    list_filter = ["provider"]
+    search_fields = ["prospect__company_name", "summary"]
+    autocomplete_fields = ["prospect"]
+    list_select_related = ["prospect"]

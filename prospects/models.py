@@ -1,0 +1,234 @@
+"""Prospects (a hotel and the person we write to), where we found them, what we learned.
+
+Prospect.stage is a state machine (infra.statemachine): it changes only through the
+transitions declared below, each one logged in StateTransition.
+"""
+
+import uuid
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.timezone import now
+from django_countries.fields import CountryField
+
+from infra.statemachine import StateField, StateMachine, StateMachineModel, state_check_constraint
+
+unit_interval = [MinValueValidator(0.0), MaxValueValidator(1.0)]
+percentage = [MinValueValidator(0.0), MaxValueValidator(100.0)]
+
+
+def validate_timezone(value: str):
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not an IANA time zone (e.g. America/Denver).")
+
+
+class ProspectStage(models.TextChoices):
+    NEW = "new"
+    ENRICHING = "enriching"
+    ENRICHED = "enriched"
+    RESEARCHING = "researching"
+    READY = "ready"
+    COMPOSING = "composing"
+    COMPOSED = "composed"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    CONTACTED = "contacted"
+    ENGAGED = "engaged"
+    REPLIED = "replied"
+    MEETING = "meeting"
+    WON = "won"
+    LOST = "lost"
+
+
+S = ProspectStage
+OPEN_STAGES = [s for s in S.values if s not in (S.WON, S.LOST)]
+
+PROSPECT_TRANSITIONS = {
+    # pipeline claims and hand-offs; each claim has a release the sweeper uses when a
+    # worker died holding it
+    "start_enrichment": ([S.NEW], S.ENRICHING),
+    "finish_enrichment": ([S.ENRICHING], S.ENRICHED),
+    "release_enrichment": ([S.ENRICHING], S.NEW),
+    "start_research": ([S.ENRICHED], S.RESEARCHING),
+    "finish_research": ([S.RESEARCHING], S.READY),
+    "release_research": ([S.RESEARCHING], S.ENRICHED),
+    "start_composing": ([S.READY], S.COMPOSING),
+    "finish_composing": ([S.COMPOSING], S.COMPOSED),
+    "release_composing": ([S.COMPOSING], S.READY),
+    "queue": ([S.COMPOSED], S.QUEUED),
+    "start_sending": ([S.QUEUED], S.SENDING),
+    "finish_sending": ([S.SENDING], S.SENT),
+    "release_sending": ([S.SENDING], S.QUEUED),
+    "mark_contacted": ([S.SENT], S.CONTACTED),
+    # the follow-up loop: each further step of the sequence is recorded on the prospect
+    "follow_up": ([S.CONTACTED], S.CONTACTED),
+    # the conversation
+    "mark_engaged": ([S.CONTACTED], S.ENGAGED),
+    "mark_replied": ([S.CONTACTED, S.ENGAGED], S.REPLIED),
+    "book_meeting": ([S.CONTACTED, S.ENGAGED, S.REPLIED], S.MEETING),
+    "mark_won": ([S.MEETING, S.REPLIED], S.WON),
+    "mark_lost": (OPEN_STAGES, S.LOST),
+}
+
+
+class CompanyType(models.TextChoices):
+    CHAIN_HQ = "chain_hq", "Chain HQ"
+    FRANCHISE = "franchise"
+    INDEPENDENT = "independent"
+
+
+class MarketTier(models.TextChoices):
+    LUXURY = "luxury"
+    UPSCALE = "upscale"
+    MIDSCALE = "midscale"
+    ECONOMY = "economy"
+    BUDGET = "budget"
+
+
+class Tier(models.TextChoices):
+    HOT = "hot"
+    WARM = "warm"
+    COLD = "cold"
+
+
+class EnrichmentStatus(models.TextChoices):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress", "In progress"
+    PARTIAL = "partial"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class Prospect(StateMachineModel):
+    # identity
+    name = models.CharField("contact name", max_length=200, blank=True)
+    email = models.EmailField(blank=True, db_index=True)
+    phone = models.CharField(max_length=40, blank=True)
+    title = models.CharField("job title", max_length=200, blank=True)
+    linkedin_url = models.URLField("LinkedIn URL", max_length=300, blank=True)
+
+    # company
+    company_name = models.CharField(max_length=200)
+    company_website = models.URLField(max_length=300, blank=True)
+    company_type = models.CharField(max_length=20, choices=CompanyType, blank=True)
+
+    # location
+    country = CountryField(blank=True, db_index=True)
+    region = models.CharField(max_length=100, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    timezone = models.CharField(
+        "IANA time zone", max_length=64, blank=True, validators=[validate_timezone], help_text="e.g. America/Denver"
+    )
+
+    # classification
+    market_tier = models.CharField(max_length=10, choices=MarketTier, blank=True)
+    tier = models.CharField(max_length=10, choices=Tier, default=Tier.WARM)
+
+    # pipeline
+    stage = StateField(choices=ProspectStage, default=ProspectStage.NEW)
+    stage_changed_at = models.DateTimeField(default=now)
+    lost_reason = models.CharField(max_length=200, blank=True)
+    trace_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    # enrichment
+    enrichment_status = models.CharField(max_length=12, choices=EnrichmentStatus, default=EnrichmentStatus.PENDING)
+    enrichment_score = models.FloatField(default=0.0, validators=unit_interval, help_text="0–1: how complete")
+    email_verified = models.BooleanField(default=False)
+    email_verification_score = models.FloatField(null=True, blank=True, validators=unit_interval)
+
+    # engagement
+    email_sent_count = models.PositiveIntegerField(default=0)
+    last_email_sent_at = models.DateTimeField(null=True, blank=True)
+    last_reply_at = models.DateTimeField(null=True, blank=True)
+    behavioral_score = models.FloatField(default=0.0, validators=percentage, help_text="0–100")
+
+    # analysis
+    website_analysis = models.JSONField(default=dict, blank=True)
+    research_report = models.JSONField(default=dict, blank=True, help_text="summary of the latest ResearchReport")
+    pain_signals = models.JSONField(default=list, blank=True)
+    competitor_tools = models.JSONField(default=list, blank=True)
+
+    created_at = models.DateTimeField(default=now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    state_machine = StateMachine(field="stage", transitions=PROSPECT_TRANSITIONS, timestamp_field="stage_changed_at")
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["stage", "stage_changed_at"], name="prospect_stage_idx"),
+            models.Index(fields=["tier", "-id"], name="prospect_tier_idx"),
+            # The trigram indexes that serve substring search live in migration 0002:
+            # they exist on PostgreSQL only, and SQLite cannot create a GIN index.
+        ]
+        constraints = [
+            state_check_constraint("prospect", "stage", ProspectStage),
+            models.CheckConstraint(
+                condition=models.Q(enrichment_score__gte=0, enrichment_score__lte=1),
+                name="prospect_enrichment_score_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(behavioral_score__gte=0, behavioral_score__lte=100),
+                name="prospect_behavioral_score_range",
+            ),
+        ]
+
+    def __str__(self):
+        who = f"{self.name} — " if self.name else ""
+        return f"{who}{self.company_name}"
+
+    @property
+    def email_domain(self) -> str:
+        return self.email.rsplit("@", 1)[-1].lower() if "@" in self.email else ""
+
+
+class JobPosting(models.Model):
+    """A job advert where we found a prospect: the hiring signal."""
+
+    class Source(models.TextChoices):
+        LINKEDIN = "linkedin", "LinkedIn"
+        INDEED = "indeed"
+        GOOGLE_JOBS = "google_jobs", "Google Jobs"
+        SALES_NAVIGATOR = "sales_navigator", "Sales Navigator"
+        CSV = "csv", "CSV import"
+        MANUAL = "manual"
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="job_postings")
+    source = models.CharField(max_length=20, choices=Source)
+    title = models.CharField(max_length=200)
+    company_name = models.CharField(max_length=200)
+    location = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    posted_at = models.DateField(null=True, blank=True)
+    snippet = models.TextField(blank=True)
+    found_at = models.DateTimeField(default=now, db_index=True)
+
+    class Meta:
+        ordering = ["-found_at"]
+
+    def __str__(self):
+        return f"{self.title} at {self.company_name} ({self.get_source_display()})"
+
+
+class ResearchReport(models.Model):
+    """What the research stage found about one prospect's hotel."""
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="research_reports")
+    summary = models.TextField(blank=True)
+    news = models.JSONField(default=list, blank=True)
+    competitors = models.JSONField(default=list, blank=True)
+    pain_signals = models.JSONField(default=list, blank=True)
+    social_presence = models.JSONField(default=dict, blank=True)
+    sources = models.JSONField(default=list, blank=True)
+    provider = models.CharField(max_length=20, blank=True, help_text="grok, claude or sandbox")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        get_latest_by = "created_at"
+
+    def __str__(self):
+        return f"Research on {self.prospect.company_name} ({self.created_at:%Y-%m-%d})"

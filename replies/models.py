@@ -1,0 +1,89 @@
+"""Replies we received and how we read them; corrections that calibrate the reader."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from outreach.models import Email
+from prospects.models import Prospect, percentage, unit_interval
+
+
+class Intent(models.TextChoices):
+    INTERESTED = "interested"
+    NOT_INTERESTED = "not_interested", "Not interested"
+    DELEGATED = "delegated"
+    NEEDS_MORE_INFO = "needs_more_info", "Needs more info"
+    MEETING_REQUEST = "meeting_request", "Meeting request"
+    UNSUBSCRIBE = "unsubscribe"
+    OUT_OF_OFFICE = "out_of_office", "Out of office"
+
+
+class Sentiment(models.TextChoices):
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+
+
+class Reply(models.Model):
+    email = models.ForeignKey(Email, on_delete=models.SET_NULL, null=True, blank=True, related_name="replies")
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, null=True, blank=True, related_name="replies")
+    message_id = models.CharField("Message-ID", max_length=250, unique=True, null=True, blank=True)
+
+    from_email = models.EmailField()
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+
+    intent = models.CharField(max_length=20, choices=Intent, blank=True, db_index=True)
+    sentiment = models.CharField(max_length=10, choices=Sentiment, blank=True)
+    confidence = models.FloatField(null=True, blank=True, validators=unit_interval)
+    reasoning = models.TextField(blank=True)
+    suggested_action = models.CharField(max_length=60, blank=True)
+
+    delegated_to_name = models.CharField(max_length=200, blank=True)
+    delegated_to_email = models.EmailField(blank=True)
+    delegated_to_title = models.CharField(max_length=200, blank=True)
+    meeting_preference = models.CharField(max_length=300, blank=True)
+    questions = models.JSONField(default=list, blank=True)
+
+    behavioral_score = models.FloatField(null=True, blank=True, validators=percentage)
+    engagement_velocity = models.FloatField(null=True, blank=True, help_text="hours from our email to the reply")
+    intent_strength = models.FloatField(null=True, blank=True, validators=unit_interval)
+
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name_plural = "replies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(confidence__isnull=True) | models.Q(confidence__gte=0, confidence__lte=1),
+                name="reply_confidence_range",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.from_email}: {self.subject or '(no subject)'}"
+
+    @property
+    def needs_human(self) -> bool:
+        return self.confidence is not None and self.confidence < 0.7 or self.suggested_action == "delegate_to_human"
+
+
+class CalibrationHistory(models.Model):
+    """A human's correction of an interpreted intent, for confidence calibration."""
+
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="corrections")
+    predicted_intent = models.CharField(max_length=20, choices=Intent)
+    predicted_confidence = models.FloatField(validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    corrected_intent = models.CharField(max_length=20, choices=Intent)
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "calibration history"
+
+    def __str__(self):
+        return f"{self.predicted_intent} → {self.corrected_intent}"
