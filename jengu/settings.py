@@ -26,10 +26,11 @@ def _read(variable, cast, default):
 
 
 DEBUG = _read("DEBUG", env.bool, False)
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-change-me-in-production")
+# blank values (as in a copied .env.example) mean "use the default"
+SECRET_KEY = env.str("SECRET_KEY", default="") or "insecure-dev-key-change-me-in-production"
 ALLOWED_HOSTS = _read("ALLOWED_HOSTS", env.list, ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _read("CSRF_TRUSTED_ORIGINS", env.list, [])
-VAR_DIR = Path(env.str("JENGU_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR = Path(env.str("JENGU_VAR_DIR", default="") or BASE_DIR / "var")
 
 INSTALLED_APPS = [
     "jengu.apps.JenguAdminConfig",
@@ -79,11 +80,12 @@ TEMPLATES = [
 
 # --- database: SQLite file by default (zero set-up), PostgreSQL in production -------
 _default_db = f"sqlite:///{VAR_DIR / 'jengu.sqlite3'}"
-try:
-    DATABASES = {"default": env.db("DATABASE_URL", default=_default_db)}
-except (ImproperlyConfigured, ValueError, KeyError) as exc:
-    config_error("DATABASE_URL", f"is not a database URL Django understands ({type(exc).__name__})")
+_database_url = env.str("DATABASE_URL", default="") or _default_db
+if _database_url.split(":", 1)[0] not in environ.Env.DB_SCHEMES:
+    config_error("DATABASE_URL", "unknown scheme; use postgres://… or sqlite:///…")
     DATABASES = {"default": {"ENGINE": "django.db.backends.dummy"}}
+else:
+    DATABASES = {"default": env.db_url_config(_database_url)}
 if DATABASES["default"].get("ENGINE", "").endswith("sqlite3"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # several worker processes write to the demo database: wait for locks, don't fail
@@ -172,5 +174,5 @@ LOGGING = {
     "filters": {"trace_id": {"()": "infra.tracing.TraceIdFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["trace_id"]}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="") or "INFO"},
 }

@@ -1,0 +1,49 @@
+import pytest
+from django.db import connection
+
+from jengu.roles import OPERATIONS, SALES
+from tests.factories import UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` need PostgreSQL; on SQLite they skip and say why."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL; CI runs these via .ci/run)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root-admin", is_superuser=True)
+
+
+def _user_in_group(group_name, username):
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(username=username)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def sales_user(db):
+    return _user_in_group(SALES, "sally-sales")
+
+
+@pytest.fixture
+def ops_user(db):
+    return _user_in_group(OPERATIONS, "oscar-ops")
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client

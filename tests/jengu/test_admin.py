@@ -1,0 +1,220 @@
+"""The operator admin: every page renders, roles are enforced, actions do what they say."""
+
+import pytest
+from constance import config
+from django.contrib import admin
+from django.urls import reverse
+
+from infra.models import Event, StateTransition
+from outreach.models import Inbox, InboxState
+from prospects.models import ProspectStage
+from tests.factories import (
+    CampaignFactory,
+    EmailFactory,
+    InboxFactory,
+    JobPostingFactory,
+    ProspectFactory,
+    ReplyFactory,
+    ResearchReportFactory,
+    SuppressionFactory,
+)
+
+OUR_APPS = {"auth", "infra", "prospects", "outreach", "replies"}
+CONCRETE = sorted((m for m in admin.site._registry if m._meta.app_label in OUR_APPS), key=lambda m: m._meta.label)
+
+
+@pytest.fixture
+def data(db):
+    reply = ReplyFactory()
+    JobPostingFactory(prospect=reply.prospect)
+    ResearchReportFactory(prospect=reply.prospect)
+    SuppressionFactory()
+    from infra.events import event_record
+    from infra.statemachine import transition
+    from outreach.models import InboxDay
+    from replies.models import CalibrationHistory
+
+    transition(reply.prospect, "start_enrichment", by="test")
+    event_record("test.event", message="something happened", trace_id=reply.prospect.trace_id)
+    InboxDay.objects.create(inbox=reply.email.inbox, day="2026-11-27", cap=20, sent=3)
+    CalibrationHistory.objects.create(
+        reply=reply, predicted_intent="interested", predicted_confidence=0.6, corrected_intent="delegated"
+    )
+    from django.contrib.auth.models import Group
+
+    assert Group.objects.exists()
+    return reply
+
+
+def _url(model, view, *args):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", CONCRETE, ids=lambda m: m._meta.label)
+def test_changelist_renders(admin_client, data, model):
+    response = admin_client.get(_url(model, "changelist"))
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", CONCRETE, ids=lambda m: m._meta.label)
+def test_change_page_renders(admin_client, data, model):
+    obj = model._default_manager.first()
+    assert obj is not None, f"the fixture should create a {model.__name__}"
+    response = admin_client.get(_url(model, "change", obj.pk))
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", CONCRETE, ids=lambda m: m._meta.label)
+def test_add_page_renders_or_is_refused_on_purpose(admin_client, rf, superuser, model):
+    request = rf.get("/")
+    request.user = superuser
+    addable = admin.site._registry[model].has_add_permission(request)
+    response = admin_client.get(_url(model, "add"))
+    assert response.status_code == (200 if addable else 403)
+    assert addable or model._meta.app_label == "infra"  # only the logs are read-only
+
+
+@pytest.mark.django_db
+def test_index_and_live_settings_render(admin_client):
+    assert admin_client.get(reverse("admin:index")).status_code == 200
+    assert admin_client.get(reverse("admin:constance_config_changelist")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_prospect_page_shows_emails_replies_postings_and_history(admin_client, data):
+    response = admin_client.get(_url(type(data.prospect), "change", data.prospect.pk))
+    html = response.content.decode()
+    assert data.email.subject in html
+    assert data.body[:10] in html or data.from_email in html
+    assert "Front Desk Manager" in html
+    assert "stage history" in html.lower()
+    assert "start_enrichment" in html
+
+
+@pytest.mark.django_db
+def test_inbox_password_is_never_rendered(admin_client):
+    inbox = InboxFactory(smtp_password="hunter2-very-secret")
+    html = admin_client.get(_url(Inbox, "change", inbox.pk)).content.decode()
+    assert "hunter2-very-secret" not in html
+    assert "hunter2-very-secret" not in repr(inbox)
+
+
+@pytest.mark.django_db
+def test_inbox_edit_with_blank_password_keeps_the_stored_one(admin_client):
+    inbox = InboxFactory(smtp_password="keep-me")
+    form = {
+        "email": inbox.email, "display_name": "New Name", "smtp_host": "smtp.example.com", "smtp_port": 587,
+        "smtp_username": "", "smtp_password": "", "imap_host": "", "imap_port": 993, "imap_password": "",
+        "warmup_started_on": "2026-10-01", "daily_ceiling": 30, "health_score": 1, "reputation_score": 1,
+    }
+    response = admin_client.post(_url(Inbox, "change", inbox.pk), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    inbox.refresh_from_db()
+    assert (inbox.display_name, inbox.smtp_password) == ("New Name", "keep-me")
+
+
+# --- actions ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_pause_and_resume_inbox_actions(admin_client):
+    inbox = InboxFactory()
+    url = _url(Inbox, "changelist")
+    admin_client.post(url, {"action": "pause", "_selected_action": [inbox.pk]})
+    inbox.refresh_from_db()
+    assert inbox.state == InboxState.PAUSED
+    assert StateTransition.objects.filter(object_id=inbox.pk, transition="pause", actor="user:root-admin").exists()
+    assert Event.objects.filter(name="inbox.paused").exists()
+    admin_client.post(url, {"action": "resume", "_selected_action": [inbox.pk]})
+    inbox.refresh_from_db()
+    assert inbox.state == InboxState.ACTIVE
+
+
+@pytest.mark.django_db
+def test_pausing_a_paused_inbox_reports_an_error_not_a_crash(admin_client):
+    inbox = InboxFactory()
+    url = _url(Inbox, "changelist")
+    admin_client.post(url, {"action": "pause", "_selected_action": [inbox.pk]})
+    response = admin_client.post(url, {"action": "pause", "_selected_action": [inbox.pk]}, follow=True)
+    assert response.status_code == 200
+    assert "Cannot pause" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_mark_lost_action(admin_client):
+    prospect = ProspectFactory()
+    admin_client.post(_url(type(prospect), "changelist"), {"action": "mark_lost", "_selected_action": [prospect.pk]})
+    prospect.refresh_from_db()
+    assert prospect.stage == ProspectStage.LOST
+    assert prospect.lost_reason == "marked lost from the admin"
+    log = StateTransition.objects.get(object_id=prospect.pk, transition="mark_lost")
+    assert log.actor == "user:root-admin"
+
+
+@pytest.mark.django_db
+def test_emergency_stop_and_resume_from_the_index_page(admin_client):
+    assert config.SENDING_ENABLED is True
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    assert 'id="emergency-stop"' in index
+    admin_client.post(reverse("admin:sending_control"), {"action": "stop", "reason": "bounce spike"})
+    assert config.SENDING_ENABLED is False
+    assert Event.objects.filter(name="sending.emergency_stop", message="bounce spike").exists()
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    assert "EMERGENCY STOP" in index and 'id="resume-sending"' in index
+    admin_client.post(reverse("admin:sending_control"), {"action": "resume"})
+    assert config.SENDING_ENABLED is True
+
+
+# --- roles -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_sales_user_cannot_edit_inboxes_or_stop_sending(client, sales_user):
+    inbox = InboxFactory()
+    client.force_login(sales_user)
+    assert client.get(_url(Inbox, "changelist")).status_code == 200  # may look
+    response = client.post(_url(Inbox, "change", inbox.pk), {"display_name": "hijacked"})
+    assert response.status_code == 403
+    assert client.get(_url(Inbox, "add")).status_code == 403
+    client.post(_url(Inbox, "changelist"), {"action": "pause", "_selected_action": [inbox.pk]})
+    inbox.refresh_from_db()
+    assert inbox.state == InboxState.ACTIVE
+    assert client.post(reverse("admin:sending_control"), {"action": "stop"}).status_code == 403
+    assert config.SENDING_ENABLED is True
+    assert 'id="emergency-stop"' not in client.get(reverse("admin:index")).content.decode()
+    assert client.post(reverse("admin:constance_config_changelist"), {"SENDING_ENABLED": ""}).status_code in (
+        302,
+        403,
+        200,
+    )
+    assert config.SENDING_ENABLED is True
+
+
+@pytest.mark.django_db
+def test_sales_user_works_prospects(client, sales_user):
+    prospect = ProspectFactory()
+    client.force_login(sales_user)
+    assert client.get(_url(type(prospect), "change", prospect.pk)).status_code == 200
+    client.post(_url(type(prospect), "changelist"), {"action": "mark_lost", "_selected_action": [prospect.pk]})
+    prospect.refresh_from_db()
+    assert prospect.stage == ProspectStage.LOST
+
+
+@pytest.mark.django_db
+def test_operations_user_can_pause_inboxes_and_stop_sending(client, ops_user):
+    inbox = InboxFactory()
+    client.force_login(ops_user)
+    client.post(_url(Inbox, "changelist"), {"action": "pause", "_selected_action": [inbox.pk]})
+    inbox.refresh_from_db()
+    assert inbox.state == InboxState.PAUSED
+    client.post(reverse("admin:sending_control"), {"action": "stop"})
+    assert config.SENDING_ENABLED is False
+
+
+@pytest.mark.django_db
+def test_campaign_and_email_pages_for_a_full_thread(admin_client):
+    email = EmailFactory(campaign=CampaignFactory(name="Spring"))
+    assert admin_client.get(_url(type(email), "change", email.pk)).status_code == 200
