@@ -59,3 +59,71 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.message[:80]}"
+
+
+class DeadLetter(models.Model):
+    """Stage work that failed every attempt, parked for a human: retry or discard."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        RETRIED = "retried"
+        DISCARDED = "discarded"
+
+    stage = models.CharField(max_length=40, db_index=True)
+    func = models.CharField(max_length=200)
+    subject_id = models.CharField(max_length=64, help_text="id of the prospect (or email, reply) the work was about")
+    trace_id = models.UUIDField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField()
+    error = models.TextField()
+    traceback = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.stage} #{self.subject_id}: {self.error[:80]}"
+
+
+class CircuitState(models.Model):
+    """The shared state of one circuit breaker (a service, or a service for one inbox).
+
+    Kept in the database so every worker process on every machine sees the same state.
+    """
+
+    class State(models.TextChoices):
+        CLOSED = "closed"
+        OPEN = "open"
+        HALF_OPEN = "half_open", "Half-open"
+
+    key = models.CharField(max_length=120, unique=True, help_text="service name, e.g. grok or smtp:inbox-3")
+    state = models.CharField(max_length=10, choices=State, default=State.CLOSED)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self):
+        return f"{self.key}: {self.state}"
+
+
+class Alert(models.Model):
+    """One alert condition (by key) and when it last reached the team, for deduplication."""
+
+    key = models.CharField(max_length=200, unique=True, help_text="e.g. inbox.paused:3, dead_letters.growing")
+    last_text = models.TextField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    suppressed_count = models.PositiveIntegerField(default=0, help_text="repeats not posted inside the window")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_sent_at"]
+
+    def __str__(self):
+        return self.key

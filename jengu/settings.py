@@ -99,19 +99,33 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# One named q2 queue per pipeline stage (infra.stages.QUEUES). A small install runs them
+# all with `manage.py run_workers`; at scale run `Q_CLUSTER_NAME=<queue> manage.py
+# qcluster` per queue on as many machines as needed. `retry` must exceed the longest
+# stage timeout, or a slow task is handed to a second worker while the first still runs.
+Q_TIMEOUT = _read("JENGU_Q_TIMEOUT", env.int, 300)
 Q_CLUSTER = {
-    "name": "jengu",
+    "name": "jengu",  # the signing salt: identical in every process
     "orm": "default",
-    "workers": 2,
-    "timeout": 120,
-    "retry": 180,
-    "max_attempts": 3,
-    "ack_failures": True,
+    "workers": _read("JENGU_Q_WORKERS", env.int, 2),
+    "timeout": Q_TIMEOUT,
+    "retry": _read("JENGU_Q_RETRY", env.int, Q_TIMEOUT + 60),
+    "max_attempts": 3,  # broker re-deliveries of a task whose worker died
+    "ack_failures": True,  # a failed attempt is retried by infra.stages, not re-delivered
     "catch_up": False,
+    "save_limit": 1000,
+    "poll": 0.5,
+    "ALT_CLUSTERS": {queue: {} for queue in ["enrichment", "research", "composition", "sending", "reply"]},
 }
 if REDIS_URL:
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = REDIS_URL
+# Back-off before attempt 2 and 3 of a failed stage; the sweeper's margin over a stage
+# timeout before a claim counts as stale.
+STAGE_RETRY_DELAYS = _read("JENGU_STAGE_RETRY_DELAYS", env.list, ["30", "300"])
+STAGE_RETRY_DELAYS = [int(d) for d in STAGE_RETRY_DELAYS if str(d).isdigit()] or [30, 300]
+STAGE_SWEEP_MARGIN = 60
+JENGU_TASKS_SYNC = False  # tests run tasks inline
 
 # --- live settings (editable in the admin: Live settings) ---------------------------
 CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"

@@ -23,7 +23,9 @@ def _cases():
     for model, states, factory in MACHINES:
         for name, step in model.state_machine.transitions.items():
             for state in states.values:
-                yield pytest.param(model, factory, name, state, state in step.sources, id=f"{model.__name__}-{name}-{state}")
+                yield pytest.param(
+                    model, factory, name, state, state in step.sources, id=f"{model.__name__}-{name}-{state}"
+                )
 
 
 def _make_in_state(model, factory, state):
@@ -65,9 +67,23 @@ def test_every_transition_from_every_state(model, factory, name, state, legal):
 @pytest.mark.django_db
 def test_the_happy_path_of_a_prospect_is_on_record_with_its_trace_id():
     prospect = ProspectFactory()
-    path = ["start_enrichment", "finish_enrichment", "start_research", "finish_research", "start_composing",
-            "finish_composing", "queue", "start_sending", "finish_sending", "mark_contacted", "follow_up",
-            "mark_engaged", "mark_replied", "book_meeting", "mark_won"]
+    path = [
+        "start_enrichment",
+        "finish_enrichment",
+        "start_research",
+        "finish_research",
+        "start_composing",
+        "finish_composing",
+        "queue",
+        "start_sending",
+        "finish_sending",
+        "mark_contacted",
+        "follow_up",
+        "mark_engaged",
+        "mark_replied",
+        "book_meeting",
+        "mark_won",
+    ]
     for name in path:
         transition(prospect, name, by="task:test")
     rows = list(StateTransition.objects.filter(object_id=prospect.pk).order_by("id"))

@@ -1,0 +1,89 @@
+"""Circuit breakers shared by every worker (state in the database, not in memory).
+
+After ``failure_threshold`` consecutive failures a circuit opens: calls are refused
+without touching the service for ``cooldown`` seconds. Then exactly one caller wins the
+half-open trial (a conditional UPDATE); its success closes the circuit, its failure
+opens it for another cool-down. A trial whose caller died is given up after a cool-down.
+"""
+
+import datetime
+from collections.abc import Callable
+
+from django.db.models import F
+from django.utils import timezone
+
+from infra.errors import ApplicationError
+from infra.models import CircuitState
+
+State = CircuitState.State
+
+
+class CircuitOpen(ApplicationError):
+    """The service's circuit is open: the call was not attempted."""
+
+
+class CircuitBreaker:
+    def __init__(self, key: str, *, failure_threshold: int = 3, cooldown: int = 300, clock: Callable = timezone.now):
+        self.key = key
+        self.failure_threshold = failure_threshold
+        self.cooldown = datetime.timedelta(seconds=cooldown)
+        self.clock = clock
+
+    def _row(self) -> CircuitState:
+        row, _ = CircuitState.objects.get_or_create(key=self.key)
+        return row
+
+    def _rows(self):
+        return CircuitState.objects.filter(key=self.key)
+
+    def state(self) -> str:
+        return self._row().state
+
+    def allow(self) -> bool:
+        """May a call go out now? Claims the half-open trial when the cool-down is over."""
+        row = self._row()
+        if row.state == State.CLOSED:
+            return True
+        now = self.clock()
+        if row.opened_at and now - row.opened_at >= self.cooldown:
+            # open, cooled down (or a half-open trial abandoned for a cool-down): one
+            # caller wins the trial, the rest stay refused
+            won = (
+                self._rows()
+                .filter(state=row.state, opened_at=row.opened_at)
+                .update(state=State.HALF_OPEN, opened_at=now)
+            )
+            return bool(won)
+        return False
+
+    def record_success(self) -> None:
+        self._rows().update(state=State.CLOSED, consecutive_failures=0, opened_at=None, last_error="")
+
+    def record_failure(self, error: str = "") -> None:
+        now = self.clock()
+        self._row()
+        self._rows().update(consecutive_failures=F("consecutive_failures") + 1, last_error=error[:500])
+        # a failed trial reopens at once; a closed circuit opens at the threshold
+        self._rows().filter(state=State.HALF_OPEN).update(state=State.OPEN, opened_at=now)
+        self._rows().filter(state=State.CLOSED, consecutive_failures__gte=self.failure_threshold).update(
+            state=State.OPEN, opened_at=now
+        )
+
+    def call(self, func: Callable, *args, **kwargs):
+        """Run ``func`` through the breaker; any exception it raises counts as a failure."""
+        if not self.allow():
+            raise CircuitOpen(f"{self.key} is unavailable (circuit open); not calling it.")
+        try:
+            result = func(*args, **kwargs)
+        except Exception as exc:
+            self.record_failure(f"{type(exc).__name__}: {exc}")
+            raise
+        self.record_success()
+        return result
+
+
+def circuit_reset(*, key: str) -> None:
+    """An operator closes a circuit by hand (admin action)."""
+    CircuitState.objects.filter(key=key).update(
+        state=State.CLOSED, consecutive_failures=0, opened_at=None, last_error=""
+    )

@@ -1,0 +1,18 @@
+"""What every AI provider client returns, and the error it raises."""
+
+from dataclasses import dataclass
+
+
+class ProviderError(Exception):
+    """The service failed or answered something unusable."""
+
+
+@dataclass
+class Completion:
+    """A provider's raw JSON answer and what it cost."""
+
+    data: dict
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    value: object = None  # the answer validated against the caller's schema (set by the gateway)

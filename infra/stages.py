@@ -1,0 +1,219 @@
+"""Pipeline stages on django-q2: registry, enqueue, attempts, dead letters, sweeper.
+
+A stage is a plain idempotent function ``run_<stage>(subject_id, *, trace_id)`` that
+claims its subject with a state transition first (a failed claim makes the call a
+no-op). An app registers it once::
+
+    register_stage(Stage(name="enrichment", func="prospects.pipeline.run_enrichment",
+                         queue="enrichment", claim=Claim("prospects.Prospect", "enriching",
+                                                         release="release_enrichment")))
+
+and hands work on with ``stage_enqueue("enrichment", subject_id=..., trace_id=...)``.
+
+Attempts are counted here, not by the broker: a failing attempt is retried after a
+back-off (``STAGE_RETRY_DELAYS``) under the same trace id; the third failure parks the
+work in ``DeadLetter`` (shown in the admin with retry/discard) and re-raises, so q2
+records the failure too. q2 itself is set to acknowledge failures (no broker-level
+re-runs of a failed task) and to re-deliver tasks whose worker died (``retry``).
+
+The sweeper returns claims held longer than their stage's timeout (a worker killed
+mid-task, a task lost with a Redis broker) and re-enqueues the work.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import traceback
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from infra.errors import AlreadyMoved, ApplicationError, TransitionNotAllowed
+from infra.events import event_record
+from infra.tracing import trace_context
+
+logger = logging.getLogger(__name__)
+
+QUEUES = ["enrichment", "research", "composition", "sending", "reply"]
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The state a stage holds its subject in while it works, and how to give it back."""
+
+    model: str  # "app_label.Model"
+    state: str
+    release: str  # the transition that returns a stale claim
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    func: str  # dotted path: the worker imports it, so a registry is not needed there
+    queue: str
+    timeout: int = 120  # seconds one attempt may take
+    claim: Claim | None = None
+
+    def __post_init__(self):
+        if self.queue not in QUEUES:
+            raise ValueError(f"Stage {self.name}: unknown queue {self.queue!r} (one of {QUEUES}).")
+
+
+STAGES: dict[str, Stage] = {}
+
+
+def register_stage(stage: Stage) -> Stage:
+    STAGES[stage.name] = stage
+    return stage
+
+
+def get_stage(name: str) -> Stage:
+    try:
+        return STAGES[name]
+    except KeyError:
+        raise ApplicationError(f"No pipeline stage named '{name}' (known: {', '.join(sorted(STAGES))}).") from None
+
+
+def _dispatch(stage: Stage, subject_id, trace_id, attempt: int, delay: int = 0) -> None:
+    from django_q.models import Schedule
+    from django_q.tasks import async_task
+
+    args = (stage.name, stage.func, subject_id, str(trace_id) if trace_id else "", attempt)
+    task_name = f"{stage.name}:{subject_id}:attempt-{attempt}"
+    if delay > 0:
+        # a one-off schedule is q2's way of saying "not before": its scheduler turns it
+        # into a task on the stage's queue when due, then deletes it
+        Schedule.objects.create(
+            func="infra.stages.stage_execute",
+            args=repr(args),
+            name=f"retry {task_name}",
+            schedule_type=Schedule.ONCE,
+            next_run=timezone.now() + datetime.timedelta(seconds=delay),
+            repeats=-1,
+            cluster=stage.queue,
+        )
+        return
+    async_task(
+        "infra.stages.stage_execute",
+        *args,
+        cluster=stage.queue,
+        task_name=task_name,
+        timeout=stage.timeout,
+        sync=getattr(settings, "JENGU_TASKS_SYNC", False),
+    )
+
+
+def stage_enqueue(name: str, *, subject_id, trace_id=None, attempt: int = 1, delay: int = 0) -> None:
+    """Queue one unit of work for stage ``name``, after the current transaction commits."""
+    stage = get_stage(name)
+    transaction.on_commit(lambda: _dispatch(stage, subject_id, trace_id, attempt, delay))
+
+
+def stage_execute(name: str, func: str, subject_id, trace_id: str, attempt: int = 1):
+    """The q2 task body: run one attempt, count it, retry or park it in the dead letters."""
+    from infra.models import DeadLetter
+
+    stage = STAGES.get(name) or Stage(name=name, func=func, queue="enrichment")
+    with trace_context(trace_id):
+        try:
+            result = import_string(func)(subject_id, trace_id=trace_id or None)
+        except (AlreadyMoved, TransitionNotAllowed) as exc:
+            # someone else holds or finished the claim: a duplicate run, not a failure
+            logger.info("stage %s on %s skipped: %s", name, subject_id, exc)
+            return "skipped"
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            event_record(
+                "stage.failed",
+                level="warning",
+                message=f"{name} attempt {attempt}/{MAX_ATTEMPTS}: {error}",
+                data={"stage": name, "subject_id": subject_id, "attempt": attempt},
+            )
+            if attempt < MAX_ATTEMPTS:
+                delays = settings.STAGE_RETRY_DELAYS
+                delay = delays[min(attempt - 1, len(delays) - 1)]
+                _dispatch(stage, subject_id, trace_id, attempt + 1, delay)
+                return f"retry {attempt + 1} in {delay}s"
+            DeadLetter.objects.create(
+                stage=name,
+                func=func,
+                subject_id=str(subject_id),
+                trace_id=trace_id or None,
+                attempts=attempt,
+                error=error[:2000],
+                traceback=traceback.format_exc()[-8000:],
+            )
+            event_record(
+                "stage.dead_letter",
+                level="error",
+                message=f"{name}: {error}",
+                data={"stage": name, "subject_id": subject_id},
+            )
+            raise
+        return result
+
+
+def dead_letter_retry(*, dead_letter, by) -> None:
+    """Run parked work again from attempt 1, under its original trace id."""
+    from infra.models import DeadLetter
+
+    updated = DeadLetter.objects.filter(pk=dead_letter.pk, status=DeadLetter.Status.OPEN).update(
+        status=DeadLetter.Status.RETRIED, resolved_at=timezone.now(), resolved_by=str(by)
+    )
+    if not updated:
+        raise ApplicationError(f"Dead letter #{dead_letter.pk} was already {dead_letter.get_status_display()}.")
+    stage = STAGES.get(dead_letter.stage) or Stage(name=dead_letter.stage, func=dead_letter.func, queue="enrichment")
+    subject_id = int(dead_letter.subject_id) if dead_letter.subject_id.isdigit() else dead_letter.subject_id
+    event_record("stage.dead_letter_retried", message=dead_letter.stage, trace_id=dead_letter.trace_id, by=by)
+    transaction.on_commit(lambda: _dispatch(stage, subject_id, dead_letter.trace_id, 1))
+
+
+def dead_letter_discard(*, dead_letter, by) -> None:
+    from infra.models import DeadLetter
+
+    updated = DeadLetter.objects.filter(pk=dead_letter.pk, status=DeadLetter.Status.OPEN).update(
+        status=DeadLetter.Status.DISCARDED, resolved_at=timezone.now(), resolved_by=str(by)
+    )
+    if not updated:
+        raise ApplicationError(f"Dead letter #{dead_letter.pk} was already {dead_letter.get_status_display()}.")
+
+
+def stale_claims_sweep(*, now=None) -> int:
+    """Return claims held longer than their stage's timeout and re-enqueue the work.
+
+    Scheduled every few minutes. A claim older than the timeout means the worker that
+    held it is gone: q2 kills an attempt at its timeout, so a live one cannot hold longer.
+    """
+    from infra.statemachine import transition
+
+    now = now or timezone.now()
+    returned = 0
+    for stage in STAGES.values():
+        if not stage.claim:
+            continue
+        model = apps.get_model(stage.claim.model)
+        machine = model.state_machine
+        cutoff = now - datetime.timedelta(seconds=stage.timeout + settings.STAGE_SWEEP_MARGIN)
+        stale = model.objects.filter(**{machine.field: stage.claim.state, f"{machine.timestamp_field}__lt": cutoff})
+        # a list, not .iterator(): q2's ORM broker closes old connections when it enqueues,
+        # which would cut a server-side cursor short
+        for subject in list(stale[:1000]):
+            trace_id = getattr(subject, "trace_id", None)
+            with trace_context(trace_id), transaction.atomic():
+                try:
+                    transition(
+                        subject, stage.claim.release, by="system:sweeper", reason=f"claim older than {stage.timeout}s"
+                    )
+                except AlreadyMoved:
+                    continue  # the worker finished after all
+                stage_enqueue(stage.name, subject_id=subject.pk, trace_id=trace_id)
+                returned += 1
+    if returned:
+        event_record("stage.sweep", message=f"returned {returned} stale claim(s)", data={"returned": returned})
+    return returned

@@ -1,0 +1,45 @@
+"""The functions q2's schedules run (jengu.schedules). Thin: each calls services.
+
+A job whose pipeline stage is not built yet records that as an Event instead of
+pretending to work; the stage's issue replaces the body with the service call.
+"""
+
+from infra.events import event_record
+from infra.stages import STAGES, stage_enqueue, stale_claims_sweep
+
+
+def _not_built(job: str) -> str:
+    event_record("job.skipped", level="warning", message=f"{job}: its pipeline stage is not built yet")
+    return "not built"
+
+
+def daily_pipeline():
+    return _not_built("daily_pipeline (acquisition)")
+
+
+def sender_run():
+    return _not_built("sender_run")
+
+
+def follow_up_run():
+    return _not_built("follow_up_run")
+
+
+def reply_poll():
+    return _not_built("reply_poll")
+
+
+def enrichment_run(limit: int = 200):
+    """Enqueue enrichment for prospects still in `new` (the stage claims each one)."""
+    from prospects.models import Prospect, ProspectStage
+
+    if "enrichment" not in STAGES:
+        return _not_built("enrichment_run")
+    pending = Prospect.objects.filter(stage=ProspectStage.NEW).order_by("id").values_list("id", "trace_id")[:limit]
+    for prospect_id, trace_id in pending:
+        stage_enqueue("enrichment", subject_id=prospect_id, trace_id=trace_id)
+    return len(pending)
+
+
+def sweep_stale_claims():
+    return stale_claims_sweep()

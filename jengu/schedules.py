@@ -1,0 +1,24 @@
+"""The pipeline's cron schedules, in code; `manage.py install_schedules` puts them in q2.
+
+Times are UTC (the reference design's crons). Each job is a function in jengu.jobs.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    func: str
+    cron: str
+    description: str
+
+
+SCHEDULES = [
+    ScheduledJob("jengu:daily-pipeline", "jengu.jobs.daily_pipeline", "0 7 * * *", "acquire new hotels, daily 07:00"),
+    ScheduledJob("jengu:sender", "jengu.jobs.sender_run", "*/5 8-18 * * 1-6", "send queued emails, paced"),
+    ScheduledJob("jengu:follow-up", "jengu.jobs.follow_up_run", "0 10 * * 1-5", "queue due follow-ups"),
+    ScheduledJob("jengu:enrichment", "jengu.jobs.enrichment_run", "*/5 6,19-23 * * *", "enrich new prospects"),
+    ScheduledJob("jengu:reply-poll", "jengu.jobs.reply_poll", "* * * * *", "read replies from every inbox"),
+    ScheduledJob("jengu:sweeper", "jengu.jobs.sweep_stale_claims", "*/5 * * * *", "return claims of dead workers"),
+]

@@ -1,0 +1,115 @@
+"""Stage attempts, the dead-letter list and its retry, and the sweeper (in-process)."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+import tests.support.stages  # noqa: F401  (registers the test stages)
+from infra.models import DeadLetter, Event
+from infra.stages import dead_letter_discard, dead_letter_retry, stage_enqueue, stale_claims_sweep
+from infra.statemachine import transition
+from prospects.models import Prospect, ProspectStage
+from tests.factories import ProspectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def inline_tasks(settings):
+    settings.JENGU_TASKS_SYNC = True
+    settings.STAGE_RETRY_DELAYS = [0]
+
+
+def run_enqueued(django_capture_on_commit_callbacks, name, prospect):
+    with django_capture_on_commit_callbacks(execute=True):
+        stage_enqueue(name, subject_id=prospect.pk, trace_id=prospect.trace_id)
+
+
+def test_a_stage_that_fails_twice_then_succeeds_runs_three_times_and_ends_done(django_capture_on_commit_callbacks):
+    prospect = ProspectFactory(research_report={"fail_times": 2})
+    run_enqueued(django_capture_on_commit_callbacks, "test_flaky", prospect)
+    prospect.refresh_from_db()
+    assert prospect.research_report["calls"] == 3
+    assert prospect.stage == ProspectStage.ENRICHED
+    assert not DeadLetter.objects.exists()
+    failures = Event.objects.filter(name="stage.failed", trace_id=prospect.trace_id)
+    assert failures.count() == 2  # both carry the prospect's trace id
+
+
+def test_a_stage_that_always_fails_is_dead_lettered_after_exactly_three_attempts(
+    django_capture_on_commit_callbacks,
+):
+    prospect = ProspectFactory(research_report={"fail_times": 99})
+    with pytest.raises(ConnectionError):
+        run_enqueued(django_capture_on_commit_callbacks, "test_flaky", prospect)
+    prospect.refresh_from_db()
+    assert prospect.research_report["calls"] == 3
+    letter = DeadLetter.objects.get()
+    assert (letter.stage, letter.subject_id, letter.attempts, letter.trace_id) == (
+        "test_flaky",
+        str(prospect.pk),
+        3,
+        prospect.trace_id,
+    )
+    assert "search service down (call 3)" in letter.error
+    assert "ConnectionError" in letter.traceback
+
+
+def test_while_attempts_remain_nothing_is_dead_lettered(settings, django_capture_on_commit_callbacks):
+    settings.STAGE_RETRY_DELAYS = [60]  # attempt 2 is scheduled for later, not run now
+    prospect = ProspectFactory(research_report={"fail_times": 99})
+    run_enqueued(django_capture_on_commit_callbacks, "test_flaky", prospect)
+    from django_q.models import Schedule
+
+    retry = Schedule.objects.get(name=f"retry test_flaky:{prospect.pk}:attempt-2")
+    assert retry.cluster == "enrichment" and retry.next_run > timezone.now() + datetime.timedelta(seconds=50)
+    assert not DeadLetter.objects.exists()
+
+
+def test_retrying_a_dead_letter_runs_it_again_under_the_same_trace_id(django_capture_on_commit_callbacks):
+    prospect = ProspectFactory(research_report={"fail_times": 3})
+    with pytest.raises(ConnectionError):
+        run_enqueued(django_capture_on_commit_callbacks, "test_flaky", prospect)
+    letter = DeadLetter.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        dead_letter_retry(dead_letter=letter, by="user:ops")
+    prospect.refresh_from_db()
+    assert prospect.stage == ProspectStage.ENRICHED
+    assert prospect.research_report["calls"] == 4
+    letter.refresh_from_db()
+    assert letter.status == DeadLetter.Status.RETRIED
+    assert Event.objects.filter(name="stage.dead_letter_retried", trace_id=prospect.trace_id).exists()
+    from infra.errors import ApplicationError
+
+    with pytest.raises(ApplicationError, match="already"):
+        dead_letter_discard(dead_letter=letter, by="user:ops")
+
+
+def test_the_sweeper_returns_stale_claims_and_reenqueues_them(django_capture_on_commit_callbacks):
+    stale = ProspectFactory()
+    fresh = ProspectFactory()
+    long_ago = timezone.now() - datetime.timedelta(hours=2)
+    transition(stale, "start_enrichment", by="task:enrichment", at=long_ago)
+    transition(fresh, "start_enrichment", by="task:enrichment")
+    with django_capture_on_commit_callbacks(execute=True):
+        returned = stale_claims_sweep()
+    assert returned == 2 - 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    # released to `new`, re-enqueued, and the test stage (test_flaky first registered
+    # on this claim) enriched it under the same trace id
+    assert stale.stage == ProspectStage.ENRICHED
+    assert fresh.stage == ProspectStage.ENRICHING
+    from infra.models import StateTransition
+
+    release = StateTransition.objects.get(object_id=stale.pk, transition="release_enrichment")
+    assert release.actor == "system:sweeper" and release.trace_id == stale.trace_id
+
+
+def test_a_duplicate_run_of_a_claimed_stage_is_a_no_op(django_capture_on_commit_callbacks):
+    prospect = ProspectFactory(research_report={"sleep": 0})
+    run_enqueued(django_capture_on_commit_callbacks, "test_slow", prospect)
+    run_enqueued(django_capture_on_commit_callbacks, "test_slow", Prospect.objects.get(pk=prospect.pk))
+    assert Event.objects.filter(name="test.side_effect", trace_id=prospect.trace_id).count() == 1
+    assert not DeadLetter.objects.exists()
