@@ -2,10 +2,12 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
+from infra.admin import LargeTableAdmin
+from infra.admin_filters import KnownValuesFilter
 from infra.errors import ApplicationError
-from infra.pagination import EstimatedCountPaginator
 from outreach.models import Campaign, Email, Inbox, InboxDay, Suppression
 from outreach.selectors import inbox_warmup_cap, inbox_warmup_week, inboxes_with_sent_today
 from outreach.services.inboxes import inbox_pause, inbox_resume
@@ -122,8 +124,16 @@ class InboxDayAdmin(admin.ModelAdmin):
     date_hierarchy = "day"
 
 
+def _sequence_steps():
+    """The steps sequence_step's validators allow (1…10), so the filter needs no query."""
+    validators = Email._meta.get_field("sequence_step").validators
+    low = max(v.limit_value for v in validators if isinstance(v, MinValueValidator))
+    high = min(v.limit_value for v in validators if isinstance(v, MaxValueValidator))
+    return range(low, high + 1)
+
+
 @admin.register(Email)
-class EmailAdmin(admin.ModelAdmin):
+class EmailAdmin(LargeTableAdmin):
     list_display = [
         "subject",
         "to_email",
@@ -135,13 +145,11 @@ class EmailAdmin(admin.ModelAdmin):
         "provider",
         "sent_at",
     ]
-    list_filter = ["status", "type", "provider", "inbox", "sequence_step"]
+    list_filter = ["status", "type", "provider", "inbox", ("sequence_step", KnownValuesFilter.of(_sequence_steps))]
     search_fields = ["subject", "to_email", "prospect__company_name", "=message_id"]
     date_hierarchy = "sent_at"
     list_select_related = ["prospect", "inbox"]
     autocomplete_fields = ["prospect", "campaign", "inbox"]
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
     readonly_fields = [
         "status",
         "message_id",

@@ -2,12 +2,12 @@
 
 from django.contrib import admin
 
-from infra.pagination import EstimatedCountPaginator
+from infra.admin import LargeTableAdmin
 from replies.models import CalibrationHistory, Reply
 
 
 @admin.register(Reply)
-class ReplyAdmin(admin.ModelAdmin):
+class ReplyAdmin(LargeTableAdmin):
     list_display = [
         "received_at",
         "from_email",
@@ -23,8 +23,6 @@ class ReplyAdmin(admin.ModelAdmin):
     date_hierarchy = "received_at"
     list_select_related = ["prospect", "email"]
     autocomplete_fields = ["email", "prospect"]
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["prospect", "email", "from_email", "subject", "body", "message_id", "received_at"]}),
         (
