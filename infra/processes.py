@@ -29,6 +29,7 @@ class ProcessGroup:
         self.children: list[tuple[ChildSpec, subprocess.Popen]] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self.exit_code = 0  # non-zero when a child exited on its own
         width = max((len(s.label) for s in specs), default=5)
         self._fmt = f"{{label:<{width}}} | {{line}}"
 
@@ -52,23 +53,26 @@ class ProcessGroup:
             threading.Thread(target=self._pump, args=(spec, process.stdout), daemon=True).start()
 
     def wait(self) -> int:
-        """Block until a signal or a child's exit; then stop everything. Returns an exit code."""
+        """Block until a signal or a child's own exit, then stop everything.
+
+        Returns 0 after a signal, or the code of the child that exited on its own."""
         previous = {sig: signal.signal(sig, lambda *_: self._stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             while not self._stopping.is_set():
                 for spec, process in self.children:
                     if process.poll() is not None:
                         self.out.write(f"{spec.label} exited with code {process.returncode}; stopping the rest\n")
+                        self.exit_code = abs(process.returncode) or 1
                         self._stopping.set()
                         break
                 self._stopping.wait(0.5)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            code = self.stop()
-        return code
+            self.stop()
+        return self.exit_code
 
-    def stop(self) -> int:
+    def stop(self) -> None:
         for _, process in self.children:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -79,4 +83,3 @@ class ProcessGroup:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        return max((abs(p.returncode or 0) for _, p in self.children), default=0)

@@ -14,7 +14,11 @@ def _not_built(job: str) -> str:
 
 
 def daily_pipeline():
-    return _not_built("daily_pipeline (acquisition)")
+    """07:00 UTC: find today's hiring hotels (new prospects go on to enrichment)."""
+    from prospects.acquisition import acquisition_run
+
+    summary = acquisition_run()
+    return f"{summary.new} new, {summary.merged} merged, {summary.errors} errors"
 
 
 def sender_run():
