@@ -167,6 +167,21 @@ if ALERT_WEBHOOK_URL and not ALERT_WEBHOOK_URL.startswith(("https://", "http://"
     ALERT_WEBHOOK_URL = ""
 SMTP_INBOXES = read_smtp_inboxes(os.environ)
 
+# --- acquisition -------------------------------------------------------------------
+SERPAPI_API_KEY = env.str("SERPAPI_API_KEY", default="")
+# "sandbox" (bundled sample postings, no network) unless live boards are listed
+ACQUISITION_SOURCES = _read("ACQUISITION_SOURCES", env.list, ["sandbox"]) or ["sandbox"]
+ACQUISITION_MAX_PAGES = _read("ACQUISITION_MAX_PAGES", env.int, 10)
+ACQUISITION_QUERIES = [
+    ("hotel front desk manager", ""),
+    ("hotel general manager", ""),
+    ("hotel revenue manager", ""),
+    ("hotel reservations", ""),
+]
+
+# --- imports -----------------------------------------------------------------------
+IMPORT_MAX_BYTES = _read("IMPORT_MAX_MB", env.int, 20) * 1024 * 1024
+
 # --- i18n, static, auth ------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -102,6 +102,16 @@ class EnrichmentStatus(models.TextChoices):
     FAILED = "failed"
 
 
+class LeadSource(models.TextChoices):
+    LINKEDIN = "linkedin", "LinkedIn"
+    INDEED = "indeed"
+    GOOGLE_JOBS = "google_jobs", "Google Jobs"
+    SALES_NAVIGATOR = "sales_navigator", "Sales Navigator"
+    CSV = "csv", "CSV import"
+    DELEGATION = "delegation", "Delegated by a reply"
+    MANUAL = "manual"
+
+
 class Prospect(StateMachineModel):
     # identity
     name = models.CharField("contact name", max_length=200, blank=True)
@@ -109,6 +119,13 @@ class Prospect(StateMachineModel):
     phone = models.CharField(max_length=40, blank=True)
     title = models.CharField("job title", max_length=200, blank=True)
     linkedin_url = models.URLField("LinkedIn URL", max_length=300, blank=True)
+    source = models.CharField(
+        max_length=20,
+        choices=LeadSource,
+        default=LeadSource.MANUAL,
+        db_index=True,
+        help_text="where we first found this prospect",
+    )
 
     # company
     company_name = models.CharField(max_length=200)
@@ -126,6 +143,17 @@ class Prospect(StateMachineModel):
     # classification
     market_tier = models.CharField(max_length=10, choices=MarketTier, blank=True)
     tier = models.CharField(max_length=10, choices=Tier, default=Tier.WARM)
+
+    # deduplication (prospects.dedup): one primary prospect per hotel (contact_key ""),
+    # further contacts at the same hotel carry their address as contact_key
+    # (db_default: rows bulk-loaded with raw SQL get empty keys and are left out of dedup)
+    company_key = models.CharField(max_length=200, editable=False, db_index=True, db_default="")
+    city_key = models.CharField(max_length=100, editable=False, blank=True, db_default="")
+    contact_key = models.CharField(max_length=254, blank=True, editable=False, db_default="")
+    website_domain = models.CharField(max_length=253, blank=True, editable=False, db_default="")
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
 
     # pipeline
     stage = StateField(choices=ProspectStage, default=ProspectStage.NEW)
@@ -161,11 +189,27 @@ class Prospect(StateMachineModel):
         indexes = [
             models.Index(fields=["stage", "stage_changed_at"], name="prospect_stage_idx"),
             models.Index(fields=["tier", "-id"], name="prospect_tier_idx"),
+            models.Index(fields=["stage", "-id"], name="prospect_stage_page_idx"),  # filtered changelist pages
             # The trigram indexes that serve substring search live in migration 0002:
             # they exist on PostgreSQL only, and SQLite cannot create a GIN index.
         ]
         constraints = [
             state_check_constraint("prospect", "stage", ProspectStage),
+            models.UniqueConstraint(
+                fields=["company_key", "city_key", "contact_key"],
+                name="prospect_one_per_hotel",
+                condition=~models.Q(company_key="") & models.Q(merged_into__isnull=True),
+            ),
+            models.UniqueConstraint(
+                fields=["website_domain", "contact_key"],
+                name="prospect_one_per_domain",
+                condition=~models.Q(website_domain="") & models.Q(merged_into__isnull=True),
+            ),
+            models.UniqueConstraint(
+                fields=["email"],
+                name="prospect_one_per_email",
+                condition=~models.Q(email="") & models.Q(merged_into__isnull=True),
+            ),
             models.CheckConstraint(
                 condition=models.Q(enrichment_score__gte=0, enrichment_score__lte=1),
                 name="prospect_enrichment_score_range",
@@ -180,6 +224,16 @@ class Prospect(StateMachineModel):
         who = f"{self.name} — " if self.name else ""
         return f"{who}{self.company_name}"
 
+    def save(self, *args, **kwargs):
+        from prospects.dedup import city_key, company_key, website_domain
+
+        # the dedup keys are derived from what people edit, so they can never drift
+        self.company_key = company_key(self.company_name)
+        self.city_key = city_key(self.city)
+        self.website_domain = website_domain(self.company_website)
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
     @property
     def email_domain(self) -> str:
         return self.email.rsplit("@", 1)[-1].lower() if "@" in self.email else ""
@@ -188,13 +242,7 @@ class Prospect(StateMachineModel):
 class JobPosting(models.Model):
     """A job advert where we found a prospect: the hiring signal."""
 
-    class Source(models.TextChoices):
-        LINKEDIN = "linkedin", "LinkedIn"
-        INDEED = "indeed"
-        GOOGLE_JOBS = "google_jobs", "Google Jobs"
-        SALES_NAVIGATOR = "sales_navigator", "Sales Navigator"
-        CSV = "csv", "CSV import"
-        MANUAL = "manual"
+    Source = LeadSource
 
     prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="job_postings")
     source = models.CharField(max_length=20, choices=Source)
@@ -208,9 +256,36 @@ class JobPosting(models.Model):
 
     class Meta:
         ordering = ["-found_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "url"], condition=~models.Q(url=""), name="jobposting_once")
+        ]
 
     def __str__(self):
         return f"{self.title} at {self.company_name} ({self.get_source_display()})"
+
+
+class PossibleDuplicate(models.Model):
+    """Two prospects whose hotel names are close but whose keys differ: a human decides."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        MERGED = "merged"
+        NOT_DUPLICATE = "not_duplicate", "Not a duplicate"
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="+", help_text="the older one (kept)")
+    other = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="+", help_text="merged into the first")
+    score = models.FloatField(help_text="name similarity, 0–100")
+    status = models.CharField(max_length=15, choices=Status, default=Status.OPEN, db_index=True)
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-score"]
+        constraints = [models.UniqueConstraint(fields=["prospect", "other"], name="possible_duplicate_pair_once")]
+
+    def __str__(self):
+        return f"#{self.prospect_id} ~ #{self.other_id} ({self.score:.0f})"
 
 
 class ResearchReport(models.Model):
@@ -232,3 +307,38 @@ class ResearchReport(models.Model):
 
     def __str__(self):
         return f"Research on {self.prospect.company_name} ({self.created_at:%Y-%m-%d})"
+
+
+class ProspectImport(models.Model):
+    """One uploaded Sales Navigator / CSV export and what became of each of its rows."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField("created", default=0)
+    merged_count = models.PositiveIntegerField("merged", default=0)
+    skipped_count = models.PositiveIntegerField("skipped", default=0)
+    notes = models.JSONField(default=list, blank=True, help_text="file-level remarks (encoding, delimiter, columns)")
+    report = models.JSONField(default=list, blank=True, help_text="one entry per row: row, outcome, reason, prospect")
+    error = models.TextField(blank=True)
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.original_name or self.file.name} ({self.status})"
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

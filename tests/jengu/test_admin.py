@@ -19,12 +19,14 @@ from tests.factories import (
     SuppressionFactory,
 )
 
+READ_ONLY = {"statetransition", "event", "deadletter", "circuitstate", "alert", "possibleduplicate"}
 OUR_APPS = {"auth", "infra", "prospects", "outreach", "replies"}
 CONCRETE = sorted((m for m in admin.site._registry if m._meta.app_label in OUR_APPS), key=lambda m: m._meta.label)
 
 
 @pytest.fixture
-def data(db):
+def data(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     reply = ReplyFactory()
     JobPostingFactory(prospect=reply.prospect)
     ResearchReportFactory(prospect=reply.prospect)
@@ -40,6 +42,20 @@ def data(db):
     CalibrationHistory.objects.create(
         reply=reply, predicted_intent="interested", predicted_confidence=0.6, corrected_intent="delegated"
     )
+    from django.core.files.base import ContentFile
+
+    from infra.models import Alert, CircuitState, DeadLetter
+    from prospects.models import PossibleDuplicate, ProspectImport
+
+    Alert.objects.create(key="inbox.paused:1", last_text="paused", last_sent_at="2026-11-27T10:00:00Z")
+    CircuitState.objects.create(key="ai:grok", state="open", consecutive_failures=3, opened_at="2026-11-27T10:00Z")
+    DeadLetter.objects.create(stage="enrichment", func="prospects.pipeline.run_enrichment",
+                              subject_id=str(reply.prospect.pk), attempts=3, error="ConnectionError: down")
+    twin = ProspectFactory(company_name=reply.prospect.company_name + " Downtown", city=reply.prospect.city)
+    PossibleDuplicate.objects.create(prospect=reply.prospect, other=twin, score=91.0)
+    ProspectImport.objects.create(original_name="x.csv", file=ContentFile(b"Company\nA\n", name="x.csv"),
+                                  total_rows=1, processed_rows=1, created_count=1,
+                                  report=[{"row": 2, "outcome": "created", "prospect": twin.pk, "company": "A"}])
     from django.contrib.auth.models import Group
 
     assert Group.objects.exists()
@@ -74,7 +90,8 @@ def test_add_page_renders_or_is_refused_on_purpose(admin_client, rf, superuser, 
     addable = admin.site._registry[model].has_add_permission(request)
     response = admin_client.get(_url(model, "add"))
     assert response.status_code == (200 if addable else 403)
-    assert addable or model._meta.app_label == "infra"  # only the logs are read-only
+    # only the logs and the review lists are read-only
+    assert addable or model._meta.model_name in READ_ONLY
 
 
 @pytest.mark.django_db
@@ -106,9 +123,19 @@ def test_inbox_password_is_never_rendered(admin_client):
 def test_inbox_edit_with_blank_password_keeps_the_stored_one(admin_client):
     inbox = InboxFactory(smtp_password="keep-me")
     form = {
-        "email": inbox.email, "display_name": "New Name", "smtp_host": "smtp.example.com", "smtp_port": 587,
-        "smtp_username": "", "smtp_password": "", "imap_host": "", "imap_port": 993, "imap_password": "",
-        "warmup_started_on": "2026-10-01", "daily_ceiling": 30, "health_score": 1, "reputation_score": 1,
+        "email": inbox.email,
+        "display_name": "New Name",
+        "smtp_host": "smtp.example.com",
+        "smtp_port": 587,
+        "smtp_username": "",
+        "smtp_password": "",
+        "imap_host": "",
+        "imap_port": 993,
+        "imap_password": "",
+        "warmup_started_on": "2026-10-01",
+        "daily_ceiling": 30,
+        "health_score": 1,
+        "reputation_score": 1,
     }
     response = admin_client.post(_url(Inbox, "change", inbox.pk), form)
     assert response.status_code == 302, response.content.decode()[:2000]

@@ -1,0 +1,294 @@
+"""Importing Sales Navigator / CSV exports into prospects, row by row, never half a row.
+
+``prospect_import_run(prospect_import=...)`` reads the uploaded file and records, per
+row, whether it created a prospect, merged onto an existing one (through
+prospects.dedup, so a re-import creates nothing) or was skipped and why. Each row is
+its own transaction; a bad row is reported and skipped, never the whole import.
+
+What is checked, file-wide: size (``IMPORT_MAX_BYTES``), encoding (UTF-8, or a
+Windows-1252 export, said so in the notes), delimiter (sniffed among , ; tab |),
+a Company column. Per row: a company, a plausible email, and spreadsheet formulas
+(``=HYPERLINK(…)``, ``@SUM(…)``) which are removed so they can never run in the
+spreadsheet of whoever exports our data later.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from prospects.dedup import prospect_ingest
+from prospects.models import LeadSource, Prospect, ProspectImport
+
+logger = logging.getLogger(__name__)
+
+# Sales Navigator, LinkedIn Recruiter, Apollo and hand-made exports name columns differently
+COLUMN_ALIASES = {
+    "first_name": ["first name", "firstname", "first", "given name"],
+    "last_name": ["last name", "lastname", "last", "surname", "family name"],
+    "name": ["name", "full name", "contact name", "contact"],
+    "title": ["title", "job title", "position", "current title", "headline"],
+    "company_name": ["company", "company name", "account name", "organization", "current company", "hotel"],
+    "location": ["location", "geography", "person location"],
+    "city": ["city", "town"],
+    "region": ["region", "state", "province", "state/province"],
+    "country": ["country", "country/region"],
+    "linkedin_url": [
+        "linkedin url",
+        "linkedin",
+        "profile url",
+        "linkedin profile",
+        "person linkedin url",
+        "linkedin profile url",
+        "sales navigator url",
+    ],
+    "email": ["email", "email address", "work email", "e-mail"],
+    "company_website": ["website", "company website", "company domain", "domain", "company url"],
+    "phone": ["phone", "phone number", "mobile", "work phone"],
+}
+FORMULA_START = ("=", "@", "\t", "\r")
+FORMULA_SIGN = re.compile(r"^[+-]\s*[A-Za-z_(]")  # "+SUM(" is a formula, "+49 30 …" a phone number
+DELIMITERS = ",;\t|"
+
+
+class ImportRefused(Exception):
+    """The file as a whole cannot be imported (size, encoding, columns): nothing was imported."""
+
+
+def _is_formula(value: str) -> bool:
+    return value.startswith(FORMULA_START) or bool(FORMULA_SIGN.match(value))
+
+
+def _decode(raw: bytes, notes: list[str]) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    # mostly valid UTF-8 with a few broken lines: keep the file, the rows tell
+    lines = raw.split(b"\n")
+    broken = sum(1 for line in lines if not _valid_utf8(line))
+    if broken <= max(1, len(lines) // 20):
+        notes.append(f"{broken} line(s) are not valid UTF-8 and were skipped.")
+        return "\n".join(
+            line.decode("utf-8-sig") if _valid_utf8(line) else "\x00INVALID-ENCODING\x00" for line in lines
+        )
+    notes.append("The file is not UTF-8; it was read as Windows-1252 (Excel's usual export).")
+    return raw.decode("cp1252", errors="replace")
+
+
+def _valid_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _map_columns(header: list[str]) -> dict[str, int]:
+    normalized = [h.strip().strip('"').lower() for h in header]
+    mapping = {}
+    for field, aliases in COLUMN_ALIASES.items():
+        for index, name in enumerate(normalized):
+            if name in aliases:
+                mapping[field] = index
+                break
+    return mapping
+
+
+def _read_rows(text: str, notes: list[str]) -> tuple[dict[str, int], list[tuple[int, list[str]]], list[str]]:
+    sample = text[:20000]
+    try:
+        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0] + "\n" + sample, delimiters=DELIMITERS)
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportRefused("The file is empty.") from None
+    mapping = _map_columns(header)
+    if "company_name" not in mapping:
+        seen = ", ".join(h.strip() for h in header[:12]) or "(none)"
+        raise ImportRefused(
+            f"No Company column found (columns seen with delimiter {delimiter!r}: {seen}). "
+            "Expected a header such as 'Company' or 'Company Name'."
+        )
+    if delimiter != ",":
+        notes.append(f"Delimiter: {'tab' if delimiter == chr(9) else delimiter!r}.")
+    rows = [(number, row) for number, row in enumerate(reader, start=2) if any(cell.strip() for cell in row)]
+    return mapping, rows, header
+
+
+def _cell(row: list[str], mapping: dict[str, int], field: str) -> str:
+    index = mapping.get(field)
+    return row[index].strip() if index is not None and index < len(row) else ""
+
+
+def _row_fields(row: list[str], mapping: dict[str, int]) -> tuple[dict, list[str]]:
+    """Prospect fields from one row, and the remarks (formulas removed, bad email…)."""
+    from prospects.extraction import parse_location
+
+    remarks = []
+    values = {}
+    for field in COLUMN_ALIASES:
+        value = _cell(row, mapping, field)
+        if value and _is_formula(value):
+            remarks.append(f"formula removed from {field.replace('_', ' ')}")
+            value = ""
+        values[field] = value[:200]
+    name = values["name"] or " ".join(p for p in (values["first_name"], values["last_name"]) if p)
+    fields = {
+        "company_name": values["company_name"],
+        "name": name[:200],
+        "title": values["title"],
+        "phone": values["phone"][:40],
+    }
+    location = parse_location(
+        ", ".join(p for p in (values["city"], values["region"], values["country"]) if p) or values["location"]
+    )
+    fields.update(
+        city=location.city or values["city"],
+        region=location.region or values["region"],
+        country=location.country_code,
+        timezone=location.timezone,
+    )
+    if values["email"]:
+        try:
+            validate_email(values["email"])
+            fields["email"] = values["email"].lower()
+        except ValidationError:
+            remarks.append(f"invalid email '{values['email'][:60]}' ignored")
+    for field in ("linkedin_url", "company_website"):
+        url = values[field]
+        if url and "//" not in url:
+            url = f"https://{url}"
+        try:
+            if url:
+                URLValidator()(url)
+                fields[field] = url[:300]
+        except ValidationError:
+            remarks.append(f"invalid {field.replace('_', ' ')} ignored")
+    return fields, remarks
+
+
+def _contact_key(fields: dict) -> str:
+    """The hotel's primary prospect takes the first contact; a different person gets their own row."""
+    from prospects.dedup import city_key, company_key
+
+    primary = Prospect.objects.filter(
+        company_key=company_key(fields["company_name"]),
+        city_key=city_key(fields.get("city", "")),
+        contact_key="",
+        merged_into__isnull=True,
+    ).first()
+    person = fields.get("email") or fields.get("name", "").lower()
+    if primary is None or not person:
+        return ""
+    known = primary.email or primary.name.lower()
+    if not known or person in (primary.email, primary.name.lower()):
+        return ""
+    return person[:254]
+
+
+def prospect_import_row(fields: dict, *, source_label: str) -> tuple[str, Prospect]:
+    """Create or merge one row's prospect; returns ("created" | "merged", prospect)."""
+    fields = {**fields, "contact_key": _contact_key(fields)}
+    # a contact list is not a hiring signal: no JobPosting, only the prospect
+    result = prospect_ingest(fields={**fields, "source": LeadSource.CSV}, by=f"import:{source_label}")
+    return ("created" if result.created else "merged"), result.prospect
+
+
+def prospect_import_run(
+    *,
+    prospect_import: ProspectImport,
+    on_progress: Callable[[int, int], None] | None = None,
+    enqueue_enrichment: bool = True,
+) -> ProspectImport:
+    """Import every row of ``prospect_import.file``; progress is saved as it goes."""
+    from infra.stages import STAGES, stage_enqueue
+
+    record = prospect_import
+    record.status, record.error, record.notes, record.report = ProspectImport.Status.RUNNING, "", [], []
+    record.created_count = record.merged_count = record.skipped_count = record.processed_rows = 0
+    record.save()
+    try:
+        if record.file.size > settings.IMPORT_MAX_BYTES:
+            raise ImportRefused(
+                f"The file is {record.file.size / 2**20:.1f} MB; the limit is {settings.IMPORT_MAX_BYTES // 2**20} MB. "
+                "Split it into smaller files."
+            )
+        with record.file.open("rb") as handle:
+            text = _decode(handle.read(), record.notes)
+        mapping, rows, _ = _read_rows(text, record.notes)
+    except ImportRefused as exc:
+        record.status, record.error, record.finished_at = ProspectImport.Status.FAILED, str(exc), timezone.now()
+        record.save()
+        return record
+
+    record.total_rows = len(rows)
+    record.save(update_fields=["total_rows", "notes"])
+    label = f"csv#{record.pk}"
+    for done, (number, row) in enumerate(rows, start=1):
+        entry = {"row": number}
+        if "\x00INVALID-ENCODING\x00" in "".join(row):
+            entry.update(outcome="skipped", reason="not valid UTF-8")
+        else:
+            fields, remarks = _row_fields(row, mapping)
+            if not fields["company_name"]:
+                entry.update(outcome="skipped", reason="; ".join(["missing company", *remarks]))
+            else:
+                with transaction.atomic():
+                    outcome, prospect = prospect_import_row(fields, source_label=label)
+                    if outcome == "created" and enqueue_enrichment and "enrichment" in STAGES:
+                        stage_enqueue("enrichment", subject_id=prospect.pk, trace_id=prospect.trace_id)
+                entry.update(outcome=outcome, prospect=prospect.pk, company=prospect.company_name)
+                if remarks:
+                    entry["reason"] = "; ".join(remarks)
+        record.report.append(entry)
+        counter = {"created": "created_count", "merged": "merged_count", "skipped": "skipped_count"}[entry["outcome"]]
+        setattr(record, counter, getattr(record, counter) + 1)
+        record.processed_rows = done
+        if done % 200 == 0 or done == len(rows):
+            record.save(update_fields=["processed_rows", "created_count", "merged_count", "skipped_count"])
+            if on_progress:
+                on_progress(done, len(rows))
+    record.status, record.finished_at = ProspectImport.Status.DONE, timezone.now()
+    record.save()
+    logger.info(
+        "import #%s: %s created, %s merged, %s skipped",
+        record.pk,
+        record.created_count,
+        record.merged_count,
+        record.skipped_count,
+    )
+    return record
+
+
+def prospect_import_enqueue(*, prospect_import: ProspectImport, by) -> ProspectImport:
+    """Run an uploaded import in the background (the admin shows its progress)."""
+    from django.contrib.auth.models import AbstractBaseUser
+    from django_q.tasks import async_task
+
+    prospect_import.created_by = by.get_username() if isinstance(by, AbstractBaseUser) else str(by)
+    prospect_import.original_name = prospect_import.original_name or prospect_import.file.name.rsplit("/", 1)[-1]
+    prospect_import.save(update_fields=["created_by", "original_name"])
+    import_id = prospect_import.pk
+    transaction.on_commit(
+        lambda: async_task(
+            "prospects.tasks.prospect_import_task",
+            import_id,
+            task_name=f"import:{import_id}",
+            sync=getattr(settings, "JENGU_TASKS_SYNC", False),
+        )
+    )
+    return prospect_import

@@ -1,0 +1,221 @@
+"""One prospect per hotel: keys, constraints, merging, near-duplicates, concurrency."""
+
+import random
+import threading
+
+import pytest
+from django.db import IntegrityError, connections, transaction
+
+from infra.models import StateTransition
+from outreach.models import Email
+from prospects.dedup import (
+    company_key,
+    possible_duplicate_dismiss,
+    possible_duplicate_merge,
+    prospect_ingest,
+    website_domain,
+)
+from prospects.models import JobPosting, PossibleDuplicate, Prospect, ProspectStage
+from replies.models import Reply
+from tests.factories import EmailFactory, ProspectFactory, ReplyFactory
+
+
+def posting(source, url, company="Hotel Adlon Kempinski", title="Front Desk Manager", tier=""):
+    return {
+        "source": source,
+        "title": title,
+        "company_name": company,
+        "url": url,
+        "location": "Berlin",
+        **({"tier": tier} if tier else {}),
+    }
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Hotel Adlon Kempinski", "The Adlon Kempinski Hotel"),
+        ("Grand Hôtel Müller GmbH", "grand hotel muller"),
+        ("Strandhotel Weißes Rössl", "STRANDHOTEL WEISSES RÖSSL"),
+        ("The Savoy, Ltd.", "Savoy"),
+        ("Ritz-Carlton Denver", "Ritz Carlton Denver"),
+    ],
+)
+def test_company_key_ignores_case_accents_punctuation_suffixes_and_noise(a, b):
+    assert company_key(a) == company_key(b)
+
+
+def test_different_hotels_keep_different_keys():
+    assert company_key("Hilton Garden Inn Denver") != company_key("Hilton Denver")
+
+
+def test_website_domain():
+    assert website_domain("https://www.Hotel-Adlon.de/en/rooms?x=1") == "hotel-adlon.de"
+    assert website_domain("hotel-adlon.de") == "hotel-adlon.de"
+    assert website_domain("") == ""
+
+
+@pytest.mark.django_db
+def test_the_same_hotel_from_three_sources_is_one_prospect_with_three_postings():
+    results = [
+        prospect_ingest(
+            fields={"company_name": "Hotel Adlon Kempinski", "city": "Berlin"},
+            posting=posting("linkedin", "https://linkedin.test/jobs/1"),
+        ),
+        prospect_ingest(
+            fields={"company_name": "The Adlon Kempinski Hotel", "city": "berlin", "phone": "+49 30 2261 0"},
+            posting=posting("indeed", "https://indeed.test/viewjob?jk=2", tier="hot"),
+        ),
+        prospect_ingest(
+            fields={"company_name": "ADLON KEMPINSKI", "city": "Berlin"},
+            posting=posting("google_jobs", "https://google.test/jobs/3", title="Revenue Manager"),
+        ),
+    ]
+    assert [r.created for r in results] == [True, False, False]
+    prospect = Prospect.objects.get()
+    assert prospect.job_postings.count() == 3
+    assert prospect.phone == "+49 30 2261 0"  # the merge filled what was missing
+    assert prospect.company_name == "Hotel Adlon Kempinski"  # and overwrote nothing
+    assert prospect.tier == "hot"  # the freshest hiring signal warmed it up
+
+
+@pytest.mark.django_db
+def test_the_same_posting_seen_again_adds_nothing():
+    fields = {"company_name": "Hotel Adlon Kempinski", "city": "Berlin"}
+    prospect_ingest(fields=fields, posting=posting("linkedin", "https://linkedin.test/jobs/1"))
+    again = prospect_ingest(fields=fields, posting=posting("linkedin", "https://linkedin.test/jobs/1"))
+    assert again.posting is None and not again.created
+    assert JobPosting.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_domain_and_email_identify_a_hotel_once_known():
+    first = ProspectFactory(
+        company_name="Adlon", city="Berlin", company_website="https://www.hotel-adlon.de", email="gm@hotel-adlon.de"
+    )
+    by_domain = prospect_ingest(
+        fields={
+            "company_name": "Hotel Adlon Kempinski Berlin GmbH",
+            "city": "Berlin-Mitte",
+            "company_website": "http://hotel-adlon.de/",
+        }
+    )
+    by_email = prospect_ingest(fields={"company_name": "Kempinski Berlin", "city": "", "email": "GM@hotel-adlon.de"})
+    assert by_domain.prospect == first == by_email.prospect
+    assert Prospect.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_second_prospect_for_one_hotel():
+    ProspectFactory(company_name="Hotel Sacher", city="Wien", email="", company_website="")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProspectFactory(company_name="The Sacher Hotel", city="WIEN", email="", company_website="")
+
+
+@pytest.mark.django_db
+def test_a_second_contact_at_the_same_hotel_is_its_own_prospect():
+    ProspectFactory(company_name="Hotel Sacher", city="Wien", email="")
+    result = prospect_ingest(
+        fields={
+            "company_name": "Hotel Sacher",
+            "city": "Wien",
+            "name": "Mike Peters",
+            "email": "mike@sacher.test",
+            "contact_key": "mike@sacher.test",
+        }
+    )
+    assert result.created
+    assert Prospect.objects.filter(company_key="sacher").count() == 2
+
+
+@pytest.mark.django_db
+def test_near_duplicates_are_flagged_with_a_score_not_merged():
+    a = prospect_ingest(fields={"company_name": "Marriott Courtyard Denver", "city": "Denver"}).prospect
+    b = prospect_ingest(fields={"company_name": "Courtyard by Marriott Denver Downtown", "city": "Denver"})
+    unrelated = prospect_ingest(fields={"company_name": "Hyatt Regency Denver", "city": "Denver"})
+    assert b.created and Prospect.objects.count() == 3
+    flag = PossibleDuplicate.objects.get()
+    assert (flag.prospect, flag.other) == (a, b.prospect) and flag.score >= 88
+    assert unrelated.flagged == []
+
+
+@pytest.mark.django_db
+def test_merge_keeps_every_posting_email_and_reply_and_logs_it():
+    keep = prospect_ingest(
+        fields={"company_name": "Marriott Courtyard Denver", "city": "Denver"},
+        posting=posting("linkedin", "https://l/1"),
+    ).prospect
+    gone = prospect_ingest(
+        fields={
+            "company_name": "Courtyard by Marriott Denver Downtown",
+            "city": "Denver",
+            "name": "Sarah Johnson",
+            "email": "sarah@cy-denver.test",
+        },
+        posting=posting("indeed", "https://i/2"),
+    ).prospect
+    email = EmailFactory(prospect=gone)
+    ReplyFactory(email=email, prospect=gone)
+    flag = PossibleDuplicate.objects.get()
+    possible_duplicate_merge(duplicate=flag, by="user:sally")
+    keep.refresh_from_db()
+    gone.refresh_from_db()
+    assert keep.job_postings.count() == 2
+    assert Email.objects.get().prospect == keep and Reply.objects.get().prospect == keep
+    assert keep.name == "Sarah Johnson"  # what the merged one knew
+    assert (gone.stage, gone.merged_into, gone.lost_reason) == (ProspectStage.LOST, keep, f"merged into #{keep.pk}")
+    log = StateTransition.objects.get(object_id=gone.pk, transition="mark_lost")
+    assert log.reason == f"merged into #{keep.pk}" and log.actor == "user:sally"
+    flag.refresh_from_db()
+    assert flag.status == PossibleDuplicate.Status.MERGED
+    from infra.errors import ApplicationError
+
+    with pytest.raises(ApplicationError):
+        possible_duplicate_dismiss(duplicate=flag, by="user:sally")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_eight_concurrent_workers_create_no_duplicate_and_lose_no_posting():
+    hotels = [
+        ("Hotel Adlon Kempinski", "Berlin"),
+        ("The Savoy", "London"),
+        ("Hotel Sacher", "Wien"),
+        ("Marriott Courtyard Denver", "Denver"),
+        ("Belmond Copacabana Palace", "Rio de Janeiro"),
+    ]
+    variants = {0: "{}", 1: "The {}", 2: "{} Hotel", 3: "{} Ltd."}
+    jobs = []
+    for worker in range(8):
+        for n, (company, city) in enumerate(hotels):
+            name = variants[(worker + n) % 4].format(company)
+            jobs.append((worker, name, city, f"https://board.test/{worker}/{n}"))
+    per_worker = {w: [j for j in jobs if j[0] == w] for w in range(8)}
+    for work in per_worker.values():
+        random.Random(7).shuffle(work)
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def worker(work):
+        try:
+            barrier.wait()
+            for _, name, city, url in work:
+                prospect_ingest(
+                    fields={"company_name": name, "city": city},
+                    posting={"source": "linkedin", "title": "GM", "company_name": name, "url": url},
+                )
+        except Exception as exc:  # collected: a failure in a thread must fail the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in per_worker.values()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Prospect.objects.count() == len(hotels)
+    assert JobPosting.objects.count() == len(jobs)
+    for prospect in Prospect.objects.all():
+        assert prospect.job_postings.count() == 8

@@ -1,0 +1,133 @@
+"""CSV / Sales Navigator import: mapping, bad rows, re-import, formulas, file-level refusals."""
+
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from prospects.imports import prospect_import_run
+from prospects.models import LeadSource, Prospect, ProspectImport
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "csv"
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def run(name_or_bytes, name="upload.csv"):
+    content = (FIXTURES / name_or_bytes).read_bytes() if isinstance(name_or_bytes, str) else name_or_bytes
+    record = ProspectImport.objects.create(original_name=name, file=ContentFile(content, name=name))
+    return prospect_import_run(prospect_import=record)
+
+
+def outcomes(record):
+    return {e["row"]: (e["outcome"], e.get("reason", "")) for e in record.report}
+
+
+def test_a_sales_navigator_export_creates_prospects_with_mapped_columns():
+    record = run("sales_navigator_export.csv")
+    assert (record.status, record.total_rows, record.created_count, record.skipped_count) == ("done", 5, 5, 0)
+    sarah = Prospect.objects.get(email="sarah.johnson@cy-denver.example")
+    assert (sarah.name, sarah.title, sarah.company_name) == (
+        "Sarah Johnson",
+        "General Manager",
+        "Marriott Courtyard Denver",
+    )
+    assert (sarah.city, sarah.country.code, sarah.timezone) == ("Denver", "US", "America/Denver")
+    assert sarah.linkedin_url == "https://www.linkedin.com/in/sarah-johnson-gm"
+    assert sarah.source == LeadSource.CSV
+    juergen = Prospect.objects.get(company_name="Hotel Adlon Kempinski")
+    assert juergen.name == "Jürgen Weiß" and juergen.country.code == "DE" and juergen.timezone == "Europe/Berlin"
+    assert record.progress_percent == 100
+
+
+def test_reimporting_the_same_file_merges_everything_and_creates_nothing():
+    run("sales_navigator_export.csv")
+    again = run("sales_navigator_export.csv")
+    assert (again.created_count, again.merged_count, again.skipped_count) == (0, 5, 0)
+    assert Prospect.objects.count() == 5
+
+
+def test_each_kind_of_bad_row_is_reported_and_skipped_without_half_importing():
+    record = run("bad_rows.csv")
+    rows = outcomes(record)
+    assert record.status == "done"
+    assert rows[2][0] == "created"
+    assert rows[3] == ("skipped", "missing company")
+    # formula in the title: the cell is neutralised, the hotel is still imported
+    assert rows[4][0] == "created" and "formula removed from title" in rows[4][1]
+    sacher = Prospect.objects.get(company_name="Hotel Sacher")
+    assert sacher.title == "" and "HYPERLINK" not in str(Prospect.objects.values())
+    # a formula as the company: nothing left to import
+    assert rows[5][0] == "skipped" and "missing company" in rows[5][1] and "formula removed" in rows[5][1]
+    assert rows[6][0] == "created" and "invalid email" in rows[6][1]
+    assert Prospect.objects.get(company_name="Hotel Esplanade").email == ""
+    assert 7 not in rows  # the empty line is not a row
+    assert rows[8][0] == "created" and "formula removed from title" in rows[8][1]
+    assert rows[9][0] == "created"
+    assert (record.created_count, record.skipped_count) == (5, 2)
+    assert not Prospect.objects.filter(city="London").exists()  # the skipped row left nothing behind
+
+
+def test_semicolon_delimited_files_are_read():
+    record = run("semicolon.csv")
+    assert record.created_count == 2
+    assert any("Delimiter" in note for note in record.notes)
+    assert Prospect.objects.filter(company_name="Hotel Danieli", country="IT").exists()
+
+
+def test_a_windows_1252_export_is_read_and_said_so():
+    record = run("windows1252.csv")
+    assert record.created_count == 2
+    assert any("Windows-1252" in note for note in record.notes)
+    assert Prospect.objects.filter(name="José Müller", company_name="Café Hotel Zürich").exists()
+
+
+def test_a_line_with_broken_encoding_is_skipped_alone():
+    record = run("one_bad_line.csv")
+    rows = outcomes(record)
+    assert rows[3] == ("skipped", "not valid UTF-8")
+    assert record.created_count == 20 and record.skipped_count == 1
+
+
+def test_a_file_without_a_company_column_is_refused_with_the_columns_seen():
+    record = run("no_company_column.tsv", name="wrong.tsv")
+    assert record.status == "failed"
+    assert "No Company column" in record.error and "Employer" in record.error
+    assert Prospect.objects.count() == 0
+
+
+def test_a_50_mb_file_is_refused_before_reading(settings):
+    record = run(b"Company,City\n" + b"x" * (50 * 1024 * 1024), name="huge.csv")
+    assert record.status == "failed" and "limit is 20 MB" in record.error
+    assert Prospect.objects.count() == 0
+
+
+def test_an_empty_file_is_refused():
+    record = run(b"", name="empty.csv")
+    assert record.status == "failed" and "empty" in record.error
+
+
+def test_a_second_person_at_the_same_hotel_becomes_a_second_contact():
+    run(b"Name,Company,City,Email\nSarah Johnson,Hotel Sacher,Wien,sarah@sacher.example\n")
+    record = run(
+        b"Name,Company,City,Email\nMike Peters,Hotel Sacher,Wien,mike@sacher.example\n"
+        b"Sarah Johnson,Hotel Sacher,Wien,sarah@sacher.example\n"
+    )
+    assert (record.created_count, record.merged_count) == (1, 1)
+    assert set(Prospect.objects.values_list("name", flat=True)) == {"Sarah Johnson", "Mike Peters"}
+
+
+def test_the_command_prints_a_summary_and_fails_loudly_on_a_refused_file(capsys, tmp_path):
+    call_command("import_prospects", str(FIXTURES / "bad_rows.csv"))
+    out = capsys.readouterr().out
+    assert "5 created, 0 merged, 2 skipped" in out and "row 3: skipped — missing company" in out
+    with pytest.raises(CommandError, match="No Company column"):
+        call_command("import_prospects", str(FIXTURES / "no_company_column.tsv"))
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("import_prospects", str(tmp_path / "missing.csv"))
