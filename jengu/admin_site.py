@@ -21,6 +21,16 @@ class JenguAdminSite(admin.AdminSite):
             path("sending-control/", self.admin_view(require_POST(self.sending_control_view)), name="sending_control"),
         ] + super().get_urls()
 
+    def index(self, request, extra_context=None):
+        from infra.models import DeadLetter, Event
+
+        context = {
+            "last_acquisition": Event.objects.filter(name="acquisition.run").order_by("-created_at").first(),
+            "open_dead_letters": DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count(),
+            **(extra_context or {}),
+        }
+        return super().index(request, extra_context=context)
+
     def each_context(self, request):
         context = super().each_context(request)
         context["sending_enabled"] = sending_enabled()

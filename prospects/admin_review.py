@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
@@ -72,7 +73,8 @@ class ProspectImportAdmin(admin.ModelAdmin):
         self.message_user(request, "Import started; this page shows its progress.", messages.INFO)
 
     def response_add(self, request, obj, post_url_continue=None):
-        return super().response_add(request, obj, reverse("admin:prospects_prospectimport_change", args=[obj.pk]))
+        # straight to the import's own page, where its progress bar and report are
+        return HttpResponseRedirect(reverse("admin:prospects_prospectimport_change", args=[obj.pk]))
 
 
 @admin.register(PossibleDuplicate)

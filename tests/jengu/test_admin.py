@@ -49,13 +49,23 @@ def data(db, settings, tmp_path):
 
     Alert.objects.create(key="inbox.paused:1", last_text="paused", last_sent_at="2026-11-27T10:00:00Z")
     CircuitState.objects.create(key="ai:grok", state="open", consecutive_failures=3, opened_at="2026-11-27T10:00Z")
-    DeadLetter.objects.create(stage="enrichment", func="prospects.pipeline.run_enrichment",
-                              subject_id=str(reply.prospect.pk), attempts=3, error="ConnectionError: down")
+    DeadLetter.objects.create(
+        stage="enrichment",
+        func="prospects.pipeline.run_enrichment",
+        subject_id=str(reply.prospect.pk),
+        attempts=3,
+        error="ConnectionError: down",
+    )
     twin = ProspectFactory(company_name=reply.prospect.company_name + " Downtown", city=reply.prospect.city)
     PossibleDuplicate.objects.create(prospect=reply.prospect, other=twin, score=91.0)
-    ProspectImport.objects.create(original_name="x.csv", file=ContentFile(b"Company\nA\n", name="x.csv"),
-                                  total_rows=1, processed_rows=1, created_count=1,
-                                  report=[{"row": 2, "outcome": "created", "prospect": twin.pk, "company": "A"}])
+    ProspectImport.objects.create(
+        original_name="x.csv",
+        file=ContentFile(b"Company\nA\n", name="x.csv"),
+        total_rows=1,
+        processed_rows=1,
+        created_count=1,
+        report=[{"row": 2, "outcome": "created", "prospect": twin.pk, "company": "A"}],
+    )
     from django.contrib.auth.models import Group
 
     assert Group.objects.exists()

@@ -4,8 +4,9 @@ In order:
 
 1. ``migrate`` (no questions asked);
 2. ``ensure_admin``: the admin / sales / ops users with the demo password;
-3. ``seed_demo``, only while there are no prospects at all, so a second ``make demo``
-   keeps whatever was done in the first;
+3. ``seed_demo`` and a sandbox ``acquire`` run, only while there are no prospects at
+   all, so a second ``make demo`` keeps whatever was done in the first;
+   then ``install_schedules``;
 4. background services (``start_services``: nothing yet; the local SMTP sink and the
    pipeline workers will start there, and be stopped when the server stops);
 5. ``runserver --insecure`` on 127.0.0.1:$PORT (default 8000), without the autoreloader
@@ -51,6 +52,11 @@ class Command(BaseCommand):
         else:
             self.heading("Demo data: none yet, generating it (manage.py seed_demo)")
             call_command("seed_demo", stdout=self.stdout, stderr=self.stderr)
+            self.heading("Acquisition: today's hiring hotels from the sandbox job boards (manage.py acquire)")
+            call_command("acquire", sources=["sandbox"], stdout=self.stdout, stderr=self.stderr)
+
+        self.heading("Schedules (manage.py install_schedules)")
+        call_command("install_schedules", stdout=self.stdout, stderr=self.stderr)
 
         if no_server:
             self.heading("Ready (--no-server: not starting the server)")
