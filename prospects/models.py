@@ -342,3 +342,48 @@ class ProspectImport(models.Model):
     @property
     def progress_percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class WebsitePage(models.Model):
+    """A fetched hotel web page, its HTML kept in Django storage for a week."""
+
+    url = models.URLField(max_length=500, unique=True)
+    final_url = models.URLField(max_length=500, blank=True, help_text="after redirects")
+    domain = models.CharField(max_length=253, db_index=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    html = models.FileField(upload_to="websites/%Y/%m/", blank=True)
+    size_bytes = models.PositiveIntegerField(default=0)
+    fetched_at = models.DateTimeField(default=now, db_index=True)
+
+    class Meta:
+        ordering = ["-fetched_at"]
+
+    def __str__(self):
+        return f"{self.url} ({self.fetched_at:%Y-%m-%d})"
+
+
+class EmailVerification(models.Model):
+    """One address checked by a verifier; reused for 30 days so no credit is spent twice."""
+
+    class Result(models.TextChoices):
+        OK = "ok"
+        CATCH_ALL = "catch_all", "Catch-all"
+        UNKNOWN = "unknown"
+        INVALID = "invalid"
+        DISPOSABLE = "disposable"
+        ERROR = "error"
+
+    address = models.EmailField(unique=True)
+    result = models.CharField(max_length=12, choices=Result)
+    quality = models.CharField(max_length=20, blank=True, help_text="the verifier's own word (good, risky, bad)")
+    score = models.FloatField(validators=unit_interval, help_text="0–1, compared with the live threshold")
+    provider = models.CharField(max_length=20, help_text="millionverifier, hunter or sandbox")
+    credits_used = models.PositiveSmallIntegerField(default=0)
+    raw = models.JSONField(default=dict, blank=True)
+    checked_at = models.DateTimeField(default=now, db_index=True)
+
+    class Meta:
+        ordering = ["-checked_at"]
+
+    def __str__(self):
+        return f"{self.address}: {self.result} ({self.score:.2f})"
