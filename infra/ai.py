@@ -59,13 +59,14 @@ def fence_data(data: dict[str, str]) -> str:
 
 def configured_providers() -> list:
     """The real clients whose keys are set, in failover order."""
-    from infra.providers.claude import ClaudeClient
-    from infra.providers.grok import GrokClient
-
     providers = []
     if settings.GROK_API_KEY:
+        from infra.providers.grok import GrokClient
+
         providers.append(GrokClient(api_key=settings.GROK_API_KEY))
     if settings.ANTHROPIC_API_KEY:
+        from infra.providers.claude import ClaudeClient  # the SDK takes seconds to import: only when needed
+
         providers.append(ClaudeClient(api_key=settings.ANTHROPIC_API_KEY))
     return providers
 

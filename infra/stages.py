@@ -22,6 +22,7 @@ mid-task, a task lost with a Redis broker) and re-enqueues the work.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import traceback
@@ -129,6 +130,7 @@ def stage_execute(name: str, func: str, subject_id, trace_id: str, attempt: int 
             return "skipped"
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
+            _release_claim(stage, subject_id, error)
             event_record(
                 "stage.failed",
                 level="warning",
@@ -159,6 +161,21 @@ def stage_execute(name: str, func: str, subject_id, trace_id: str, attempt: int 
         return result
 
 
+def _release_claim(stage: Stage, subject_id, error: str) -> None:
+    """A failed attempt gives its claim back, so the retry (or a human) can claim again."""
+    from infra.statemachine import transition
+
+    if not stage.claim:
+        return
+    model = apps.get_model(stage.claim.model)
+    field = model.state_machine.field
+    held = model.objects.filter(pk=subject_id, **{field: stage.claim.state}).first()
+    if held is None:
+        return
+    with contextlib.suppress(AlreadyMoved):  # someone else moved it meanwhile: nothing to give back
+        transition(held, stage.claim.release, by="system:stage_failure", reason=error[:300])
+
+
 def dead_letter_retry(*, dead_letter, by) -> None:
     """Run parked work again from attempt 1, under its original trace id."""
     from infra.models import DeadLetter
@@ -184,7 +201,7 @@ def dead_letter_discard(*, dead_letter, by) -> None:
         raise ApplicationError(f"Dead letter #{dead_letter.pk} was already {dead_letter.get_status_display()}.")
 
 
-def stale_claims_sweep(*, now=None) -> int:
+def stale_claims_sweep(*, now=None, stages: list[Stage] | None = None) -> int:
     """Return claims held longer than their stage's timeout and re-enqueue the work.
 
     Scheduled every few minutes. A claim older than the timeout means the worker that
@@ -194,7 +211,7 @@ def stale_claims_sweep(*, now=None) -> int:
 
     now = now or timezone.now()
     returned = 0
-    for stage in STAGES.values():
+    for stage in STAGES.values() if stages is None else stages:
         if not stage.claim:
             continue
         model = apps.get_model(stage.claim.model)

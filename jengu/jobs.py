@@ -39,7 +39,16 @@ def enrichment_run(limit: int = 200):
 
     if "enrichment" not in STAGES:
         return _not_built("enrichment_run")
-    pending = Prospect.objects.filter(stage=ProspectStage.NEW).order_by("id").values_list("id", "trace_id")[:limit]
+    from infra.models import DeadLetter
+
+    # work parked in the dead letters waits for a human, not for the next cron tick
+    parked = DeadLetter.objects.filter(stage="enrichment", status=DeadLetter.Status.OPEN).values("subject_id")
+    pending = (
+        Prospect.objects.filter(stage=ProspectStage.NEW)
+        .exclude(pk__in=[int(row["subject_id"]) for row in parked if row["subject_id"].isdigit()])
+        .order_by("id")
+        .values_list("id", "trace_id")[:limit]
+    )
     for prospect_id, trace_id in pending:
         stage_enqueue("enrichment", subject_id=prospect_id, trace_id=trace_id)
     return len(pending)

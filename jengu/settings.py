@@ -179,6 +179,12 @@ ACQUISITION_QUERIES = [
     ("hotel reservations", ""),
 ]
 
+# --- enrichment and research ---------------------------------------------------------
+# "sandbox" (bundled sample hotel sites and search results, no network) or "duckduckgo"
+SEARCH_PROVIDER = env.str("SEARCH_PROVIDER", default="") or "sandbox"
+GOOGLE_CSE_KEY = env.str("GOOGLE_CSE_KEY", default="")
+GOOGLE_CSE_ID = env.str("GOOGLE_CSE_ID", default="")
+
 # --- imports -----------------------------------------------------------------------
 IMPORT_MAX_BYTES = _read("IMPORT_MAX_MB", env.int, 20) * 1024 * 1024
 
@@ -204,4 +210,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["trace_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="") or "INFO"},
+    # httpx logs every request URL at INFO, and some APIs take their key in the URL
+    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpx2", "httpcore", "httpcore2")},
 }

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.template.loader import render_to_string
 from django_countries import countries
 
 from infra.admin import LargeTableAdmin
@@ -10,6 +11,7 @@ from infra.errors import ApplicationError
 from infra.models import StateTransition
 from outreach.models import Email
 from prospects.models import JobPosting, Prospect, ResearchReport
+from prospects.pipeline import prospect_reenrich, prospect_reresearch
 from prospects.services import prospect_mark_lost
 from replies.models import Reply
 
@@ -87,6 +89,8 @@ class ProspectAdmin(LargeTableAdmin):
     search_help_text = "Search company, contact name, email or city (substring)."
     list_per_page = 100
     readonly_fields = [
+        "website_analysis_panel",
+        "research_panel",
         "stage",
         "stage_changed_at",
         "trace_id",
@@ -107,8 +111,10 @@ class ProspectAdmin(LargeTableAdmin):
             {"fields": ["enrichment_status", "enrichment_score", "email_verified", "email_verification_score"]},
         ),
         ("Engagement", {"fields": ["email_sent_count", "last_email_sent_at", "last_reply_at", "behavioral_score"]}),
+        ("Website analysis", {"fields": ["website_analysis_panel"]}),
+        ("Research", {"fields": ["research_panel"]}),
         (
-            "Research",
+            "Raw data (JSON)",
             {
                 "classes": ["collapse"],
                 "fields": ["pain_signals", "competitor_tools", "website_analysis", "research_report"],
@@ -116,13 +122,41 @@ class ProspectAdmin(LargeTableAdmin):
         ),
     ]
     inlines = [EmailInline, ReplyInline, JobPostingInline, TransitionInline]
-    actions = ["mark_lost"]
+    actions = ["mark_lost", "reenrich", "reresearch"]
 
     @admin.display(description="country", ordering="country")
     def country_name(self, prospect):
         # Listing the field itself makes the admin rebuild django-countries' 250-entry
         # choice list twice per row, which was most of a page's render time.
         return prospect.country.name or None
+
+    @admin.display(description="website analysis")
+    def website_analysis_panel(self, prospect):
+        return render_to_string("admin/prospects/website_analysis.html", {"a": prospect.website_analysis or {}})
+
+    @admin.display(description="research report")
+    def research_panel(self, prospect):
+        report = prospect.research_reports.order_by("-created_at").first()
+        return render_to_string("admin/prospects/research_report.html", {"report": report, "prospect": prospect})
+
+    def _enqueue(self, request, queryset, service, verb):
+        done = 0
+        for prospect in queryset:
+            try:
+                service(prospect=prospect, by=request.user)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} prospect(s) queued for {verb}.", messages.SUCCESS)
+
+    @admin.action(description="Enrich again", permissions=["change"])
+    def reenrich(self, request, queryset):
+        self._enqueue(request, queryset, prospect_reenrich, "enrichment")
+
+    @admin.action(description="Research again", permissions=["change"])
+    def reresearch(self, request, queryset):
+        self._enqueue(request, queryset, prospect_reresearch, "research")
 
     @admin.action(description="Mark selected prospects lost", permissions=["change"])
     def mark_lost(self, request, queryset):

@@ -52,9 +52,11 @@ PROSPECT_TRANSITIONS = {
     "start_enrichment": ([S.NEW], S.ENRICHING),
     "finish_enrichment": ([S.ENRICHING], S.ENRICHED),
     "release_enrichment": ([S.ENRICHING], S.NEW),
+    "reset_enrichment": ([S.ENRICHED], S.NEW),  # an operator asks for enrichment again
     "start_research": ([S.ENRICHED], S.RESEARCHING),
     "finish_research": ([S.RESEARCHING], S.READY),
     "release_research": ([S.RESEARCHING], S.ENRICHED),
+    "reset_research": ([S.READY], S.ENRICHED),
     "start_composing": ([S.READY], S.COMPOSING),
     "finish_composing": ([S.COMPOSING], S.COMPOSED),
     "release_composing": ([S.COMPOSING], S.READY),

@@ -16,6 +16,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
+def only_test_stages(monkeypatch):
+    """The sweeper walks every registered stage; here only the test ones may answer."""
+    from infra import stages
+
+    monkeypatch.setattr(stages, "STAGES", {k: v for k, v in stages.STAGES.items() if k.startswith("test_")})
+
+
+@pytest.fixture(autouse=True)
 def inline_tasks(settings):
     settings.JENGU_TASKS_SYNC = True
     settings.STAGE_RETRY_DELAYS = [0]

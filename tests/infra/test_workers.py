@@ -17,7 +17,7 @@ from django_q.models import OrmQ
 
 import tests.support.stages  # noqa: F401  (registers the test stages)
 from infra.models import Event
-from infra.stages import stage_enqueue, stale_claims_sweep
+from infra.stages import STAGES, stage_enqueue, stale_claims_sweep
 from infra.statemachine import transition
 from prospects.models import Prospect, ProspectStage
 from tests.factories import ProspectFactory
@@ -100,7 +100,7 @@ def test_qcluster_survives_sigkill_mid_batch_and_every_task_happens_once(tmp_pat
         # claim guard makes each a no-op, and the sweeper returns the claims they held
         wait_for(lambda: not OrmQ.objects.filter(key="enrichment").exists(), 90, "the queue to drain")
         later = timezone.now() + datetime.timedelta(seconds=10 + settings.STAGE_SWEEP_MARGIN + 1)
-        stale_claims_sweep(now=later)
+        stale_claims_sweep(now=later, stages=[STAGES["test_slow"]])
         wait_for(
             lambda: Prospect.objects.filter(pk__in=[p.pk for p in enrich], stage="enriched").count() == 12,
             90,

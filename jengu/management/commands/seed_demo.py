@@ -1250,14 +1250,37 @@ class DemoBatch:
             p.email_verification_score = round(rng.uniform(0.9, 0.99), 2)
             if rng.random() < 0.3:
                 p.linkedin_url = ""
+            engine = rng.choice(BOOKING_ENGINES)
+            chat = rng.random() < 0.3
+            # the shape prospects.analysis.analyze_website produces (schema_version 1)
             p.website_analysis = {
-                "pms": ctx.pms,
-                "booking_engine": rng.choice(BOOKING_ENGINES),
+                "schema_version": 1,
+                "url": p.company_website,
+                "contact": {"phones": [], "address": "", "social": {}, "emails": []},
+                "technology": {
+                    "cms": [rng.choice(["WordPress", "Wix", "TYPO3", "Squarespace"])],
+                    "booking_engine": [engine] if engine else [],
+                    "chat": ["Tidio"] if chat else [],
+                    "pms_hints": [ctx.pms],
+                    "analytics": ["Google Tag Manager"],
+                    "signatures": [],
+                    "gaps": [g for g, missing in (("no_booking_engine", not engine), ("no_chat", not chat)) if missing],
+                },
+                "content": {
+                    "value_propositions": [],
+                    "languages": sorted({"en", ctx.lang}),
+                    "amenities": ["wifi", "breakfast"],
+                    "room_count": ctx.rooms,
+                },
+                "design": {
+                    "mobile_viewport": rng.random() < 0.8,
+                    "page_weight_bytes": rng.randint(40_000, 900_000),
+                    "image_count": rng.randint(5, 60),
+                    "images_missing_alt": rng.randint(0, 10),
+                },
+                "seo": {"title": p.company_name, "meta_description": "", "structured_data_types": []},
+                "errors": [],
                 "online_check_in": rng.random() < 0.15,
-                "chat_widget": rng.random() < 0.3,
-                "languages": sorted({"en", ctx.lang}),
-                "rooms": ctx.rooms,
-                "pages_fetched": rng.randint(3, 9),
             }
             if story.path == "no_email":
                 p.email_verified = False

@@ -1,0 +1,43 @@
+"""`manage.py enrich [--stage new] [--limit N] [--now]`: hand prospects to the enrichment stage."""
+
+from django.core.management.base import BaseCommand, CommandError
+from rich.progress import track
+
+from infra.stages import stage_execute
+from prospects.models import Prospect, ProspectStage
+from prospects.pipeline import ENRICHMENT
+
+
+class Command(BaseCommand):
+    help = "Queue (or with --now, run here) enrichment for prospects in a stage (default: new)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--stage", default=ProspectStage.NEW, choices=[ProspectStage.NEW])
+        parser.add_argument("--limit", type=int, default=100)
+        parser.add_argument("--now", action="store_true", help="run in this process instead of the workers")
+
+    def handle(self, *args, stage, limit, now, **options):
+        if limit < 1:
+            raise CommandError("--limit must be at least 1.")
+        pending = list(Prospect.objects.filter(stage=stage).order_by("id").values_list("id", "trace_id")[:limit])
+        if not now:
+            from infra.stages import stage_enqueue
+
+            for prospect_id, trace_id in pending:
+                stage_enqueue("enrichment", subject_id=prospect_id, trace_id=trace_id)
+            self.stdout.write(self.style.SUCCESS(f"{len(pending)} prospect(s) queued for enrichment."))
+            return
+        outcomes = {"done": 0, "skipped": 0, "failed": 0}
+        for prospect_id, trace_id in track(pending, description="Enriching"):
+            try:
+                result = stage_execute("enrichment", ENRICHMENT.func, prospect_id, str(trace_id), 3)
+                outcomes["skipped" if result == "skipped" else "done"] += 1
+            except Exception as exc:  # the last attempt: it is in the dead letters now; keep going
+                outcomes["failed"] += 1
+                self.stdout.write(self.style.ERROR(f"prospect {prospect_id}: {type(exc).__name__}: {exc}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{outcomes['done']} enriched, {outcomes['skipped']} skipped, {outcomes['failed']} failed "
+                "(see Dead letters)."
+            )
+        )
