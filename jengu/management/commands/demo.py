@@ -7,20 +7,24 @@ In order:
 3. ``seed_demo`` and a sandbox ``acquire`` run, only while there are no prospects at
    all, so a second ``make demo`` keeps whatever was done in the first;
    then ``install_schedules``;
-4. background services (``start_services``: nothing yet; the local SMTP sink and the
-   pipeline workers will start there, and be stopped when the server stops);
-5. ``runserver --insecure`` on 127.0.0.1:$PORT (default 8000), without the autoreloader
-   (a reload would run all of the above again in a child process).
+4. one process group: ``runserver --insecure`` on 127.0.0.1:$PORT (default 8000,
+   no autoreloader) and ``run_workers`` for the stages built so far, so the acquired
+   hotels move from `new` to `ready` on their own; one Ctrl-C stops all.
 
 ``--no-server`` does 1–3 and returns: the tests use it.
 """
 
+import sys
+
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from infra.processes import ChildSpec, ProcessGroup
 from jengu.management.commands.ensure_admin import admin_url, default_addrport
 from prospects.models import Prospect
+
+DEMO_QUEUES = "enrichment,research"  # the stages built so far; later ones join as they land
 
 
 class Command(BaseCommand):
@@ -61,18 +65,25 @@ class Command(BaseCommand):
         if no_server:
             self.heading("Ready (--no-server: not starting the server)")
             return
-        self.start_services()
-        self.heading(f"Serving the admin at {admin_url(addrport)} (Ctrl-C stops)")
-        call_command("runserver", addrport, insecure_serving=True, use_reloader=False)
+        self.heading(f"Serving the admin at {admin_url(addrport)}, with the pipeline workers (Ctrl-C stops all)")
+        # longer than run_workers' own stop timeout, so it can stop its clusters itself
+        group = ProcessGroup(self.services(addrport), out=self.stdout, stop_timeout=45)
+        group.start()
+        code = group.wait()
+        self.heading("Demo stopped.")
+        if code:
+            raise CommandError(f"a demo process exited with code {code}")
 
-    def start_services(self):
-        """Background processes the demo needs besides the web server.
+    def services(self, addrport: str) -> list[ChildSpec]:
+        """The web server and the workers of the stages built so far, as one process group.
 
-        None yet. The local SMTP sink (so sends land somewhere you can read) and the
-        pipeline workers (``run_workers``) belong here, started as child processes
-        that stop with the server.
+        One worker process per queue keeps SQLite's single writer from queueing up.
         """
-        self.heading("Background services: none yet (workers and the SMTP sink will start here)")
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        return [
+            ChildSpec("web", [*manage, "runserver", addrport, "--insecure", "--noreload"]),
+            ChildSpec("workers", [*manage, "run_workers", "--queues", DEMO_QUEUES], {"JENGU_Q_WORKERS": "1"}),
+        ]
 
     def heading(self, text: str):
         self.stdout.write(self.style.MIGRATE_HEADING(f"==> {text}"))
