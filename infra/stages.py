@@ -157,8 +157,21 @@ def stage_execute(name: str, func: str, subject_id, trace_id: str, attempt: int 
                 message=f"{name}: {error}",
                 data={"stage": name, "subject_id": subject_id},
             )
+            _alert_dead_letters(name)
             raise
         return result
+
+
+def _alert_dead_letters(stage_name: str) -> None:
+    """Tell the team, once an hour at most per stage, that work is waiting in the dead letters."""
+    from infra.alerts import alert_send
+    from infra.models import DeadLetter
+
+    waiting = DeadLetter.objects.filter(stage=stage_name, status=DeadLetter.Status.OPEN).count()
+    alert_send(
+        key=f"dead_letters.{stage_name}",
+        text=f"{waiting} item(s) of the {stage_name} stage failed 3 times and wait in the dead letters.",
+    )
 
 
 def _release_claim(stage: Stage, subject_id, error: str) -> None:

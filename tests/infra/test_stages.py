@@ -121,3 +121,19 @@ def test_a_duplicate_run_of_a_claimed_stage_is_a_no_op(django_capture_on_commit_
     run_enqueued(django_capture_on_commit_callbacks, "test_slow", Prospect.objects.get(pk=prospect.pk))
     assert Event.objects.filter(name="test.side_effect", trace_id=prospect.trace_id).count() == 1
     assert not DeadLetter.objects.exists()
+
+
+def test_a_dead_letter_alerts_the_team_once_per_window(settings, django_capture_on_commit_callbacks):
+    import httpx
+
+    from infra.http import override_transport
+
+    settings.ALERT_WEBHOOK_URL = "https://hooks.slack.test/x"
+    posted = []
+    with override_transport(httpx.MockTransport(lambda r: posted.append(r) or httpx.Response(200))):
+        for _ in range(2):
+            prospect = ProspectFactory(research_report={"fail_times": 99})
+            with pytest.raises(ConnectionError):
+                run_enqueued(django_capture_on_commit_callbacks, "test_flaky", prospect)
+    assert DeadLetter.objects.count() == 2
+    assert len(posted) == 1 and b"test_flaky stage failed 3 times" in posted[0].content
