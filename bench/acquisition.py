@@ -455,6 +455,8 @@ class StatementClock:
 
 @dataclass
 class FullPathRun:
+    """Seconds per phase, and what became of the postings, in one run of the full path."""
+
     postings: int = 0
     parse: float = 0.0
     classify: float = 0.0  # classification and extraction
@@ -473,10 +475,6 @@ class FullPathRun:
     @property
     def seconds(self) -> float:
         return self.parse + self.classify + self.ingest
-
-    @property
-    def rate(self) -> float:
-        return self.postings / self.seconds
 
 
 def prospect_and_job(posting: PostingFound, classification: PostingClassification) -> tuple[dict, dict]:

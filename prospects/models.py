@@ -353,7 +353,7 @@ class WebsitePage(models.Model):
     final_url = models.URLField(max_length=500, blank=True, help_text="after redirects")
     domain = models.CharField(max_length=253, db_index=True)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    html = models.FileField(upload_to="websites/%Y/%m/", blank=True)
+    html = models.FileField(upload_to="websites/%Y/%m/", blank=True, max_length=255)
     size_bytes = models.PositiveIntegerField(default=0)
     fetched_at = models.DateTimeField(default=now, db_index=True)
 
