@@ -66,9 +66,10 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from prospects.acquisition import posting_fields  # noqa: E402
 from prospects.classification import PostingClassification, classify_posting_rules  # noqa: E402
 from prospects.dedup import company_key, prospect_ingest  # noqa: E402
-from prospects.extraction import company_name_clean, hiring_tier, parse_location  # noqa: E402
+from prospects.extraction import parse_location  # noqa: E402
 from prospects.models import JobPosting, LeadSource, PossibleDuplicate, Prospect  # noqa: E402
 from prospects.providers import linkedin  # noqa: E402
 from prospects.providers.base import PostingFound  # noqa: E402
@@ -479,31 +480,7 @@ class FullPathRun:
 
 def prospect_and_job(posting: PostingFound, classification: PostingClassification) -> tuple[dict, dict]:
     """The Prospect and JobPosting fields of a hospitality posting, as ingest_posting builds them."""
-    location = parse_location(posting.location)
-    tier = hiring_tier(posting.title, posting.posted_at, today=TODAY)
-    company = company_name_clean(posting.company)
-    fields = {
-        "company_name": company,
-        "city": location.city,
-        "region": location.region,
-        "country": location.country_code,
-        "timezone": location.timezone,
-        "market_tier": classification.market_tier or "",
-        "company_type": classification.company_type,
-        "tier": tier,
-        "source": posting.source,
-    }
-    job = {
-        "source": posting.source,
-        "title": posting.title[:200],
-        "company_name": company,
-        "location": posting.location[:200],
-        "url": posting.url[:500],
-        "posted_at": posting.posted_at,
-        "snippet": posting.snippet[:2000],
-        "tier": tier,
-    }
-    return fields, job
+    return posting_fields(posting, classification, today=TODAY)
 
 
 def ingest(run: FullPathRun, fields: dict, job: dict):

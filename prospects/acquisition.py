@@ -66,12 +66,8 @@ def source_clients(names: list[str] | None = None) -> dict:
     return {name: factories[name]() for name in names}
 
 
-def ingest_posting(posting: PostingFound, *, today: datetime.date, summary: AcquisitionSummary) -> None:
-    """Classify, extract and ingest one posting (its own transaction)."""
-    classification, _provider = classify_posting(posting)
-    if not classification.is_hospitality:
-        return
-    summary.hospitality += 1
+def posting_fields(posting: PostingFound, classification, *, today: datetime.date) -> tuple[dict, dict]:
+    """The Prospect fields and the JobPosting fields of one hospitality posting."""
     location = parse_location(posting.location)
     tier = hiring_tier(posting.title, posting.posted_at, today=today)
     company = company_name_clean(posting.company)
@@ -96,6 +92,17 @@ def ingest_posting(posting: PostingFound, *, today: datetime.date, summary: Acqu
         "snippet": posting.snippet[:2000],
         "tier": tier,
     }
+    return fields, job
+
+
+def ingest_posting(posting: PostingFound, *, today: datetime.date, summary: AcquisitionSummary) -> None:
+    """Classify, extract and ingest one posting (its own transaction)."""
+    classification, _provider = classify_posting(posting)
+    if not classification.is_hospitality:
+        return
+    summary.hospitality += 1
+    fields, job = posting_fields(posting, classification, today=today)
+    company = fields["company_name"]
     with transaction.atomic():
         result = prospect_ingest(fields=fields, posting=job, by="task:acquisition")
         if result.created and "enrichment" in STAGES:
