@@ -7,6 +7,7 @@ per-inbox, per-day counter a send claims its slot on.
 import hashlib
 import uuid
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -17,6 +18,10 @@ from prospects.models import Prospect, unit_interval
 
 def default_follow_up_days():
     return [3, 7, 14]
+
+
+def default_follow_up_angles():
+    return ["reminder", "new_value", "breakup"]
 
 
 class Campaign(models.Model):
@@ -40,10 +45,28 @@ class Campaign(models.Model):
     postal_address = models.TextField(help_text="Physical address printed in every footer (CAN-SPAM).")
     requires_approval = models.BooleanField(default=False, help_text="Drafts wait for a human before queueing.")
     follow_up_days = models.JSONField(default=default_follow_up_days, help_text="Day offsets after the first email.")
+    follow_up_angles = models.JSONField(
+        default=default_follow_up_angles,
+        help_text="The angle of each follow-up step, in order: reminder, new_value (a different value "
+        "proposition) or breakup.",
+    )
+    subject_variants = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Subject lines to A/B test on first emails, assigned evenly; empty: the composer writes one.",
+    )
+    is_default = models.BooleanField(
+        default=False, help_text="New ready prospects are composed for this campaign (one default at a time)."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="campaign_one_default"
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -135,22 +158,32 @@ class EmailStatus(models.TextChoices):
     BOUNCED = "bounced"
     SPAM = "spam"
     FAILED = "failed"
+    NEEDS_REVIEW = "needs_review", "Needs review"  # a send's outcome is unknown (crash mid-send)
+    REJECTED = "rejected"  # a human rejected the draft
+    CANCELLED = "cancelled"  # the sequence stopped before this email went out
 
 
 E = EmailStatus
 EMAIL_TRANSITIONS = {
-    "queue": ([E.DRAFT], E.QUEUED),
+    "queue": ([E.DRAFT], E.QUEUED),  # passed the gates, or a human approved it
     "unqueue": ([E.QUEUED], E.DRAFT),
-    "claim": ([E.QUEUED], E.SENDING),
+    "reject": ([E.DRAFT], E.REJECTED),
+    "cancel": ([E.DRAFT, E.QUEUED], E.CANCELLED),
+    "claim": ([E.QUEUED], E.SENDING),  # before any provider call: the at-most-once point
+    "release": ([E.SENDING], E.QUEUED),  # no provider accepted it; it may go out later
     "mark_sent": ([E.SENDING], E.SENT),
     "mark_failed": ([E.DRAFT, E.QUEUED, E.SENDING], E.FAILED),
+    "hold_for_review": ([E.SENDING], E.NEEDS_REVIEW),  # stuck in sending: never out again by itself
+    "review_as_sent": ([E.NEEDS_REVIEW], E.SENT),
+    "review_as_failed": ([E.NEEDS_REVIEW], E.FAILED),
     "requeue": ([E.FAILED], E.QUEUED),
     "mark_delivered": ([E.SENT], E.DELIVERED),
+    # tracking webhooks arrive out of order: an open may come before the delivery report
     "mark_opened": ([E.SENT, E.DELIVERED], E.OPENED),
     "mark_clicked": ([E.SENT, E.DELIVERED, E.OPENED], E.CLICKED),
     "mark_replied": ([E.SENT, E.DELIVERED, E.OPENED, E.CLICKED], E.REPLIED),
-    "mark_bounced": ([E.SENT, E.DELIVERED], E.BOUNCED),
-    "mark_spam": ([E.SENT, E.DELIVERED, E.OPENED, E.CLICKED], E.SPAM),
+    "mark_bounced": ([E.SENT, E.DELIVERED, E.OPENED], E.BOUNCED),
+    "mark_spam": ([E.SENT, E.DELIVERED, E.OPENED, E.CLICKED, E.REPLIED], E.SPAM),
 }
 
 
@@ -164,6 +197,13 @@ class Email(StateMachineModel):
         RESEND = "resend"
         SMTP = "smtp", "SMTP"
         SENDGRID = "sendgrid", "SendGrid"
+        SANDBOX = "sandbox", "Sandbox SMTP sink"
+
+    class Author(models.TextChoices):
+        GROK = "grok"
+        CLAUDE = "claude"
+        TEMPLATE = "template"
+        HUMAN = "human"
 
     prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="emails")
     campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails")
@@ -173,9 +213,21 @@ class Email(StateMachineModel):
     body = models.TextField()
     from_email = models.EmailField(blank=True)
     to_email = models.EmailField()
-    provider = models.CharField(max_length=10, choices=Provider, blank=True)
+    provider = models.CharField(max_length=10, choices=Provider, blank=True, help_text="who delivered it")
+    provider_message_id = models.CharField(max_length=250, blank=True, help_text="the provider's own id")
+    language = models.CharField(max_length=10, default="en")
+    written_by = models.CharField(max_length=10, choices=Author, blank=True, help_text="grok, claude or template")
+    subject_variant = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="index into the campaign's subject_variants (A/B test)"
+    )
+    # the thread: follow-ups answer the first email from the same inbox
+    thread_root = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="thread_replies"
+    )
+    in_reply_to = models.CharField(max_length=250, blank=True, help_text="Message-ID this email answers")
 
     status = StateField(choices=EmailStatus, default=EmailStatus.DRAFT)
+    status_changed_at = models.DateTimeField(default=timezone.now)
     type = models.CharField(max_length=10, choices=Type, default=Type.OUTREACH)
     sequence_step = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
@@ -187,22 +239,36 @@ class Email(StateMachineModel):
     clicked_at = models.DateTimeField(null=True, blank=True)
     replied_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(
+        null=True, blank=True, help_text="the sender leaves it queued until then (follow-up day, out of office)"
+    )
 
+    # quality gates (composition); gate_results holds each gate's verdict and reasons
     spam_score = models.FloatField(null=True, blank=True, validators=unit_interval)
     readability_score = models.FloatField(null=True, blank=True)
+    gate_results = models.JSONField(default=dict, blank=True)
+    generation_attempts = models.PositiveSmallIntegerField(default=0)
+    # approval
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True, help_text="fed back to the composer as a constraint")
+    trace_id = models.UUIDField(null=True, blank=True, db_index=True)
     message_id = models.CharField("Message-ID", max_length=250, unique=True, null=True, blank=True)
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
-    state_machine = StateMachine(field="status", transitions=EMAIL_TRANSITIONS)
+    state_machine = StateMachine(field="status", transitions=EMAIL_TRANSITIONS, timestamp_field="status_changed_at")
 
     class Meta:
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["status", "sent_at"], name="email_followup_idx"),
             models.Index(fields=["to_email", "status"], name="email_reply_match_idx"),
+            models.Index(fields=["status", "status_changed_at"], name="email_status_age_idx"),
         ]
         constraints = [state_check_constraint("email", "status", EmailStatus)]
 
@@ -248,3 +314,76 @@ class Suppression(models.Model):
             self.value = self.value.strip().lower()
             self.value_hash = suppression_hash(self.value)
         super().save(*args, **kwargs)
+
+
+class SendDecision(models.Model):
+    """The audit trail of one email: each time the sender looked at it, what it decided and why."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent"
+        SKIPPED = "skipped"  # left queued for a later run (cap, window, holiday, circuit, gap)
+        CANCELLED = "cancelled"  # never to go out (suppressed, replied, bounced, account stop)
+        PROVIDER_FAILED = "provider_failed", "Provider failed"
+        REVIEW = "review"  # outcome unknown after a crash
+
+    email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="send_decisions")
+    outcome = models.CharField(max_length=20, choices=Outcome)
+    reason = models.CharField(max_length=40, help_text="cap, window, holiday, suppression, reply, circuit, …")
+    detail = models.TextField(blank=True)
+    inbox = models.ForeignKey(Inbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    provider = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.outcome}: {self.reason}"
+
+
+class SequenceState(models.TextChoices):
+    ACTIVE = "active"
+    PAUSED = "paused"  # out of office: resumes on paused_until
+    STOPPED = "stopped"  # someone answered, bounced, unsubscribed, or the account said no
+    COMPLETED = "completed"  # every step went out with no answer
+
+
+class Sequence(models.Model):
+    """A prospect's run through a campaign: which step is next, from which inbox, and whether it goes on."""
+
+    prospect = models.OneToOneField(Prospect, on_delete=models.CASCADE, related_name="sequence")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="sequences")
+    inbox = models.ForeignKey(
+        Inbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="the thread's inbox"
+    )
+    state = models.CharField(max_length=10, choices=SequenceState, default=SequenceState.ACTIVE, db_index=True)
+    last_step_sent = models.PositiveSmallIntegerField(default=0)
+    first_sent_at = models.DateTimeField(null=True, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=200, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "first_sent_at"], name="sequence_due_idx")]
+
+    def __str__(self):
+        return f"{self.prospect} – step {self.last_step_sent} ({self.state})"
+
+
+class SinkMessage(models.Model):
+    """A message the demo's local SMTP sink received (the sandbox twin of a real mailbox)."""
+
+    message_id = models.CharField(max_length=250, blank=True, db_index=True)
+    mail_from = models.CharField(max_length=254)
+    rcpt_to = models.CharField(max_length=1000)
+    subject = models.CharField(max_length=300, blank=True)
+    raw = models.TextField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = "sink message"
+
+    def __str__(self):
+        return f"{self.subject} → {self.rcpt_to}"

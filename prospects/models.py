@@ -68,9 +68,10 @@ PROSPECT_TRANSITIONS = {
     # the follow-up loop: each further step of the sequence is recorded on the prospect
     "follow_up": ([S.CONTACTED], S.CONTACTED),
     # the conversation
-    "mark_engaged": ([S.CONTACTED], S.ENGAGED),
-    "mark_replied": ([S.CONTACTED, S.ENGAGED], S.REPLIED),
-    "book_meeting": ([S.CONTACTED, S.ENGAGED, S.REPLIED], S.MEETING),
+    # (a reply can beat the sent → contacted hand-off, so "sent" is a source too)
+    "mark_engaged": ([S.SENT, S.CONTACTED], S.ENGAGED),
+    "mark_replied": ([S.SENT, S.CONTACTED, S.ENGAGED], S.REPLIED),
+    "book_meeting": ([S.SENT, S.CONTACTED, S.ENGAGED, S.REPLIED], S.MEETING),
     "mark_won": ([S.MEETING, S.REPLIED], S.WON),
     "mark_lost": (OPEN_STAGES, S.LOST),
 }
@@ -155,6 +156,17 @@ class Prospect(StateMachineModel):
     website_domain = models.CharField(max_length=253, blank=True, editable=False, db_default="")
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    referred_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        help_text="the prospect whose reply pointed us to this person",
+    )
+    referral_note = models.CharField(
+        max_length=300, blank=True, help_text="who sent us here, for the first email ('Anna Weber suggested …')"
     )
 
     # pipeline

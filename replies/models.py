@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from outreach.models import Email
+from outreach.models import Email, Inbox
 from prospects.models import Prospect, percentage, unit_interval
 
 
@@ -17,6 +17,8 @@ class Intent(models.TextChoices):
     MEETING_REQUEST = "meeting_request", "Meeting request"
     UNSUBSCRIBE = "unsubscribe"
     OUT_OF_OFFICE = "out_of_office", "Out of office"
+    WRONG_PERSON = "wrong_person", "Wrong person"
+    BOUNCE = "bounce"
 
 
 class Sentiment(models.TextChoices):
@@ -25,14 +27,37 @@ class Sentiment(models.TextChoices):
     NEGATIVE = "negative"
 
 
+class MatchRule(models.TextChoices):
+    IN_REPLY_TO = "in_reply_to", "In-Reply-To header"
+    REFERENCES = "references", "References header"
+    ADDRESS = "address", "sender address"
+    DOMAIN = "domain", "colleague's domain"
+    UNMATCHED = "unmatched"
+
+
 class Reply(models.Model):
+    class Source(models.TextChoices):
+        IMAP = "imap", "IMAP"
+        RESEND = "resend", "Resend webhook"
+        SENDGRID = "sendgrid", "SendGrid webhook"
+        SANDBOX = "sandbox"
+        MANUAL = "manual"
+
     email = models.ForeignKey(Email, on_delete=models.SET_NULL, null=True, blank=True, related_name="replies")
     prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, null=True, blank=True, related_name="replies")
+    inbox = models.ForeignKey(Inbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="replies")
     message_id = models.CharField("Message-ID", max_length=250, unique=True, null=True, blank=True)
+    in_reply_to = models.CharField(max_length=250, blank=True)
+    references = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=Source, default=Source.IMAP)
+    match_rule = models.CharField(max_length=12, choices=MatchRule, default=MatchRule.UNMATCHED, db_index=True)
 
     from_email = models.EmailField()
+    from_name = models.CharField(max_length=200, blank=True)
     subject = models.CharField(max_length=300, blank=True)
-    body = models.TextField()
+    body = models.TextField(help_text="the new text only: quotes, signatures and footers stripped")
+    raw_body = models.TextField(blank=True, help_text="the text as received (HTML converted)")
+    is_auto_reply = models.BooleanField(default=False)
 
     intent = models.CharField(max_length=20, choices=Intent, blank=True, db_index=True)
     sentiment = models.CharField(max_length=10, choices=Sentiment, blank=True)
@@ -45,6 +70,12 @@ class Reply(models.Model):
     delegated_to_title = models.CharField(max_length=200, blank=True)
     meeting_preference = models.CharField(max_length=300, blank=True)
     questions = models.JSONField(default=list, blank=True)
+    return_date = models.DateField(null=True, blank=True, help_text="out of office until")
+    interpreted_by = models.CharField(max_length=10, blank=True, help_text="grok, claude or fallback")
+    needs_human = models.BooleanField(default=False, db_index=True)
+    delegated_prospect = models.ForeignKey(
+        Prospect, on_delete=models.SET_NULL, null=True, blank=True, related_name="delegated_from_replies"
+    )
 
     behavioral_score = models.FloatField(null=True, blank=True, validators=percentage)
     engagement_velocity = models.FloatField(null=True, blank=True, help_text="hours from our email to the reply")
@@ -66,10 +97,6 @@ class Reply(models.Model):
     def __str__(self):
         return f"{self.from_email}: {self.subject or '(no subject)'}"
 
-    @property
-    def needs_human(self) -> bool:
-        return self.confidence is not None and self.confidence < 0.7 or self.suggested_action == "delegate_to_human"
-
 
 class CalibrationHistory(models.Model):
     """A human's correction of an interpreted intent, for confidence calibration."""
@@ -87,3 +114,17 @@ class CalibrationHistory(models.Model):
 
     def __str__(self):
         return f"{self.predicted_intent} → {self.corrected_intent}"
+
+
+class InboxCursor(models.Model):
+    """Where the IMAP poller left off in one inbox: UIDVALIDITY and the last UID it read."""
+
+    inbox = models.OneToOneField(Inbox, on_delete=models.CASCADE, related_name="imap_cursor")
+    folder = models.CharField(max_length=100, default="INBOX")
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    def __str__(self):
+        return f"{self.inbox.email} {self.folder} uid>{self.last_uid}"
