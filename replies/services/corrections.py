@@ -1,0 +1,38 @@
+"""A human corrects how a reply was read; the correction calibrates future confidence."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from infra.errors import ApplicationError
+from infra.events import event_record
+from replies.models import CalibrationHistory, Intent, Reply
+
+
+def reply_correct_intent(*, reply: Reply, intent: str, by) -> Reply:
+    """Set the reply's intent to ``intent`` and keep the prediction in CalibrationHistory."""
+    if intent not in Intent.values:
+        raise ApplicationError(f"Unknown intent '{intent}' (one of {', '.join(Intent.values)}).")
+    if intent == reply.intent:
+        raise ApplicationError(f"The reply is already marked '{intent}'.")
+    user = by if getattr(by, "is_authenticated", False) else None
+    with transaction.atomic():
+        CalibrationHistory.objects.create(
+            reply=reply,
+            predicted_intent=reply.intent or intent,
+            predicted_confidence=reply.confidence if reply.confidence is not None else 0.0,
+            corrected_intent=intent,
+            corrected_by=user,
+        )
+        previous = reply.intent
+        reply.intent = intent
+        reply.confidence = 1.0  # a person said so
+        reply.needs_human = False
+        reply.save(update_fields=["intent", "confidence", "needs_human"])
+        event_record(
+            "reply.corrected",
+            message=f"reply {reply.pk}: {previous or '(none)'} → {intent}",
+            data={"reply_id": reply.pk, "from": previous, "to": intent},
+            by=by,
+        )
+    return reply
