@@ -29,6 +29,7 @@ demo: $(VENV)/.runtime-installed
 
 # Installs what the tests need, then: checks, migrations in sync, lint, the suite.
 test: $(VENV)/.dev-installed
+	infra/scripts/install-system-packages.sh tests/system-packages.txt
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
