@@ -3,11 +3,23 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path
 from django.views.decorators.http import require_POST
 
 from infra.errors import ApplicationError
 from outreach.services.sending_control import sending_emergency_stop, sending_enabled, sending_resume
+
+
+def duration_text(delta) -> str:
+    if delta is None:
+        return ""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes // 1440} days"
 
 
 class JenguAdminSite(admin.AdminSite):
@@ -19,17 +31,37 @@ class JenguAdminSite(admin.AdminSite):
     def get_urls(self):
         return [
             path("sending-control/", self.admin_view(require_POST(self.sending_control_view)), name="sending_control"),
+            path("pipeline-health/", self.admin_view(self.pipeline_health_view), name="pipeline_health"),
         ] + super().get_urls()
 
     def index(self, request, extra_context=None):
-        from infra.models import DeadLetter, Event
+        from infra.models import Event
+        from jengu.dashboard import dashboard
 
+        board = dashboard()
         context = {
+            "board": board,
             "last_acquisition": Event.objects.filter(name="acquisition.run").order_by("-created_at").first(),
-            "open_dead_letters": DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count(),
+            "open_dead_letters": board.dead_letters,
             **(extra_context or {}),
         }
         return super().index(request, extra_context=context)
+
+    def pipeline_health_view(self, request):
+        """Per stage: in flight, waiting, done today, failed; and the dead letters to decide on."""
+        from infra.models import DeadLetter
+        from jengu.dashboard import pipeline_health
+
+        stages = pipeline_health()
+        for stage in stages:
+            stage.average_wait_text = duration_text(stage.average_wait)
+        context = {
+            **self.each_context(request),
+            "title": "Pipeline health",
+            "stages": stages,
+            "dead_letters": DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).order_by("-created_at")[:100],
+        }
+        return TemplateResponse(request, "admin/pipeline_health.html", context)
 
     def each_context(self, request):
         context = super().each_context(request)

@@ -24,9 +24,12 @@ def inbox_warmup_week(inbox: Inbox, day: datetime.date | None = None) -> int:
     return max(0, (day - inbox.warmup_started_on).days) // 7 + 1
 
 
-def inbox_warmup_cap(inbox: Inbox, day: datetime.date | None = None) -> int:
-    """Today's cap: the schedule's figure for the inbox's warmup week, then its ceiling."""
-    schedule = warmup_schedule()
+def inbox_warmup_cap(inbox: Inbox, day: datetime.date | None = None, schedule: list[int] | None = None) -> int:
+    """Today's cap: the schedule's figure for the inbox's warmup week, then its ceiling.
+
+    Pass ``schedule`` when computing many inboxes' caps, to read the live setting once.
+    """
+    schedule = schedule or warmup_schedule()
     week = inbox_warmup_week(inbox, day)
     if week <= len(schedule):
         return min(schedule[week - 1], inbox.daily_ceiling)

@@ -102,4 +102,4 @@ def test_index_shows_the_last_acquisition_run_and_open_dead_letters(admin_client
     DeadLetter.objects.create(stage="enrichment", func="x.y", subject_id="1", attempts=3, error="boom")
     page = admin_client.get(reverse("admin:index")).content.decode()
     assert "Last acquisition run" in page and "found 30" in page
-    assert '?status__exact=open"><strong>1</strong>' in page
+    assert '?status__exact=open" id="dead-letter-count"><strong>1</strong>' in page

@@ -1,0 +1,298 @@
+"""The numbers behind the admin's dashboard and pipeline health page.
+
+Every figure is an aggregate computed by one grouped query over an indexed column (no
+per-row work in Python, no personal data), and each comes with the admin changelist
+URL that lists the rows behind it. The dashboard's query count does not grow with the
+data: one query per panel, whatever the number of prospects, inboxes or campaigns.
+The funnel is the expensive panel at a million prospects, so it is cached briefly.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from constance import config
+from django.core.cache import cache
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Min, Q, Value
+from django.urls import reverse
+from django.utils import timezone
+
+from infra.models import CircuitState, DeadLetter, StateTransition
+from jengu.status import queue_depths
+from outreach.models import Campaign, Email, EmailStatus, Inbox
+from outreach.selectors import inbox_warmup_cap, inboxes_with_sent_today, warmup_schedule
+from prospects.models import Prospect, ProspectStage
+from replies.models import Intent, Reply
+
+S = ProspectStage
+FUNNEL_CACHE_SECONDS = 30
+
+# A funnel step counts every prospect that reached it: those in its stages or later.
+# Lost prospects are counted on their own (their stage no longer says how far they got).
+FUNNEL = [
+    ("Acquired", [s for s in S.values if s != S.LOST]),
+    ("Enriched", [S.ENRICHED, S.RESEARCHING, S.READY, S.COMPOSING, S.COMPOSED, S.QUEUED, S.SENDING, S.SENT,
+                  S.CONTACTED, S.ENGAGED, S.REPLIED, S.MEETING, S.WON]),
+    ("Ready to write", [S.READY, S.COMPOSING, S.COMPOSED, S.QUEUED, S.SENDING, S.SENT, S.CONTACTED, S.ENGAGED,
+                        S.REPLIED, S.MEETING, S.WON]),
+    ("Emailed", [S.SENT, S.CONTACTED, S.ENGAGED, S.REPLIED, S.MEETING, S.WON]),
+    ("Replied", [S.ENGAGED, S.REPLIED, S.MEETING, S.WON]),
+    ("Meeting", [S.MEETING, S.WON]),
+    ("Won", [S.WON]),
+]  # fmt: skip
+
+SENT_STATUSES = [
+    EmailStatus.SENT,
+    EmailStatus.DELIVERED,
+    EmailStatus.OPENED,
+    EmailStatus.CLICKED,
+    EmailStatus.REPLIED,
+    EmailStatus.BOUNCED,
+    EmailStatus.SPAM,
+]
+
+# the pipeline's working stages: (stage name, the claim state it works in, the state it
+# waits in, the transition that finishes it, the dead-letter stage name)
+PIPELINE_STAGES = [
+    ("Enrichment", S.ENRICHING, S.NEW, "finish_enrichment", "enrichment"),
+    ("Research", S.RESEARCHING, S.ENRICHED, "finish_research", "research"),
+    ("Composition", S.COMPOSING, S.READY, "finish_composing", "composition"),
+    ("Sending", S.SENDING, S.QUEUED, "finish_sending", "sending"),
+]
+
+
+def changelist(model_admin: str, **filters) -> str:
+    url = reverse(f"admin:{model_admin}_changelist")
+    return f"{url}?{urlencode(filters)}" if filters else url
+
+
+@dataclass
+class Bar:
+    label: str
+    value: float
+    url: str
+    limit: float | None = None  # a cap or threshold drawn on the bar
+    note: str = ""
+    percent: float = 0.0  # width of the bar, 0–100, set by scale()
+    limit_percent: float | None = None
+
+
+def scale(bars: list[Bar], *, maximum: float | None = None) -> list[Bar]:
+    """Set each bar's width relative to the largest value (or limit) in the chart."""
+    top = maximum or max([b.value for b in bars] + [b.limit or 0 for b in bars] + [1])
+    for bar in bars:
+        bar.percent = round(100 * bar.value / top, 1)
+        bar.limit_percent = None if bar.limit is None else round(100 * bar.limit / top, 1)
+    return bars
+
+
+@dataclass
+class Dashboard:
+    funnel: list[Bar] = field(default_factory=list)
+    lost: int = 0
+    sends_today: list[Bar] = field(default_factory=list)
+    intents_this_week: list[Bar] = field(default_factory=list)
+    reply_rate_by_campaign: list[Bar] = field(default_factory=list)
+    reply_rate_by_variant: list[Bar] = field(default_factory=list)
+    bounce_rates: list[Bar] = field(default_factory=list)
+    complaint_rates: list[Bar] = field(default_factory=list)
+    bounce_threshold: float = 0.05
+    queue_depths: dict = field(default_factory=dict)
+    dead_letters: int = 0
+    open_circuits: list = field(default_factory=list)
+    sending_enabled: bool = True
+    drafts_awaiting_approval: int = 0
+    replies_needing_a_human: int = 0
+
+
+def funnel_counts() -> tuple[dict[str, int], int]:
+    """Prospects per stage (one GROUP BY on the stage index), cached briefly."""
+    cached = cache.get("dashboard:stage_counts")
+    if cached is None:
+        cached = dict(Prospect.objects.values_list("stage").annotate(n=Count("id")).order_by())
+        cache.set("dashboard:stage_counts", cached, FUNNEL_CACHE_SECONDS)
+    return cached, cached.get(S.LOST, 0)
+
+
+def funnel() -> tuple[list[Bar], int]:
+    per_stage, lost = funnel_counts()
+    bars, previous = [], None
+    for label, stages in FUNNEL:
+        value = sum(per_stage.get(stage, 0) for stage in stages)
+        note = "" if previous is None else (f"{value / previous:.0%} of the step before" if previous else "–")
+        url = (
+            changelist("prospects_prospect")
+            if label == "Acquired"
+            else changelist("prospects_prospect", stage__in=",".join(stages))
+        )
+        bars.append(Bar(label, value, url, note=note))
+        previous = value
+    return scale(bars), lost
+
+
+def sends_today() -> list[Bar]:
+    bars, schedule = [], warmup_schedule()
+    for inbox in inboxes_with_sent_today():
+        url = changelist("outreach_email", inbox__id__exact=inbox.pk, sent_at__gte=timezone.localdate().isoformat())
+        cap = inbox_warmup_cap(inbox, schedule=schedule)
+        bars.append(Bar(inbox.email, inbox.sent_today, url, limit=cap, note=f"{inbox.sent_today} of {cap}"))
+    return scale(bars)
+
+
+def intents_this_week(now) -> list[Bar]:
+    since = now - datetime.timedelta(days=7)
+    counts = dict(Reply.objects.filter(received_at__gte=since).values_list("intent").annotate(n=Count("id")).order_by())
+    bars = [
+        Bar(label, counts.get(value, 0), changelist("replies_reply", intent__exact=value))
+        for value, label in Intent.choices
+    ]
+    return scale(bars)
+
+
+def _rate_bars(rows, label_of, url_of) -> list[Bar]:
+    bars = []
+    for row in rows:
+        sent, replied = row["sent"], row["replied"]
+        rate = replied / sent if sent else 0.0
+        bars.append(Bar(label_of(row), rate, url_of(row), note=f"{replied} of {sent} ({rate:.0%})"))
+    return scale(bars, maximum=max([b.value for b in bars] + [0.1]))
+
+
+def reply_rates(now) -> tuple[list[Bar], list[Bar]]:
+    """Reply rate of first emails per campaign and per subject variant (the A/B report)."""
+    first_emails = Email.objects.filter(status__in=SENT_STATUSES, sequence_step=1)
+    replied = Q(replies__isnull=False)
+    by_campaign = (
+        first_emails.values("campaign_id", "campaign__name")
+        .annotate(sent=Count("id", distinct=True), replied=Count("id", filter=replied, distinct=True))
+        .order_by("campaign__name")
+    )
+    campaigns = _rate_bars(
+        by_campaign,
+        lambda row: row["campaign__name"] or "(no campaign)",
+        lambda row: changelist("outreach_email", campaign__id__exact=row["campaign_id"] or ""),
+    )
+    by_variant = (
+        first_emails.filter(subject_variant__isnull=False)
+        .values("campaign_id", "campaign__name", "subject_variant")
+        .annotate(sent=Count("id", distinct=True), replied=Count("id", filter=replied, distinct=True))
+        .order_by("campaign__name", "subject_variant")
+    )
+    subjects = dict(Campaign.objects.values_list("id", "subject_variants"))
+
+    def variant_label(row):
+        variants = subjects.get(row["campaign_id"]) or []
+        index = row["subject_variant"]
+        subject = variants[index] if index < len(variants) else f"variant {index + 1}"
+        return f"{row['campaign__name']}: “{subject}”"
+
+    variants = _rate_bars(
+        by_variant,
+        variant_label,
+        lambda row: changelist(
+            "outreach_email", campaign__id__exact=row["campaign_id"], subject_variant=row["subject_variant"]
+        ),
+    )
+    return campaigns, variants
+
+
+def deliverability(now, threshold: float) -> tuple[list[Bar], list[Bar]]:
+    """Hard-bounce and complaint rates per inbox over 28 days, with the pause threshold."""
+    since = now - datetime.timedelta(days=28)
+    rows = (
+        Inbox.objects.annotate(
+            sent=Count("emails", filter=Q(emails__status__in=SENT_STATUSES, emails__sent_at__gte=since)),
+            bounced=Count("emails", filter=Q(emails__status=EmailStatus.BOUNCED, emails__sent_at__gte=since)),
+            complained=Count("emails", filter=Q(emails__status=EmailStatus.SPAM, emails__sent_at__gte=since)),
+        )
+        .values("pk", "email", "sent", "bounced", "complained")
+        .order_by("email")
+    )
+    bounces, complaints = [], []
+    for row in rows:
+        sent = row["sent"]
+        for bars, key, status in ((bounces, "bounced", "bounced"), (complaints, "complained", "spam")):
+            rate = row[key] / sent if sent else 0.0
+            url = changelist("outreach_email", inbox__id__exact=row["pk"], status__exact=status)
+            bars.append(Bar(row["email"], rate, url, limit=threshold, note=f"{row[key]} of {sent} ({rate:.1%})"))
+    top = max([b.value for b in bounces + complaints] + [threshold * 2])
+    return scale(bounces, maximum=top), scale(complaints, maximum=top)
+
+
+def dashboard(now=None) -> Dashboard:
+    now = now or timezone.now()
+    threshold = float(config.BOUNCE_RATE_PAUSE_THRESHOLD)
+    board = Dashboard(bounce_threshold=threshold, sending_enabled=bool(config.SENDING_ENABLED))
+    board.funnel, board.lost = funnel()
+    board.sends_today = sends_today()
+    board.intents_this_week = intents_this_week(now)
+    board.reply_rate_by_campaign, board.reply_rate_by_variant = reply_rates(now)
+    board.bounce_rates, board.complaint_rates = deliverability(now, threshold)
+    board.queue_depths = queue_depths()
+    board.dead_letters = DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count()
+    board.open_circuits = list(
+        CircuitState.objects.exclude(state=CircuitState.State.CLOSED).values("key", "state", "last_error")
+    )
+    counts = Email.objects.aggregate(drafts=Count("id", filter=Q(status=EmailStatus.DRAFT)))
+    board.drafts_awaiting_approval = counts["drafts"]
+    board.replies_needing_a_human = Reply.objects.filter(needs_human=True, processed_at__isnull=False).count()
+    return board
+
+
+@dataclass
+class StageHealth:
+    name: str
+    in_flight: int
+    waiting: int
+    done_today: int
+    failed: int
+    average_wait: datetime.timedelta | None
+    oldest_waiting: datetime.datetime | None
+    in_flight_url: str
+    waiting_url: str
+    failed_url: str
+
+
+def pipeline_health(now=None) -> list[StageHealth]:
+    """Per stage: in flight, waiting (with the average and oldest wait), done today, failed."""
+    now = now or timezone.now()
+    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    claim_states = [row[1] for row in PIPELINE_STAGES]
+    wait_states = [row[2] for row in PIPELINE_STAGES]
+    waited = ExpressionWrapper(Value(now) - F("stage_changed_at"), output_field=DurationField())
+    per_state = {
+        row["stage"]: row
+        for row in Prospect.objects.filter(stage__in=claim_states + wait_states)
+        .values("stage")
+        .annotate(n=Count("id"), oldest=Min("stage_changed_at"), average_wait=Avg(waited))
+        .order_by()
+    }
+    done = dict(
+        StateTransition.objects.filter(transition__in=[row[3] for row in PIPELINE_STAGES], created_at__gte=start_of_day)
+        .values_list("transition")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    failed = dict(
+        DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).values_list("stage").annotate(n=Count("id")).order_by()
+    )
+    health = []
+    for name, claim_state, wait_state, finish, dead_letter_stage in PIPELINE_STAGES:
+        waiting = per_state.get(wait_state, {})
+        health.append(
+            StageHealth(
+                name=name,
+                in_flight=per_state.get(claim_state, {}).get("n", 0),
+                waiting=waiting.get("n", 0),
+                done_today=done.get(finish, 0),
+                failed=failed.get(dead_letter_stage, 0),
+                average_wait=waiting.get("average_wait"),
+                oldest_waiting=waiting.get("oldest"),
+                in_flight_url=changelist("prospects_prospect", stage__exact=claim_state),
+                waiting_url=changelist("prospects_prospect", stage__exact=wait_state),
+                failed_url=changelist("infra_deadletter", stage=dead_letter_stage, status__exact="open"),
+            )
+        )
+    return health

@@ -1,0 +1,156 @@
+"""The admin dashboard and pipeline health page: numbers match direct queries, links
+lead to the rows behind them, and the query count does not grow with the data."""
+
+import datetime
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from infra.models import DeadLetter
+from jengu.dashboard import dashboard, pipeline_health
+from outreach.models import Email, EmailStatus, InboxDay
+from prospects.models import Prospect, ProspectStage
+from replies.models import Reply
+from tests.factories import CampaignFactory, EmailFactory, InboxFactory, ProspectFactory, ReplyFactory
+
+pytestmark = pytest.mark.django_db
+
+S = ProspectStage
+
+
+def seed(scale: int = 1):
+    """A small pipeline: prospects spread over stages, two inboxes, sent emails, replies."""
+    campaign = CampaignFactory(name="Check-in", subject_variants=["Faster check-ins?", "Queues at your desk"])
+    inboxes = [InboxFactory(), InboxFactory()]
+    for _ in range(scale):
+        for stage, count in [(S.NEW, 5), (S.ENRICHED, 4), (S.READY, 3), (S.CONTACTED, 6), (S.REPLIED, 2),
+                             (S.MEETING, 1), (S.WON, 1), (S.LOST, 2)]:  # fmt: skip
+            ProspectFactory.create_batch(count, stage=stage)
+    now = timezone.now()
+    emails = []
+    for index, prospect in enumerate(Prospect.objects.filter(stage__in=[S.CONTACTED, S.REPLIED, S.MEETING, S.WON])):
+        status = EmailStatus.BOUNCED if index % 7 == 0 else EmailStatus.SENT
+        emails.append(
+            EmailFactory(
+                prospect=prospect,
+                campaign=campaign,
+                inbox=inboxes[index % 2],
+                status=status,
+                sent_at=now - datetime.timedelta(days=1),
+                subject_variant=index % 2,
+            )
+        )
+    for email in emails[:4]:
+        ReplyFactory(email=email, intent="interested" if email.pk % 2 else "meeting_request")
+    InboxDay.objects.create(inbox=inboxes[0], day=timezone.localdate(), cap=20, sent=7)
+    DeadLetter.objects.create(stage="enrichment", func="x.y", subject_id="1", attempts=3, error="boom")
+    return campaign, inboxes
+
+
+def test_funnel_counts_match_direct_queries():
+    seed()
+    board = dashboard()
+    funnel = {bar.label: bar.value for bar in board.funnel}
+    assert funnel["Acquired"] == Prospect.objects.exclude(stage=S.LOST).count() == 22
+    assert funnel["Emailed"] == Prospect.objects.filter(stage__in=[S.CONTACTED, S.REPLIED, S.MEETING, S.WON]).count()
+    assert funnel["Replied"] == 4 and funnel["Meeting"] == 2 and funnel["Won"] == 1
+    assert board.lost == 2
+    replied = next(bar for bar in board.funnel if bar.label == "Replied")
+    assert replied.note == "40% of the step before"  # 4 of the 10 emailed
+
+
+def test_sends_rates_and_intents_match_direct_queries():
+    campaign, inboxes = seed()
+    board = dashboard()
+    sends = {bar.label: (bar.value, bar.limit) for bar in board.sends_today}
+    assert sends[inboxes[0].email] == (7, 40)  # warmed up for 40 days: past the schedule, its own ceiling
+    assert sends[inboxes[1].email][0] == 0
+
+    intents = {bar.label: bar.value for bar in board.intents_this_week}
+    assert intents["Interested"] == Reply.objects.filter(intent="interested").count()
+    assert intents["Meeting request"] == Reply.objects.filter(intent="meeting_request").count()
+    assert sum(intents.values()) == 4
+
+    [rate] = board.reply_rate_by_campaign
+    first_emails = Email.objects.filter(campaign=campaign, sequence_step=1).count()
+    assert rate.value == pytest.approx(4 / first_emails)
+    variants = {bar.label: bar for bar in board.reply_rate_by_variant}
+    assert set(variants) == {"Check-in: “Faster check-ins?”", "Check-in: “Queues at your desk”"}
+    for index, subject in enumerate(campaign.subject_variants):
+        sent = Email.objects.filter(campaign=campaign, subject_variant=index).count()
+        replied = Reply.objects.filter(email__subject_variant=index).count()
+        assert variants[f"Check-in: “{subject}”"].value == pytest.approx(replied / sent)
+
+    bounces = {bar.label: bar for bar in board.bounce_rates}
+    for inbox in inboxes:
+        sent = Email.objects.filter(inbox=inbox).count()
+        bounced = Email.objects.filter(inbox=inbox, status=EmailStatus.BOUNCED).count()
+        assert bounces[inbox.email].value == pytest.approx(bounced / sent)
+        assert bounces[inbox.email].limit == 0.05
+    assert board.dead_letters == 1
+
+
+def test_index_page_draws_the_charts_and_links_every_number(admin_client):
+    seed()
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    for chart in ["funnel-chart", "sends-chart", "intents-chart", "campaign-chart", "variant-chart", "bounce-chart"]:
+        assert f'id="{chart}"' in page
+    assert page.count("<svg") >= 20
+    assert "jengu-bar-limit" in page  # caps and the bounce threshold are drawn
+    links = re.findall(r'href="(/admin/prospects/prospect/\?stage__in=[^"]+)"', page)
+    assert links, "funnel steps link to their changelist"
+    replied_link = next(link for link in links if "engaged" in link and "contacted" not in link)
+    listed = admin_client.get(replied_link.replace("&amp;", "&"))
+    assert listed.status_code == 200
+    assert "4 prospects" in listed.content.decode()
+
+
+def test_dashboard_query_count_does_not_grow_with_the_data(admin_client):
+    seed()
+    admin_client.get(reverse("admin:index"))  # the session and live settings load once
+    cache.clear()
+    with CaptureQueriesContext(connection) as small:
+        assert admin_client.get(reverse("admin:index")).status_code == 200
+    seed(scale=3)
+    InboxFactory.create_batch(4)
+    CampaignFactory(name="Second campaign")
+    cache.clear()
+    with CaptureQueriesContext(connection) as large:
+        assert admin_client.get(reverse("admin:index")).status_code == 200
+    assert len(large) == len(small)
+
+
+def test_pipeline_health_counts_and_page(admin_client):
+    seed()
+    ProspectFactory(stage=S.ENRICHING)
+    five_hours_ago = timezone.now() - datetime.timedelta(hours=5)
+    ProspectFactory(stage=S.NEW, stage_changed_at=five_hours_ago)
+    health = {stage.name: stage for stage in pipeline_health()}
+    assert health["Enrichment"].waiting == Prospect.objects.filter(stage=S.NEW).count() == 6
+    assert health["Enrichment"].oldest_waiting == five_hours_ago
+    # one prospect waited 5 hours, five just arrived: the average is about 50 minutes
+    assert datetime.timedelta(minutes=45) < health["Enrichment"].average_wait < datetime.timedelta(minutes=55)
+    assert health["Enrichment"].in_flight == 1
+    assert health["Enrichment"].failed == 1
+    assert health["Research"].waiting == 4
+    assert health["Composition"].waiting == 3
+    assert health["Enrichment"].oldest_waiting is not None
+    page = admin_client.get(reverse("admin:pipeline_health")).content.decode()
+    assert "Pipeline health" in page and "boom" in page
+    assert 'value="retry"' in page and 'value="discard"' in page
+
+
+def test_dead_letter_retry_from_the_health_page(admin_client):
+    letter = DeadLetter.objects.create(stage="enrichment", func="x.y", subject_id="1", attempts=3, error="boom")
+    response = admin_client.post(
+        reverse("admin:infra_deadletter_changelist"),
+        {"action": "discard", "_selected_action": [letter.pk], "index": 0},
+    )
+    assert response.status_code == 302
+    letter.refresh_from_db()
+    assert letter.status == DeadLetter.Status.DISCARDED
