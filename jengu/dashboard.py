@@ -121,7 +121,7 @@ def funnel() -> tuple[list[Bar], int]:
     bars, previous = [], None
     for label, stages in FUNNEL:
         value = sum(per_stage.get(stage, 0) for stage in stages)
-        note = "" if previous is None else (f"{value / previous:.0%} of the step before" if previous else "–")
+        note = "" if previous is None else (f"{value / previous:.0%}" if previous else "–")
         url = (
             changelist("prospects_prospect")
             if label == "Acquired"

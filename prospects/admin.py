@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.template.loader import render_to_string
+from django.utils.text import Truncator
 from django_countries import countries
 
 from infra.admin import LargeTableAdmin
@@ -50,8 +51,12 @@ class EmailInline(ReadOnlyInline, admin.TabularInline):
 class ReplyInline(ReadOnlyInline, admin.TabularInline):
     model = Reply
     fk_name = "prospect"
-    fields = ["received_at", "from_email", "subject", "intent", "sentiment", "confidence"]
+    fields = ["received_at", "from_email", "what_they_said", "intent", "sentiment", "confidence"]
     readonly_fields = fields
+
+    @admin.display(description="what they said")
+    def what_they_said(self, reply):
+        return Truncator(reply.body).chars(160)
 
 
 class JobPostingInline(ReadOnlyInline, admin.TabularInline):

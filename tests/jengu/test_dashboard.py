@@ -61,7 +61,7 @@ def test_funnel_counts_match_direct_queries():
     assert funnel["Replied"] == 4 and funnel["Meeting"] == 2 and funnel["Won"] == 1
     assert board.lost == 2
     replied = next(bar for bar in board.funnel if bar.label == "Replied")
-    assert replied.note == "40% of the step before"  # 4 of the 10 emailed
+    assert replied.note == "40%"  # 4 of the 10 emailed
 
 
 def test_sends_rates_and_intents_match_direct_queries():
