@@ -1,6 +1,6 @@
 """The prospect pages sales staff work in. Actions call services; no rules here."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.template.loader import render_to_string
 from django.utils.text import Truncator
@@ -8,12 +8,10 @@ from django_countries import countries
 
 from infra.admin import LargeTableAdmin
 from infra.admin_filters import DistinctValuesFilter
-from infra.errors import ApplicationError
 from infra.models import StateTransition
+from jengu.admin import run_bulk_action
 from outreach.models import Email
 from prospects.models import JobPosting, Prospect, ResearchReport
-from prospects.pipeline import prospect_reenrich, prospect_reresearch
-from prospects.services import prospect_mark_lost
 from replies.models import Reply
 
 
@@ -144,38 +142,17 @@ class ProspectAdmin(LargeTableAdmin):
         report = prospect.research_reports.order_by("-created_at").first()
         return render_to_string("admin/prospects/research_report.html", {"report": report, "prospect": prospect})
 
-    def _enqueue(self, request, queryset, service, verb):
-        done = 0
-        for prospect in queryset:
-            try:
-                service(prospect=prospect, by=request.user)
-                done += 1
-            except ApplicationError as exc:
-                self.message_user(request, exc.message, messages.ERROR)
-        if done:
-            self.message_user(request, f"{done} prospect(s) queued for {verb}.", messages.SUCCESS)
-
     @admin.action(description="Enrich again", permissions=["change"])
     def reenrich(self, request, queryset):
-        self._enqueue(request, queryset, prospect_reenrich, "enrichment")
+        return run_bulk_action(self, request, queryset, "prospects.reenrich", "queued for enrichment")
 
     @admin.action(description="Research again", permissions=["change"])
     def reresearch(self, request, queryset):
-        self._enqueue(request, queryset, prospect_reresearch, "research")
+        return run_bulk_action(self, request, queryset, "prospects.reresearch", "queued for research")
 
     @admin.action(description="Mark selected prospects lost", permissions=["change"])
     def mark_lost(self, request, queryset):
-        done, failed = 0, []
-        for prospect in queryset:
-            try:
-                prospect_mark_lost(prospect=prospect, by=request.user, reason="marked lost from the admin")
-                done += 1
-            except ApplicationError as exc:
-                failed.append(exc.message)
-        if done:
-            self.message_user(request, f"{done} prospect(s) marked lost.", messages.SUCCESS)
-        for message in failed[:10]:
-            self.message_user(request, message, messages.ERROR)
+        return run_bulk_action(self, request, queryset, "prospects.mark_lost", "marked lost")
 
 
 @admin.register(JobPosting)

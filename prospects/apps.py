@@ -6,4 +6,20 @@ class ProspectsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from prospects import pipeline  # noqa: F401  (registers the enrichment and research stages)
+        from jengu.bulk import bulk_action_register
+        from prospects import pipeline  # registers the enrichment and research stages
+        from prospects.services import prospect_mark_lost
+
+        # admin actions that may cover thousands of prospects run in the background
+        bulk_action_register(
+            "prospects.reenrich", "Enrich again", "prospects.Prospect",
+            lambda prospect, *, by: pipeline.prospect_reenrich(prospect=prospect, by=by),
+        )
+        bulk_action_register(
+            "prospects.reresearch", "Research again", "prospects.Prospect",
+            lambda prospect, *, by: pipeline.prospect_reresearch(prospect=prospect, by=by),
+        )
+        bulk_action_register(
+            "prospects.mark_lost", "Mark lost", "prospects.Prospect",
+            lambda prospect, *, by: prospect_mark_lost(prospect=prospect, by=by, reason="marked lost from the admin"),
+        )  # fmt: skip
