@@ -26,11 +26,27 @@ def sender_run():
 
 
 def follow_up_run():
-    return _not_built("follow_up_run")
+    """10:00 Mon–Fri: compose the follow-ups that are due, close finished sequences."""
+    from outreach.services.follow_ups import follow_up_run as run
+
+    return str(run())
 
 
 def reply_poll():
-    return _not_built("reply_poll")
+    """Every minute: read new replies (IMAP, or the sandbox twin when no inbox has IMAP set
+    up) and resume out-of-office sequences whose return date has come."""
+    from outreach.models import Inbox
+    from outreach.services.sequences import sequences_resume_due
+    from replies.inbound.imap import imap_poll
+    from replies.sandbox import sandbox_replies_run
+
+    resumed = sequences_resume_due()
+    if Inbox.objects.exclude(imap_host="").exists():
+        summary = imap_poll()
+        found = f"{summary.new_replies} new replies from {summary.inboxes} inboxes, {summary.errors} errors"
+    else:
+        found = f"{sandbox_replies_run()} sandbox replies"
+    return f"{found}; {resumed} sequences resumed"
 
 
 def enrichment_run(limit: int = 200):

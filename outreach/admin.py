@@ -8,6 +8,7 @@ from django.utils import timezone
 from infra.admin import LargeTableAdmin
 from infra.admin_filters import KnownValuesFilter
 from infra.errors import ApplicationError
+from outreach.admin_review import CampaignReviewUrls, gate_report
 from outreach.models import Campaign, Email, Inbox, InboxDay, Suppression
 from outreach.selectors import inbox_warmup_cap, inbox_warmup_week, inboxes_with_sent_today
 from outreach.services.inboxes import inbox_pause, inbox_resume
@@ -16,15 +17,26 @@ PASSWORD_FIELDS = ["smtp_password", "imap_password"]
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "active", "language", "requires_approval", "sender_name", "created_at"]
+class CampaignAdmin(CampaignReviewUrls, admin.ModelAdmin):
+    """The campaign editor, with a live preview of the composed email (outreach.admin_review)."""
+
+    list_display = ["name", "active", "is_default", "language", "requires_approval", "sender_name", "created_at"]
     list_filter = ["active", "language", "requires_approval"]
     search_fields = ["name"]
+    readonly_fields = ["preview_link"]
     fieldsets = [
-        (None, {"fields": ["name", "active", "language", "tone"]}),
+        (None, {"fields": ["name", "active", "is_default", "language", "tone"]}),
         ("What we sell", {"fields": ["product_pitch", "case_studies", "call_to_action"]}),
         ("Who signs", {"fields": ["sender_name", "signature", "postal_address"]}),
-        ("Sequence", {"fields": ["follow_up_days", "requires_approval"]}),
+        (
+            "Sequence",
+            {
+                "fields": ["subject_variants", "follow_up_days", "follow_up_angles", "requires_approval"],
+                "description": "Subject variants are assigned evenly to first emails ('{hotel}' is the hotel's "
+                "name); follow-ups go out on the given days after the first email, one angle each.",
+            },
+        ),
+        ("Preview", {"fields": ["preview_link"]}),
     ]
 
 
@@ -163,11 +175,12 @@ class EmailAdmin(LargeTableAdmin):
         "bounced_at",
         "created_at",
         "updated_at",
+        gate_report,
     ]
     fieldsets = [
         (None, {"fields": ["prospect", "campaign", "type", "sequence_step", "status"]}),
         ("Message", {"fields": ["subject", "body", "from_email", "to_email", "inbox"]}),
-        ("Quality", {"fields": ["spam_score", "readability_score"]}),
+        ("Quality", {"fields": ["spam_score", "readability_score", gate_report]}),
         (
             "Delivery",
             {

@@ -41,3 +41,120 @@ def inboxes_with_sent_today(queryset: QuerySet[Inbox] | None = None) -> QuerySet
     today_row = InboxDay.objects.filter(inbox=OuterRef("pk"), day=timezone.localdate())
     queryset = Inbox.objects.all() if queryset is None else queryset
     return queryset.annotate(sent_today=Coalesce(Subquery(today_row.values("sent")[:1]), Value(0)))
+
+
+# --- composition and follow-ups -----------------------------------------------------------
+
+
+def campaign_for_new_prospects():
+    """The campaign new ready prospects are composed for: the default one, else the oldest active one."""
+    from outreach.models import Campaign
+
+    active = Campaign.objects.filter(active=True)
+    return active.filter(is_default=True).first() or active.order_by("created_at", "id").first()
+
+
+def campaign_next_subject_variant(campaign) -> tuple[int, str] | None:
+    """The A/B subject variant the next first email gets: the one used least so far (evenly assigned)."""
+    from django.db.models import Count
+
+    from outreach.models import Email
+
+    variants = [str(v) for v in campaign.subject_variants or [] if str(v).strip()]
+    if not variants:
+        return None
+    used = dict(
+        Email.objects.filter(campaign=campaign, sequence_step=1, subject_variant__isnull=False)
+        .values_list("subject_variant")
+        .annotate(n=Count("id"))
+        .values_list("subject_variant", "n")
+    )
+    index = min(range(len(variants)), key=lambda i: (used.get(i, 0), i))
+    return index, variants[index]
+
+
+def emails_awaiting_approval():
+    """Drafts a human must look at: their campaign wants approval, or a gate failed."""
+    from django.db.models import Q
+
+    from outreach.models import Email, EmailStatus
+
+    return (
+        Email.objects.filter(status=EmailStatus.DRAFT, type__in=[Email.Type.OUTREACH, Email.Type.FOLLOW_UP])
+        .filter(
+            Q(campaign__requires_approval=True) | Q(gate_results__passed=False) | Q(gate_results__needs_review=True)
+        )
+        .select_related("prospect", "campaign")
+        .order_by("created_at", "id")
+    )
+
+
+def sequence_step_count(campaign) -> int:
+    """Steps in a campaign's sequence: the first email plus one per follow-up day."""
+    return 1 + len(campaign.follow_up_days or [])
+
+
+def sequence_step_due_at(sequence, step: int) -> datetime.datetime | None:
+    """When follow-up ``step`` (2, 3, …) of ``sequence`` is due: its day offset after the first send."""
+    days = sequence.campaign.follow_up_days or []
+    if sequence.first_sent_at is None or not 2 <= step <= len(days) + 1:
+        return None
+    return sequence.first_sent_at + datetime.timedelta(days=int(days[step - 2]))
+
+
+SEQUENCE_CLOSE_AFTER_DAYS = 7  # after the last step, how long we wait for an answer
+
+
+def _open_sequences(now):
+    """Active sequences (and paused ones whose pause is over) of prospects still waiting on us."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from outreach.models import Email, EmailStatus, Sequence, SequenceState
+    from prospects.models import ProspectStage
+
+    bounced = Email.objects.filter(prospect=OuterRef("prospect"), status=EmailStatus.BOUNCED)
+    return (
+        Sequence.objects.filter(
+            Q(state=SequenceState.ACTIVE) | Q(state=SequenceState.PAUSED, paused_until__lte=now),
+            first_sent_at__isnull=False,
+            last_step_sent__gte=1,
+            prospect__last_reply_at__isnull=True,
+            prospect__stage__in=[ProspectStage.SENT, ProspectStage.CONTACTED],
+        )
+        .exclude(Exists(bounced))
+        .select_related("prospect", "campaign")
+        .order_by("first_sent_at", "id")
+    )
+
+
+def _suppressed(prospect) -> bool:
+    from outreach.services.suppression import suppression_blocks
+
+    return bool(prospect.email) and suppression_blocks(prospect.email) is not None
+
+
+def sequences_due_for_follow_up(now: datetime.datetime) -> list:
+    """Open sequences whose next follow-up step is due at ``now``; each carries ``next_step``."""
+    due = []
+    for sequence in _open_sequences(now):
+        step = sequence.last_step_sent + 1
+        at = sequence_step_due_at(sequence, step)
+        if at is None or at > now or _suppressed(sequence.prospect):
+            continue
+        sequence.next_step = step
+        due.append(sequence)
+    return due
+
+
+def sequences_due_to_close(now: datetime.datetime) -> list:
+    """Open sequences whose every step went out and whose last wait passed with no answer."""
+    due = []
+    for sequence in _open_sequences(now):
+        steps = sequence_step_count(sequence.campaign)
+        if sequence.last_step_sent < steps:
+            continue
+        days = sequence.campaign.follow_up_days or [0]
+        close_at = sequence.first_sent_at + datetime.timedelta(days=int(days[-1]) + SEQUENCE_CLOSE_AFTER_DAYS)
+        if close_at <= now:
+            due.append(sequence)
+    return due

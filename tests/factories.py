@@ -6,7 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from outreach.models import Campaign, Email, Inbox, Suppression
+from outreach.models import Campaign, Email, Inbox, Sequence, Suppression
 from prospects.models import JobPosting, Prospect, ResearchReport
 from replies.models import Reply
 
@@ -117,3 +117,11 @@ class SuppressionFactory(factory.django.DjangoModelFactory):
     kind = Suppression.Kind.ADDRESS
     value = factory.Sequence(lambda n: f"blocked{n}@example.com")
     reason = Suppression.Reason.MANUAL
+
+
+class SequenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Sequence
+
+    prospect = factory.SubFactory(ProspectFactory)
+    campaign = factory.SubFactory(CampaignFactory)

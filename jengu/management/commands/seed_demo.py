@@ -473,6 +473,7 @@ CAMPAIGNS = [
         "tone": "friendly, direct",
         "requires_approval": False,
         "follow_up_days": [3, 7, 14],
+        "subject_variants": ["Front desk cover at {hotel}", "A quieter front desk at {hotel}"],
     },
     {
         "name": "Independent & boutique hotels",
@@ -1792,13 +1793,18 @@ class Thread:
 
 
 def ensure_campaigns() -> list[Campaign]:
-    return [
+    campaigns = [
         Campaign.objects.get_or_create(
             name=spec["name"],
             defaults={**spec, "sender_name": "Edd Chen", "language": "en", "postal_address": POSTAL_ADDRESS},
         )[0]
         for spec in CAMPAIGNS
     ]
+    # new ready prospects are composed for the default campaign: the first one, unless one is set
+    if not Campaign.objects.filter(is_default=True).exists():
+        Campaign.objects.filter(pk=campaigns[0].pk).update(is_default=True)
+        campaigns[0].is_default = True
+    return campaigns
 
 
 def ensure_inboxes(today: dt.date) -> list[Inbox]:

@@ -1,0 +1,351 @@
+"""What an email may say: the composition context built from a prospect and a campaign.
+
+``build_context(prospect, campaign, step=1, angle="first", constraints=())`` reads the
+prospect (contact, hotel, country), its latest research report (pain signals, summary,
+news, competitors), its hiring signal (the latest job posting), its website analysis
+(technology gaps) and the campaign (pitch, case studies, persona, call to action).
+
+Everything that came from outside (a contact's name, a job title, a review) is cleaned
+on the way in: template and placeholder syntax (``{ } [ ] < > %``) is removed, a value
+with fewer than two letters counts as unknown, and a first name is used only when it
+looks like one. The fallback templates can then print any field without ever showing a
+placeholder, an empty greeting or a dangling article.
+
+``context.facts_corpus()`` is the text the facts gate checks an email against: every
+number and name an email cites must appear in it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+SUPPORTED_LANGUAGES = ("en", "de", "fr", "es")
+LOCAL = "local"
+
+COUNTRY_LANGUAGES = {
+    **dict.fromkeys(["DE", "AT", "CH", "LI"], "de"),
+    **dict.fromkeys(["FR", "BE", "LU", "MC"], "fr"),
+    **dict.fromkeys(
+        [
+            "ES",
+            "MX",
+            "AR",
+            "CO",
+            "CL",
+            "PE",
+            "VE",
+            "EC",
+            "GT",
+            "CU",
+            "BO",
+            "DO",
+            "HN",
+            "PY",
+            "SV",
+            "NI",
+            "CR",
+            "PA",
+            "UY",
+        ],
+        "es",
+    ),
+}
+
+# website gaps an email may mention (absences the analysis withholds when unsure)
+MENTIONABLE_GAPS = ("no_booking_engine", "no_chat")
+ANGLES = ("first", "reminder", "new_value", "breakup")
+
+# words that are a role or a mailbox, not somebody's first name
+NOT_A_FIRST_NAME = {
+    "info",
+    "contact",
+    "reservations",
+    "reservation",
+    "reception",
+    "front",
+    "desk",
+    "team",
+    "hotel",
+    "manager",
+    "general",
+    "sales",
+    "admin",
+    "booking",
+    "bookings",
+    "office",
+    "hello",
+    "mail",
+    "the",
+    "unknown",
+    "n/a",
+    "na",
+    "none",
+}
+HONORIFICS = {
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "dr",
+    "prof",
+    "herr",
+    "frau",
+    "m",
+    "mme",
+    "mlle",
+    "sr",
+    "sra",
+    "srta",
+    "don",
+    "doña",
+    "sir",
+    "madam",
+}
+_TEMPLATE_CHARS = re.compile(r"[{}\[\]<>%|\\`*_#~^=]")
+_SPACE = re.compile(r"\s+")
+_EDGE_PUNCTUATION = " \t.,;:!?-–—/'\"()&+@"
+
+
+def _letters(value: str) -> int:
+    return sum(1 for ch in value if ch.isalpha())
+
+
+def clean_text(value, max_length: int = 200) -> str:
+    """Outside text made safe to print inside a sentence; '' when it says nothing."""
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in str(value or ""))
+    text = _SPACE.sub(" ", _TEMPLATE_CHARS.sub(" ", text))
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)  # "Foo , Bar" → "Foo, Bar"
+    text = re.sub(r"([,.;:!?])[,.;:!?]+", r"\1", text)  # "Foo,, Bar" → "Foo, Bar"
+    text = re.sub(r"\b(\w+)(?:\s+\1\b)+", r"\1", text, flags=re.IGNORECASE)  # "Hotel Hotel" → "Hotel"
+    text = text.strip(_EDGE_PUNCTUATION)
+    if _letters(text) < 2:
+        return ""
+    if len(text) > max_length:
+        text = text[:max_length].rsplit(" ", 1)[0].strip(_EDGE_PUNCTUATION)
+    return text
+
+
+def _is_name_letter(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Lu", "Ll", "Lt")
+
+
+def first_name_of(full_name: str) -> str:
+    """The contact's first name when ``full_name`` plausibly holds one, else ''."""
+    tokens = [t.strip(".,;:") for t in _SPACE.split(str(full_name or "").strip())]
+    tokens = [t for t in tokens if t and t.lower() not in HONORIFICS]
+    if not tokens:
+        return ""
+    candidate = tokens[0]
+    if candidate.lower() in NOT_A_FIRST_NAME or len(candidate) < 2 or len(candidate) > 30:
+        return ""
+    if not _is_name_letter(candidate[0]) or not _is_name_letter(candidate[-1]):
+        return ""
+    if not all(_is_name_letter(ch) or ch in "'’-" for ch in candidate):
+        return ""
+    if candidate.isupper() or candidate.islower():
+        candidate = "-".join(part[:1].upper() + part[1:].lower() for part in candidate.split("-"))
+    return candidate
+
+
+def email_language(campaign_language: str, country_code: str) -> str:
+    """The campaign's language, or the prospect's country's when the campaign says 'local'."""
+    language = (campaign_language or "en").strip().lower()
+    if language == LOCAL:
+        return COUNTRY_LANGUAGES.get((country_code or "").upper(), "en")
+    language = language.split("-")[0]
+    return language if language in SUPPORTED_LANGUAGES else "en"
+
+
+@dataclass
+class Pain:
+    key: str  # a prospects.research LEXICON key, or '' for a free-text signal
+    label: str  # English, as research wrote it
+    evidence: str = ""
+
+
+@dataclass
+class HiringSignal:
+    title: str
+    posted_at: str = ""
+    source: str = ""
+
+
+@dataclass
+class CompositionContext:
+    language: str
+    company: str = ""
+    first_name: str = ""
+    contact_name: str = ""
+    contact_title: str = ""
+    city: str = ""
+    region: str = ""
+    country: str = ""
+    pains: list[Pain] = field(default_factory=list)
+    hiring: HiringSignal | None = None
+    tech_gaps: list[str] = field(default_factory=list)
+    research_summary: str = ""
+    news: list[str] = field(default_factory=list)
+    competitors: list[str] = field(default_factory=list)
+    referral_note: str = ""
+    # the campaign
+    campaign_language: str = "en"
+    pitch: str = ""
+    case_studies: list[str] = field(default_factory=list)
+    sender_name: str = ""
+    signature: str = ""
+    call_to_action: str = ""
+    tone: str = ""
+    postal_address: str = ""
+    subject_variants: list[str] = field(default_factory=list)
+    # where in the sequence
+    step: int = 1
+    angle: str = "first"
+    first_subject: str = ""
+    constraints: list[str] = field(default_factory=list)
+    seed: int = 0  # varies phrasing between prospects, deterministically
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.step > 1
+
+    @property
+    def situation(self) -> str:
+        """Which fallback variant fits: what we know that is worth a first sentence."""
+        if self.hiring:
+            return "hiring"
+        if self.pains:
+            return "pain"
+        if self.tech_gaps:
+            return "tech_gap"
+        return "general"
+
+    @property
+    def sign_off_lines(self) -> list[str]:
+        """The signature block: the persona's name, then the campaign's signature."""
+        lines = [line.rstrip() for line in self.signature.strip().splitlines() if line.strip()]
+        if self.sender_name and not any(self.sender_name in line for line in lines):
+            lines.insert(0, self.sender_name)
+        return lines or ["The Jengu team"]
+
+    def facts_corpus(self) -> str:
+        """Every source an email's facts may come from, as one text."""
+        parts = [
+            self.company,
+            self.contact_name,
+            self.first_name,
+            self.contact_title,
+            self.city,
+            self.region,
+            self.country,
+            self.research_summary,
+            self.referral_note,
+            self.pitch,
+            self.sender_name,
+            self.signature,
+            self.call_to_action,
+            self.postal_address,
+            self.first_subject,
+            *self.case_studies,
+            *self.subject_variants,
+            *self.news,
+            *self.competitors,
+            *(f"{p.label} {p.evidence}" for p in self.pains),
+        ]
+        if self.hiring:
+            parts.append(self.hiring.title)
+        return "\n".join(part for part in parts if part)
+
+    def as_prompt_facts(self) -> dict:
+        """The facts the AI may use, as plain data (outside text is fenced by the gateway)."""
+        return {
+            "hotel": self.company or None,
+            "contact_first_name": self.first_name or None,
+            "contact_title": self.contact_title or None,
+            "city": self.city or None,
+            "country": self.country or None,
+            "hiring_signal": self.hiring.title if self.hiring else None,
+            "pain_signals": [{"label": p.label, "evidence": p.evidence} for p in self.pains[:3]],
+            "website_gaps": self.tech_gaps,
+            "research_summary": self.research_summary or None,
+            "news": self.news[:3],
+            "referral_note": self.referral_note or None,
+        }
+
+
+def _pains_from(report_pains, prospect_pains) -> list[Pain]:
+    from prospects.research import LEXICON
+
+    by_label = {}
+    for key, (label, phrase, *_rest) in LEXICON.items():
+        by_label[label.lower()] = key
+        by_label[phrase.lower()] = key
+    pains: list[Pain] = []
+    for item in report_pains or prospect_pains or []:
+        if isinstance(item, dict):
+            key = item.get("key") or by_label.get(str(item.get("label", "")).lower(), "")
+            label = clean_text(item.get("label") or (LEXICON[key][0] if key in LEXICON else ""), 80)
+            evidence = clean_text(item.get("evidence", ""), 160)
+        else:
+            label = clean_text(item, 80)
+            key = by_label.get(label.lower(), "")
+            evidence = ""
+        if key not in LEXICON:
+            key = ""
+        if (key or label) and not any(p.key == key and p.label == label for p in pains):
+            pains.append(Pain(key=key, label=label, evidence=evidence))
+    return pains
+
+
+def build_context(
+    prospect,
+    campaign,
+    *,
+    step: int = 1,
+    angle: str = "first",
+    first_subject: str = "",
+    constraints=(),
+) -> CompositionContext:
+    """The composition context of ``prospect`` for ``campaign`` (reads, never writes)."""
+    report = prospect.research_reports.order_by("-created_at", "-id").first() if prospect.pk else None
+    posting = prospect.job_postings.order_by("-found_at", "-id").first() if prospect.pk else None
+    summary = prospect.research_report or {}
+    gaps = ((prospect.website_analysis or {}).get("technology") or {}).get("gaps") or []
+    hiring = None
+    if posting and (title := clean_text(posting.title, 80)):
+        hiring = HiringSignal(
+            title=title, posted_at=posting.posted_at.isoformat() if posting.posted_at else "", source=posting.source
+        )
+    country = prospect.country.code if prospect.country else ""
+    return CompositionContext(
+        language=email_language(campaign.language, country),
+        company=clean_text(prospect.company_name, 120),
+        first_name=first_name_of(prospect.name),
+        contact_name=clean_text(prospect.name, 120),
+        contact_title=clean_text(prospect.title, 120),
+        city=clean_text(prospect.city, 80),
+        region=clean_text(prospect.region, 80),
+        country=country,
+        pains=_pains_from(report.pain_signals if report else None, prospect.pain_signals),
+        hiring=hiring,
+        tech_gaps=[gap for gap in MENTIONABLE_GAPS if gap in gaps],
+        research_summary=clean_text((report.summary if report else "") or summary.get("summary", ""), 600),
+        news=[t for t in (clean_text(n, 160) for n in summary.get("news") or []) if t],
+        competitors=[t for t in (clean_text(n, 100) for n in summary.get("competitors") or []) if t],
+        referral_note=clean_text(prospect.referral_note, 300),
+        campaign_language=campaign.language,
+        pitch=(campaign.product_pitch or "").strip(),
+        case_studies=[str(c).strip() for c in campaign.case_studies or [] if str(c).strip()],
+        sender_name=(campaign.sender_name or "").strip(),
+        signature=(campaign.signature or "").strip(),
+        call_to_action=(campaign.call_to_action or "").strip(),
+        tone=campaign.tone or "",
+        postal_address=(campaign.postal_address or "").strip(),
+        subject_variants=[str(s).strip() for s in campaign.subject_variants or [] if str(s).strip()],
+        step=step,
+        angle=angle if angle in ANGLES else "reminder",
+        first_subject=first_subject,
+        constraints=[c for c in constraints if c],
+        seed=prospect.pk or 0,
+    )
