@@ -49,25 +49,42 @@ def reply_poll():
     return f"{found}; {resumed} sequences resumed"
 
 
-def enrichment_run(limit: int = 200):
-    """Enqueue enrichment for prospects still in `new` (the stage claims each one)."""
-    from prospects.models import Prospect, ProspectStage
-
-    if "enrichment" not in STAGES:
-        return _not_built("enrichment_run")
+def _parked(stage: str) -> list[int]:
+    """Subjects whose work for ``stage`` waits in the dead letters for a human, not for the next tick."""
     from infra.models import DeadLetter
 
-    # work parked in the dead letters waits for a human, not for the next cron tick
-    parked = DeadLetter.objects.filter(stage="enrichment", status=DeadLetter.Status.OPEN).values("subject_id")
+    parked = DeadLetter.objects.filter(stage=stage, status=DeadLetter.Status.OPEN).values_list("subject_id", flat=True)
+    return [int(subject) for subject in parked if subject.isdigit()]
+
+
+def _enqueue_waiting(stage: str, waiting_in: str, limit: int, **filters) -> int:
+    from prospects.models import Prospect
+
     pending = (
-        Prospect.objects.filter(stage=ProspectStage.NEW)
-        .exclude(pk__in=[int(row["subject_id"]) for row in parked if row["subject_id"].isdigit()])
+        Prospect.objects.filter(stage=waiting_in, **filters)
+        .exclude(pk__in=_parked(stage))
         .order_by("id")
         .values_list("id", "trace_id")[:limit]
     )
     for prospect_id, trace_id in pending:
-        stage_enqueue("enrichment", subject_id=prospect_id, trace_id=trace_id)
+        stage_enqueue(stage, subject_id=prospect_id, trace_id=trace_id)
     return len(pending)
+
+
+def enrichment_run(limit: int = 200):
+    """Enqueue enrichment for prospects still in `new` (the stage claims each one)."""
+    if "enrichment" not in STAGES:
+        return _not_built("enrichment_run")
+    return _enqueue_waiting("enrichment", "new", limit)
+
+
+def composition_run(limit: int = 200):
+    """Enqueue composition for prospects waiting in `ready` with an address to write to.
+
+    Research hands each prospect on by itself; this catches the ones that were ready
+    before a campaign existed, or whose hand-off was lost with a worker.
+    """
+    return _enqueue_waiting("composition", "ready", limit, email__gt="")
 
 
 def sweep_stale_claims():

@@ -19,6 +19,7 @@ SCHEDULES = [
     ScheduledJob("jengu:sender", "jengu.jobs.sender_run", "*/5 8-18 * * 1-6", "send queued emails, paced"),
     ScheduledJob("jengu:follow-up", "jengu.jobs.follow_up_run", "0 10 * * 1-5", "queue due follow-ups"),
     ScheduledJob("jengu:enrichment", "jengu.jobs.enrichment_run", "*/5 6,19-23 * * *", "enrich new prospects"),
+    ScheduledJob("jengu:composition", "jengu.jobs.composition_run", "*/10 * * * *", "write emails for ready prospects"),
     ScheduledJob("jengu:reply-poll", "jengu.jobs.reply_poll", "* * * * *", "read replies from every inbox"),
     ScheduledJob("jengu:sweeper", "jengu.jobs.sweep_stale_claims", "*/5 * * * *", "return claims of dead workers"),
 ]

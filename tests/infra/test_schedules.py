@@ -15,6 +15,7 @@ EXPECTED = {
     "jengu:follow-up": "0 10 * * 1-5",
     "jengu:enrichment": "*/5 6,19-23 * * *",
     "jengu:reply-poll": "* * * * *",
+    "jengu:composition": "*/10 * * * *",
     "jengu:sweeper": "*/5 * * * *",
 }
 
