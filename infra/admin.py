@@ -120,4 +120,4 @@ class EventAdmin(ReadOnlyAdmin):
     search_fields = ["=trace_id", "name", "message"]
 
 
-from infra import admin_runtime  # noqa: E402,F401  (dead letters, circuits, alerts)
+from infra import admin_api, admin_runtime  # noqa: E402,F401  (runtime pages; API keys and webhooks)

@@ -7,4 +7,7 @@ class InfraConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from infra import checks  # noqa: F401  (registers the configuration check)
+        from infra import (
+            checks,  # noqa: F401  (registers the configuration check)
+            webhooks_outbound,  # noqa: F401  (connects the outbound webhook receivers)
+        )

@@ -1,9 +1,13 @@
-"""Cross-cutting records: the state-transition log and the observability Event log.
+"""Cross-cutting records: the state-transition log and the observability Event log,
+the runtime's dead letters, circuits and alerts, and the API's keys and webhooks.
 
-Neither knows any app: both point at their subject through a content type and an id,
-and carry the trace id that ties one prospect's story together.
+Neither log knows any app: both point at their subject through a content type and an
+id, and carry the trace id that ties one prospect's story together.
 """
 
+import uuid
+
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -127,3 +131,127 @@ class Alert(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class ApiScope(models.TextChoices):
+    """What an API key may do. ``admin`` implies every other scope."""
+
+    READ = "read", "read: list and view"
+    WRITE = "write", "write: create, update, transitions, suppression, corrections, erasure"
+    OPERATE = "operate", "operate: pause/resume inboxes, emergency stop"
+    ADMIN = "admin", "admin: everything"
+
+
+class ApiKey(models.Model):
+    """A key another program sends as ``X-API-Key``; only its SHA-256 is stored.
+
+    The full key (``jk_<prefix>_<secret>``) is shown once, when the key is created in
+    the admin. ``prefix`` finds the row; the hash proves the rest.
+    """
+
+    name = models.CharField(max_length=80, unique=True, help_text="who uses it, e.g. metabase or booking-sync")
+    prefix = models.CharField(max_length=12, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(default=list, help_text="read, write, operate, admin")
+    rate_limit_per_minute = models.PositiveIntegerField(default=600, help_text="requests per minute before 429")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="blank: never expires")
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked = models.BooleanField(default=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API key"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def actor_label(self) -> str:
+        """How the transition log and Event log name this key (infra.statemachine.actor_label)."""
+        return f"api-key:{self.name}"
+
+    def has_scope(self, scope: str) -> bool:
+        return ApiScope.ADMIN in self.scopes or scope in self.scopes
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return not self.revoked and (self.expires_at is None or self.expires_at > now)
+
+
+WEBHOOK_EVENTS = [
+    "prospect.stage_changed",
+    "email.sent",
+    "email.bounced",
+    "reply.received",
+    "reply.classified",
+    "inbox.paused",
+]
+
+
+def default_webhook_events():
+    return list(WEBHOOK_EVENTS)
+
+
+def new_webhook_secret():
+    import secrets
+
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+class WebhookSubscriber(models.Model):
+    """An endpoint of another program that receives signed JSON events (infra.webhooks_outbound)."""
+
+    name = models.CharField(max_length=80, unique=True)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(
+        max_length=100, default=new_webhook_secret, help_text="shared with the receiver to verify X-Jengu-Signature"
+    )
+    events = models.JSONField(default=default_webhook_events, help_text="event names this subscriber receives")
+    active = models.BooleanField(default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def __repr__(self):  # the secret never appears in logs
+        return f"<WebhookSubscriber {self.pk} {self.name} active={self.active}>"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscriber: every attempt to deliver it, and how it ended."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RETRYING = "retrying"
+        DELIVERED = "delivered"
+        FAILED = "failed", "Failed (gave up)"
+
+    subscriber = models.ForeignKey(WebhookSubscriber, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=60, db_index=True)
+    delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="X-Jengu-Delivery")
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self):
+        return f"{self.event} → {self.subscriber} ({self.status})"

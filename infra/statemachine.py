@@ -143,9 +143,11 @@ class StateMachineModel(models.Model):
 
 
 def actor_label(by) -> str:
-    """How an actor is written in the transition log: ``user:alice``, ``task:enrichment``."""
+    """How an actor is written in the transition log: ``user:alice``, ``task:enrichment``, ``api-key:bi``."""
     if isinstance(by, AbstractBaseUser):
         return f"user:{by.get_username()}"
+    if isinstance(getattr(by, "actor_label", None), str):  # an API key: "api-key:<name>"
+        return by.actor_label
     if not by:
         raise ValueError("A transition needs an actor (a user, or a string such as 'task:enrichment').")
     return str(by)

@@ -1,7 +1,10 @@
 """Writers for prospects. Admin actions, the API, tasks and commands call these."""
 
+from django.db import IntegrityError, transaction
+
 from infra.errors import ApplicationError
-from infra.statemachine import transition
+from infra.events import event_record
+from infra.statemachine import actor_label, transition
 from prospects.models import Prospect
 
 
@@ -18,4 +21,80 @@ def prospect_mark_lost(*, prospect: Prospect, by, reason: str) -> Prospect:
     transition(prospect, "mark_lost", by=by, reason=reason)
     prospect.lost_reason = reason[:200]
     prospect.save(update_fields=["lost_reason", "updated_at"])
+    return prospect
+
+
+# What a person (admin form or API client) may change on a prospect. The stage changes
+# only through transitions; dedup keys, scores, counters and analyses are derived.
+EDITABLE_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "title",
+    "linkedin_url",
+    "company_name",
+    "company_website",
+    "company_type",
+    "country",
+    "region",
+    "city",
+    "timezone",
+    "market_tier",
+    "tier",
+    "referral_note",
+)
+
+
+def prospect_create(*, fields: dict, by) -> tuple[Prospect, bool]:
+    """Create a prospect through dedup; returns (prospect, created).
+
+    When the hotel (or the address) is already on record the existing prospect is
+    returned, filled in with what it lacked: two programs adding the same hotel get one
+    prospect.
+    """
+    from prospects.dedup import prospect_ingest
+
+    unknown = set(fields) - set(EDITABLE_FIELDS) - {"source"}
+    if unknown:
+        raise ApplicationError(f"Not a field you can set: {', '.join(sorted(unknown))}.")
+    candidate = Prospect(**fields)
+    candidate.full_clean(exclude=["stage"], validate_unique=False, validate_constraints=False)
+    result = prospect_ingest(fields=fields, by=actor_label(by))
+    event_record(
+        "prospect.created" if result.created else "prospect.merged",
+        message=f"{result.prospect.company_name} ({'new' if result.created else 'already on record'})",
+        data={"prospect_id": result.prospect.pk},
+        trace_id=result.prospect.trace_id,
+        by=by,
+    )
+    return result.prospect, result.created
+
+
+def prospect_update(*, prospect: Prospect, changes: dict, by) -> Prospect:
+    """Change editable fields only; a clash with another prospect's hotel or address is refused."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Not a field you can change: {', '.join(sorted(unknown))}.")
+    changed = [name for name, value in changes.items() if getattr(prospect, name) != value]
+    if not changed:
+        return prospect
+    for name in changed:
+        setattr(prospect, name, changes[name])
+    prospect.full_clean(exclude=["stage"], validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            prospect.save()
+            event_record(
+                "prospect.updated",
+                message=f"changed: {', '.join(sorted(changed))}",  # names only: values may be personal
+                data={"prospect_id": prospect.pk, "fields": sorted(changed)},
+                trace_id=prospect.trace_id,
+                by=by,
+            )
+    except IntegrityError:
+        prospect.refresh_from_db()
+        raise ApplicationError(
+            "Another prospect already has this hotel (name and city, or website) or this email address.",
+            extra={"conflict": True},
+        ) from None
     return prospect

@@ -19,7 +19,7 @@ from tests.factories import (
     SuppressionFactory,
 )
 
-READ_ONLY = {"statetransition", "event", "deadletter", "circuitstate", "alert", "possibleduplicate"}
+READ_ONLY = {"statetransition", "event", "deadletter", "circuitstate", "alert", "possibleduplicate", "webhookdelivery"}
 OUR_APPS = {"auth", "infra", "prospects", "outreach", "replies"}
 CONCRETE = sorted((m for m in admin.site._registry if m._meta.app_label in OUR_APPS), key=lambda m: m._meta.label)
 
@@ -66,6 +66,12 @@ def data(db, settings, tmp_path):
         created_count=1,
         report=[{"row": 2, "outcome": "created", "prospect": twin.pk, "company": "A"}],
     )
+    from infra.api_auth import api_key_issue
+    from infra.models import ApiKey, WebhookDelivery, WebhookSubscriber
+
+    api_key_issue(key=ApiKey(name="bi-tool", scopes=["read"]))
+    subscriber = WebhookSubscriber.objects.create(name="booking-sync", url="https://hooks.example/jengu")
+    WebhookDelivery.objects.create(subscriber=subscriber, event="email.sent", payload={"data": {"email_id": 1}})
     from django.contrib.auth.models import Group
 
     assert Group.objects.exists()

@@ -1,0 +1,378 @@
+"""The JSON API's root: one NinjaAPI at /api/, the apps' routers, errors, health and stats.
+
+Errors have one shape (infra.api_common.ErrorOut): ``{"detail": "...", "current_state":
+...}``. ApplicationError → 400; an illegal or lost state transition → 409 with the
+state the object is really in; a missing object → 404; invalid input → 422 with each
+field's path (ninja's own shape, also used for model validation errors); a key over its
+rate limit → 429 with Retry-After.
+
+/api/health and /api/stats are public: neither shows personal data. /api/docs is
+Swagger UI served from the assets bundled with django-ninja, so it works offline.
+"""
+
+import datetime
+import functools
+import json
+import time
+from pathlib import Path
+
+import ninja
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
+from django.db.models import Count
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template import Context, Template
+from django.urls import path, reverse
+from django.utils import timezone
+from ninja import Field, NinjaAPI, Router, Schema, Status
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.docs import Swagger
+
+from infra.api_auth import WRITE
+from infra.api_common import AUTH_ERRORS, ApiConflict, FastJSONRenderer, ObjectId, RateLimited, errors
+from infra.errors import AlreadyMoved, ApplicationError, TransitionNotAllowed
+from outreach.api import router as outreach_router
+from prospects.api import router as prospects_router
+from replies.api import router as replies_router
+
+DESCRIPTION = """
+Jengu's JSON API: prospects, emails, replies, inboxes, warmup, suppression and the
+emergency stop.
+
+**Authentication.** Send an API key in the `X-API-Key` header. Keys are created in the
+admin (*Infrastructure → API keys*); the full key is shown once. Each key has scopes:
+`read` (every GET), `write` (create, update, transitions, suppression, intent
+corrections, erasure), `operate` (pause/resume inboxes, emergency stop) and `admin`
+(all of them).
+
+**Errors.** `{"detail": "...", "current_state": ...}`: 400 a rule refused the request,
+401 missing/unknown key, 403 missing scope, 404 no such object, 409 the object's state
+forbids it (`current_state` says which it is in), 422 invalid input (`detail` lists each
+field with its path in `loc`), 429 rate limit (see `Retry-After`).
+
+**Pagination.** Lists are newest first and return `{"items": [...], "next_cursor": ...}`;
+pass `cursor=<next_cursor>` for the next page (there is no total count, so pages stay
+fast on millions of rows).
+"""
+
+SWAGGER_ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-init.js", "favicon.png", "favicon.svg")
+SWAGGER_DIR = Path(ninja.__file__).parent / "static" / "ninja"
+SWAGGER_PAGE = Template(
+    """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{{ title }}</title>
+<link rel="stylesheet" href="{{ assets }}swagger-ui.css"><link rel="icon" href="{{ assets }}favicon.png"></head>
+<body><script type="application/json" id="swagger-settings">{{ settings|safe }}</script>
+<div id="swagger-ui"></div>
+<script src="{{ assets }}swagger-ui-bundle.js"></script><script src="{{ assets }}swagger-ui-init.js"></script>
+</body></html>"""
+)
+
+
+class OfflineSwagger(Swagger):
+    """Swagger UI from the files django-ninja ships, served by the API itself (no CDN, no collectstatic)."""
+
+    def render_page(self, request, api, **kwargs):
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        assets = reverse(f"{api.urls_namespace}:docs_asset", args=["x"])[:-1]
+        page = SWAGGER_PAGE.render(
+            Context(
+                {"title": api.title, "assets": assets, "settings": json.dumps(self.settings).replace("<", "\\u003c")}
+            )
+        )
+        return HttpResponse(page)
+
+
+def docs_asset(request, name: str):
+    if name not in SWAGGER_ASSETS:
+        raise Http404(name)
+    response = FileResponse(open(SWAGGER_DIR / name, "rb"))  # noqa: SIM115 (FileResponse closes it)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+class JenguAPI(NinjaAPI):
+    def _get_urls(self):
+        return [path("docs/assets/<str:name>", docs_asset, name="docs_asset"), *super()._get_urls()]
+
+
+api = JenguAPI(
+    title="Jengu CRM API",
+    version="1.0.0",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    docs=OfflineSwagger(settings={"persistAuthorization": True}),
+    renderer=FastJSONRenderer(),
+)
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+def reject_unknown_query_parameters(run):
+    """Wrap an operation: a query parameter it does not declare is a 422, not silently ignored.
+
+    (``?stgae=new`` would otherwise return every prospect.) Applied to every operation
+    as a view-mode decorator, which receives the operation's bound ``run``.
+    """
+    operation = run.__self__
+    allowed = set()
+    for model in operation.models:
+        if model.__ninja_param_source__ == "query":
+            allowed |= set(getattr(model, "__ninja_flatten_map__", None) or model.model_fields)
+
+    @functools.wraps(run)
+    def checked(request, **kwargs):
+        unknown = sorted(set(request.GET) - allowed)
+        if unknown:
+            error = {"type": "extra_forbidden", "loc": ["query", unknown[0]], "msg": "unknown query parameter"}
+            return api.on_exception(request, NinjaValidationError([error]))
+        return run(request, **kwargs)
+
+    return checked
+
+
+api.add_decorator(reject_unknown_query_parameters, mode="view")
+
+
+def _error(request, status: int, detail: str, current_state: str | None = None, headers: dict | None = None):
+    response = api.create_response(request, {"detail": detail, "current_state": current_state}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+@api.exception_handler(TransitionNotAllowed)
+@api.exception_handler(AlreadyMoved)
+def state_conflict(request, exc: ApplicationError):
+    return _error(request, 409, exc.message, exc.extra.get("current"))
+
+
+@api.exception_handler(ApplicationError)
+def application_error(request, exc: ApplicationError):
+    return _error(request, 400, exc.message)
+
+
+@api.exception_handler(ApiConflict)
+def api_conflict(request, exc: ApiConflict):
+    return _error(request, 409, exc.message, exc.current_state)
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request, exc: RateLimited):
+    return _error(request, 429, exc.message, headers={"Retry-After": str(exc.retry_after)})
+
+
+@api.exception_handler(ObjectDoesNotExist)
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return _error(request, 404, "Not found.")
+
+
+@api.exception_handler(DjangoValidationError)
+def model_validation_error(request, exc: DjangoValidationError):
+    """A model's own validation (full_clean) in ninja's 422 shape, one entry per field."""
+    if hasattr(exc, "error_dict"):
+        detail = [
+            {"type": "value_error", "loc": ["body", field], "msg": " ".join(m for e in errs for m in e.messages)}
+            for field, errs in exc.error_dict.items()
+        ]
+    else:
+        detail = [{"type": "value_error", "loc": ["body"], "msg": " ".join(exc.messages)}]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+# --- public: health and stats ---------------------------------------------------------
+
+
+class ComponentOut(Schema):
+    status: str = Field(description="ok, down, or unknown (cannot be observed in this set-up)")
+    detail: str = ""
+    latency_ms: float | None = None
+
+
+class HealthOut(Schema):
+    status: str = Field(description="ok when no component is down")
+    components: dict[str, ComponentOut]
+    checked_at: datetime.datetime
+
+
+QUEUE_STUCK_AFTER = datetime.timedelta(minutes=10)
+
+
+def _timed(check) -> dict:
+    started = time.perf_counter()
+    try:
+        result = check()
+    except Exception as exc:  # a health check reports an outage instead of failing with it
+        result = {"status": "down", "detail": type(exc).__name__}
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return result
+
+
+def _check_database() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"status": "ok", "detail": connection.vendor}
+
+
+def _check_broker() -> dict:
+    from django_q.brokers import get_broker
+
+    broker = get_broker()
+    ok = broker.ping()
+    kind = "redis" if settings.REDIS_URL else "orm"
+    return {"status": "ok" if ok else "down", "detail": kind}
+
+
+def _check_workers() -> dict:
+    """Live q2 clusters (their heartbeats live in the cache); else whether queued work is moving."""
+    from django_q.models import OrmQ, Task
+    from django_q.status import Stat
+
+    shared_cache = "locmem" not in settings.CACHES["default"]["BACKEND"].lower()
+    if shared_cache:
+        clusters = Stat.get_all()
+        if clusters:
+            return {"status": "ok", "detail": f"{len(clusters)} cluster(s) alive"}
+        return {"status": "down", "detail": "no q2 cluster has reported in"}
+    if settings.REDIS_URL:
+        return {"status": "unknown", "detail": "cluster heartbeats need a shared cache"}
+    # ORM broker, per-process cache: no heartbeat to read. Workers count as down only
+    # when work has waited too long *and* nothing has finished lately (a long backlog
+    # that is being worked through is not an outage).
+    since = timezone.now() - QUEUE_STUCK_AFTER
+    waiting = OrmQ.objects.filter(lock__lt=since).exists()
+    if waiting and not Task.objects.filter(stopped__gte=since).exists():
+        return {"status": "down", "detail": "tasks have waited over 10 minutes and none finished"}
+    return {"status": "unknown", "detail": "queue is moving; heartbeats need a shared cache (REDIS_URL)"}
+
+
+public = Router(tags=["public"])
+
+
+@public.get("/health", auth=None, response={200: HealthOut, 503: HealthOut, **errors(422)})
+def health(request):
+    """Database, broker and workers, each with a status; 503 when any is down."""
+    components = {
+        "database": _timed(_check_database),
+        "broker": _timed(_check_broker),
+        "workers": _timed(_check_workers),
+    }
+    down = any(c["status"] == "down" for c in components.values())
+    body = {"status": "down" if down else "ok", "components": components, "checked_at": timezone.now()}
+    return Status(503 if down else 200, body)
+
+
+class IntentStatOut(Schema):
+    replies: int
+    rate: float = Field(description="replies with this intent per email sent")
+
+
+class SendsTodayOut(Schema):
+    inbox_id: int
+    state: str
+    sent_today: int
+    cap_today: int
+
+
+class StatsOut(Schema):
+    prospects_per_stage: dict[str, int]
+    emails_sent: int
+    sends_today: list[SendsTodayOut]
+    sent_today_total: int
+    cap_today_total: int
+    replies_by_intent: dict[str, IntentStatOut]
+    queue_depths: dict[str, int]
+    dead_letters: int
+    open_circuits: int
+    generated_at: datetime.datetime
+
+
+STATS_CACHE_SECONDS = 30
+
+
+def _stats() -> dict:
+    from infra.models import CircuitState, DeadLetter
+    from jengu.status import queue_depths
+    from outreach.models import Email
+    from outreach.selectors import inbox_warmup_cap, inboxes_with_sent_today
+    from prospects.models import Prospect, ProspectStage
+    from replies.models import Intent, Reply
+
+    per_stage = dict(Prospect.objects.values_list("stage").annotate(n=Count("id")))
+    sent = Email.objects.filter(sent_at__isnull=False).count()
+    intents = dict(Reply.objects.exclude(intent="").values_list("intent").annotate(n=Count("id")))
+    inboxes = [
+        {"inbox_id": i.pk, "state": i.state, "sent_today": i.sent_today, "cap_today": inbox_warmup_cap(i)}
+        for i in inboxes_with_sent_today()
+    ]
+    return {
+        "prospects_per_stage": {stage: per_stage.get(stage, 0) for stage in ProspectStage.values},
+        "emails_sent": sent,
+        "sends_today": inboxes,
+        "sent_today_total": sum(i["sent_today"] for i in inboxes),
+        "cap_today_total": sum(i["cap_today"] for i in inboxes),
+        "replies_by_intent": {
+            intent: {"replies": intents.get(intent, 0), "rate": round(intents.get(intent, 0) / sent, 4) if sent else 0}
+            for intent in Intent.values
+        },
+        "queue_depths": queue_depths(),
+        "dead_letters": DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count(),
+        "open_circuits": CircuitState.objects.exclude(state=CircuitState.State.CLOSED).count(),
+        "generated_at": timezone.now(),
+    }
+
+
+@public.get("/stats", auth=None, response={200: StatsOut, **errors(422)})
+def stats(request):
+    """Counts per stage, sends today vs caps, replies per intent, queue depths, dead letters.
+
+    Aggregates only, no personal data; recomputed at most every 30 seconds.
+    """
+    cached = cache.get("api:stats")
+    if cached is None:
+        cached = _stats()
+        cache.set("api:stats", cached, STATS_CACHE_SECONDS)
+    return cached
+
+
+# --- GDPR erasure (touches every app, so it is mounted at the top) ----------------------
+
+
+class ErasedOut(Schema):
+    prospect_id: int
+    addresses_suppressed: int = Field(description="addresses now suppressed by hash only")
+    rows_swept: int = Field(description="rows elsewhere whose mention of the person was replaced")
+
+
+gdpr = Router(tags=["prospects"])
+
+
+@gdpr.post("/prospects/{prospect_id}/erase", auth=WRITE, response={200: ErasedOut, **errors(*AUTH_ERRORS, 404)})
+def erase_prospect(request, prospect_id: ObjectId):
+    """GDPR erasure: the person's data goes from every table; their address stays suppressed (hashed).
+
+    The hotel's own data (name, website, city, job adverts) is kept. Not reversible.
+    """
+    from jengu.erasure import prospect_erase
+    from prospects.models import Prospect
+
+    prospect = get_object_or_404(Prospect, pk=prospect_id)
+    result = prospect_erase(prospect=prospect, by=request.auth)
+    return {
+        "prospect_id": prospect.pk,
+        "addresses_suppressed": result["addresses_suppressed"],
+        "rows_swept": result["rows_swept"],
+    }
+
+
+api.add_router("", public)
+api.add_router("", prospects_router)
+api.add_router("", gdpr)
+api.add_router("", outreach_router)
+api.add_router("", replies_router)

@@ -1,0 +1,349 @@
+"""/api/prospects: list, detail, create (through dedup), update, operator transitions.
+
+Views only translate HTTP to service calls (prospects.services); the rules live in the
+services. Erasure touches every app, so its endpoint is mounted by jengu/api.py. A
+prospect's emails and replies are shown in its detail through the reverse relations,
+so this module needs no import of outreach or replies.
+"""
+
+import datetime
+import enum
+import uuid
+import zoneinfo
+from typing import Annotated, Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db.models import Prefetch, Q
+from django.shortcuts import get_object_or_404
+from django_countries import countries
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+from pydantic import BeforeValidator, field_validator
+
+from infra.api_auth import READ, WRITE
+from infra.api_common import (
+    AUTH_ERRORS,
+    ApiConflict,
+    BodyIn,
+    KeysetPagination,
+    ManagerList,
+    ObjectId,
+    RowOut,
+    Text,
+    UtcDatetime,
+    errors,
+    invalid,
+)
+from infra.errors import ApplicationError
+from infra.models import StateTransition
+from prospects.models import (
+    CompanyType,
+    EnrichmentStatus,
+    LeadSource,
+    MarketTier,
+    Prospect,
+    ProspectStage,
+    Tier,
+)
+from prospects.services import prospect_create, prospect_mark_lost, prospect_transition, prospect_update
+
+router = Router(tags=["prospects"])
+
+
+class OperatorTransition(enum.StrEnum):
+    """The stage changes a person may make; the pipeline's own claims are not offered."""
+
+    BOOK_MEETING = "book_meeting"
+    MARK_WON = "mark_won"
+    MARK_LOST = "mark_lost"
+
+
+# --- output ---------------------------------------------------------------------------
+
+
+class TransitionOut(RowOut):
+    transition: str
+    source: str
+    target: str
+    actor: str
+    reason: str
+    created_at: datetime.datetime
+
+
+class ProspectOut(RowOut):
+    id: int
+    name: str
+    email: str
+    phone: str
+    title: str
+    linkedin_url: str
+    source: str
+    company_name: str
+    company_website: str
+    company_type: str
+    country: Annotated[str, BeforeValidator(lambda v: str(getattr(v, "code", v) or ""))] = Field(
+        description="ISO 3166-1 alpha-2, empty when unknown"
+    )
+    region: str
+    city: str
+    timezone: str
+    market_tier: str
+    tier: str
+    stage: ProspectStage
+    stage_changed_at: datetime.datetime
+    lost_reason: str
+    enrichment_status: EnrichmentStatus
+    enrichment_score: float
+    email_verified: bool
+    email_sent_count: int
+    last_email_sent_at: datetime.datetime | None
+    last_reply_at: datetime.datetime | None
+    behavioral_score: float
+    merged_into_id: int | None
+    trace_id: uuid.UUID
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+# the list reads only what ProspectOut shows (not the analyses' JSON columns)
+LIST_COLUMNS = [f.name for f in Prospect._meta.concrete_fields if f.attname in ProspectOut.model_fields]
+
+
+class ProspectEmailOut(RowOut):
+    id: int
+    subject: str
+    status: str
+    type: str
+    sequence_step: int
+    to_email: str
+    inbox_id: int | None
+    sent_at: datetime.datetime | None
+    created_at: datetime.datetime
+
+
+class ProspectReplyOut(RowOut):
+    id: int
+    email_id: int | None
+    from_email: str
+    subject: str
+    intent: str
+    confidence: float | None
+    needs_human: bool
+    received_at: datetime.datetime
+
+
+class ProspectDetailOut(ProspectOut):
+    website_analysis: Any
+    research_report: Any
+    pain_signals: Any
+    competitor_tools: Any
+    emails: Annotated[list[ProspectEmailOut], ManagerList]
+    replies: Annotated[list[ProspectReplyOut], ManagerList]
+    transitions: list[TransitionOut]
+
+
+class ProspectCreatedOut(ProspectOut):
+    merged: bool = Field(description="true: the hotel or address was already on record; this is that prospect")
+
+
+# --- input ----------------------------------------------------------------------------
+
+
+def _check_email(value):
+    if value:
+        try:
+            validate_email(value)
+        except DjangoValidationError:
+            raise ValueError("not an email address") from None
+    return value
+
+
+def _check_country(value):
+    if value and value.upper() not in countries:
+        raise ValueError("not an ISO 3166-1 alpha-2 country code")
+    return value.upper() if value else value
+
+
+def _check_timezone(value):
+    if value and value not in zoneinfo.available_timezones():
+        raise ValueError("not an IANA time zone (e.g. America/Denver)")
+    return value
+
+
+class ProspectFields(BodyIn):
+    """Editable prospect fields, shared by create and update."""
+
+    name: Text(200) = None
+    email: Text(254) = None
+    phone: Text(40) = None
+    title: Text(200) = None
+    linkedin_url: Text(300) = None
+    company_name: Text(200, min_length=1) = None
+    company_website: Text(300) = None
+    company_type: CompanyType | None = None
+    country: Text(2) = Field(None, description="ISO 3166-1 alpha-2, e.g. DE")
+    region: Text(100) = None
+    city: Text(100) = None
+    timezone: Text(64) = Field(None, description="IANA time zone, e.g. Europe/Berlin")
+    market_tier: MarketTier | None = None
+    tier: Tier | None = None
+    referral_note: Text(300) = None
+
+    @field_validator("email")
+    @classmethod
+    def check_email(cls, value):
+        return _check_email(value)
+
+    @field_validator("country")
+    @classmethod
+    def check_country(cls, value):
+        return _check_country(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def check_timezone(cls, value):
+        return _check_timezone(value)
+
+    def changes(self) -> dict:
+        # an enum's None means "leave as is" on update; blank-able choices take ""
+        return {
+            name: (value.value if isinstance(value, enum.Enum) else value)
+            for name, value in self.model_dump(exclude_unset=True).items()
+            if value is not None
+        }
+
+
+class ProspectIn(ProspectFields):
+    company_name: Text(200, min_length=1)
+    source: LeadSource = LeadSource.MANUAL
+
+
+class ProspectPatch(ProspectFields):
+    """Only the fields sent are changed; the stage changes through the transition endpoints."""
+
+
+class TransitionIn(BodyIn):
+    reason: Text(300) = Field("", description="required for mark_lost: why the prospect is lost")
+
+
+class ProspectFilters(Schema):
+    stage: ProspectStage | None = None
+    tier: Tier | None = None
+    market_tier: MarketTier | None = None
+    country: Text(2) | None = Field(None, description="ISO 3166-1 alpha-2")
+    city: Text(100) | None = Field(None, description="exact city name, case-insensitive")
+    created_after: UtcDatetime | None = None
+    created_before: UtcDatetime | None = None
+    search: Text(100) | None = Field(None, description="substring of company, contact name, email or city")
+
+    def apply(self, queryset):
+        if self.stage:
+            queryset = queryset.filter(stage=self.stage)
+        if self.tier:
+            queryset = queryset.filter(tier=self.tier)
+        if self.market_tier:
+            queryset = queryset.filter(market_tier=self.market_tier)
+        if self.country:
+            queryset = queryset.filter(country=self.country.upper())
+        if self.city:
+            queryset = queryset.filter(city__iexact=self.city)
+        if self.created_after:
+            queryset = queryset.filter(created_at__gte=self.created_after)
+        if self.created_before:
+            queryset = queryset.filter(created_at__lt=self.created_before)
+        if self.search and self.search.strip():
+            term = self.search.strip()
+            queryset = queryset.filter(
+                Q(company_name__icontains=term)
+                | Q(name__icontains=term)
+                | Q(email__icontains=term)
+                | Q(city__icontains=term)
+            )
+        return queryset
+
+
+# --- views ----------------------------------------------------------------------------
+
+
+def _detail(prospect_id: int) -> Prospect:
+    from django.apps import apps
+
+    Email = apps.get_model("outreach", "Email")  # noqa: N806  (a face may show other apps' rows)
+    Reply = apps.get_model("replies", "Reply")  # noqa: N806
+    prospect = get_object_or_404(
+        Prospect.objects.prefetch_related(
+            Prefetch("emails", queryset=Email.objects.order_by("-id")),
+            Prefetch("replies", queryset=Reply.objects.order_by("-received_at", "-id")),
+        ),
+        pk=prospect_id,
+    )
+    prospect.transitions = list(
+        StateTransition.objects.filter(
+            content_type=ContentType.objects.get_for_model(Prospect), object_id=prospect.pk
+        ).order_by("-created_at", "-id")[:200]
+    )
+    return prospect
+
+
+@router.get("/prospects", auth=READ, response={200: list[ProspectOut], **errors(*AUTH_ERRORS)})
+@paginate(KeysetPagination)
+def list_prospects(request, filters: Query[ProspectFilters]):
+    """Prospects, newest first. Follow `next_cursor` for the next page; there is no total count."""
+    return filters.apply(Prospect.objects.only(*LIST_COLUMNS))
+
+
+@router.get("/prospects/{prospect_id}", auth=READ, response={200: ProspectDetailOut, **errors(*AUTH_ERRORS, 404)})
+def get_prospect(request, prospect_id: ObjectId):
+    """One prospect with its emails, replies and stage history (the latest 200 changes)."""
+    return _detail(prospect_id)
+
+
+@router.post(
+    "/prospects",
+    auth=WRITE,
+    response={200: ProspectCreatedOut, 201: ProspectCreatedOut, **errors(*AUTH_ERRORS, 400, 409)},
+)
+def create_prospect(request, payload: ProspectIn):
+    """Add a prospect. If dedup finds the hotel or address on record, that prospect comes back with
+    200 and `merged: true` (filled in with what it lacked); otherwise 201."""
+    prospect, created = prospect_create(fields=payload.changes(), by=request.auth)
+    prospect.merged = not created
+    return Status(201 if created else 200, prospect)
+
+
+@router.patch(
+    "/prospects/{prospect_id}", auth=WRITE, response={200: ProspectOut, **errors(*AUTH_ERRORS, 400, 404, 409)}
+)
+def update_prospect(request, prospect_id: ObjectId, payload: ProspectPatch):
+    """Change editable fields. The stage is not one of them: use the transition endpoints."""
+    prospect = get_object_or_404(Prospect, pk=prospect_id)
+    changes = payload.changes()
+    if "company_name" in changes and not changes["company_name"].strip():
+        raise invalid("company_name", "a prospect needs a company name")
+    try:
+        return prospect_update(prospect=prospect, changes=changes, by=request.auth)
+    except ApplicationError as exc:
+        if exc.extra.get("conflict"):
+            raise ApiConflict(exc.message) from None
+        raise
+
+
+@router.post(
+    "/prospects/{prospect_id}/transitions/{name}",
+    auth=WRITE,
+    response={200: ProspectOut, **errors(*AUTH_ERRORS, 400, 404, 409)},
+)
+def transition_prospect(request, prospect_id: ObjectId, name: OperatorTransition, payload: TransitionIn = None):
+    """Move a prospect by an operator transition: `book_meeting`, `mark_won`, `mark_lost` (needs a reason).
+
+    409 with `current_state` when the prospect is in a stage the transition does not start from.
+    """
+    prospect = get_object_or_404(Prospect, pk=prospect_id)
+    payload = payload or TransitionIn()
+    if name == OperatorTransition.MARK_LOST:
+        if not payload.reason.strip():
+            raise invalid("reason", "say why the prospect is lost (e.g. 'chose a competitor')")
+        return prospect_mark_lost(prospect=prospect, by=request.auth, reason=payload.reason)
+    return prospect_transition(prospect=prospect, name=name.value, by=request.auth, reason=payload.reason)

@@ -1,0 +1,112 @@
+"""/api/replies: list and detail with filters, and a human's intent correction.
+
+The correction goes through replies.services.corrections.reply_correct_intent, which
+keeps the prediction in CalibrationHistory; the API key is the actor.
+"""
+
+import datetime
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+
+from infra.api_auth import READ, WRITE
+from infra.api_common import AUTH_ERRORS, ApiConflict, BodyIn, KeysetPagination, ObjectId, RowOut, UtcDatetime, errors
+from infra.errors import ApplicationError
+from replies.models import Intent, Reply
+from replies.services.corrections import reply_correct_intent
+
+router = Router(tags=["replies"])
+
+
+class ReplyOut(RowOut):
+    id: int
+    email_id: int | None
+    prospect_id: int | None
+    inbox_id: int | None
+    from_email: str
+    from_name: str
+    subject: str
+    source: str
+    match_rule: str
+    is_auto_reply: bool
+    intent: str = Field(description="one of the intents, or empty before interpretation")
+    sentiment: str
+    confidence: float | None
+    needs_human: bool
+    suggested_action: str
+    interpreted_by: str
+    received_at: datetime.datetime
+    processed_at: datetime.datetime | None
+
+
+class ReplyDetailOut(ReplyOut):
+    body: str
+    reasoning: str
+    questions: Any
+    delegated_to_name: str
+    delegated_to_email: str
+    delegated_to_title: str
+    meeting_preference: str
+    return_date: datetime.date | None
+    delegated_prospect_id: int | None
+    behavioral_score: float | None
+
+
+class ReplyFilters(Schema):
+    intent: Intent | None = None
+    confidence_below: float | None = Field(None, ge=0, le=1, description="interpreted with less confidence than this")
+    needs_human: bool | None = None
+    prospect: ObjectId | None = Field(None, description="prospect id")
+    received_after: UtcDatetime | None = None
+    received_before: UtcDatetime | None = None
+
+    def apply(self, queryset):
+        if self.intent:
+            queryset = queryset.filter(intent=self.intent)
+        if self.confidence_below is not None:
+            queryset = queryset.filter(confidence__lt=self.confidence_below)
+        if self.needs_human is not None:
+            queryset = queryset.filter(needs_human=self.needs_human)
+        if self.prospect:
+            queryset = queryset.filter(prospect_id=self.prospect)
+        if self.received_after:
+            queryset = queryset.filter(received_at__gte=self.received_after)
+        if self.received_before:
+            queryset = queryset.filter(received_at__lt=self.received_before)
+        return queryset
+
+
+class CorrectIntentIn(BodyIn):
+    intent: Intent
+
+
+@router.get("/replies", auth=READ, response={200: list[ReplyOut], **errors(*AUTH_ERRORS)})
+@paginate(KeysetPagination)
+def list_replies(request, filters: Query[ReplyFilters]):
+    """Replies, newest first (by id). `needs_human=true` is the review queue."""
+    return filters.apply(Reply.objects.defer("body", "raw_body", "references"))
+
+
+@router.get("/replies/{reply_id}", auth=READ, response={200: ReplyDetailOut, **errors(*AUTH_ERRORS, 404)})
+def get_reply(request, reply_id: ObjectId):
+    """One reply with its text (quotes stripped) and how it was read."""
+    return get_object_or_404(Reply, pk=reply_id)
+
+
+@router.post(
+    "/replies/{reply_id}/correct-intent",
+    auth=WRITE,
+    response={200: ReplyDetailOut, **errors(*AUTH_ERRORS, 400, 404, 409)},
+)
+def correct_intent(request, reply_id: ObjectId, payload: CorrectIntentIn):
+    """Set the reply's intent as a person read it; the prediction is kept for calibration.
+
+    409 when the reply already carries that intent.
+    """
+    reply = get_object_or_404(Reply, pk=reply_id)
+    try:
+        return reply_correct_intent(reply=reply, intent=payload.intent.value, by=request.auth)
+    except ApplicationError as exc:
+        raise ApiConflict(exc.message, current_state=reply.intent or None) from None

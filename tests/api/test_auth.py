@@ -1,0 +1,124 @@
+"""API keys: hashed storage, 401/403, scopes, expiry, revocation, rate limit, the actor in the logs."""
+
+import datetime
+
+import pytest
+from django.contrib import messages
+from django.utils import timezone
+
+from infra.api_auth import api_key_hash, api_key_revoke
+from infra.models import ApiKey, StateTransition
+from infra.statemachine import actor_label
+from tests.api.conftest import ApiClient
+from tests.factories import ProspectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_key_is_stored_hashed_and_found_by_its_prefix(make_key):
+    key, raw = make_key("read")
+    assert raw.startswith(f"jk_{key.prefix}_")
+    stored = ApiKey.objects.get(pk=key.pk)
+    assert stored.key_hash == api_key_hash(raw)
+    assert raw not in str(ApiKey.objects.values().get(pk=key.pk))
+
+
+def test_missing_key_is_401(anonymous):
+    response = anonymous.get("/api/prospects")
+    assert response.status_code == 401
+    assert "X-API-Key" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("raw", ["nonsense", "jk_12345678_wrong", "jk__", "jk_abcdefgh_" + "x" * 40])
+def test_unknown_or_malformed_key_is_401(client, raw):
+    response = ApiClient(client, raw).get("/api/prospects")
+    assert response.status_code == 401
+
+
+def test_a_key_with_the_right_prefix_but_wrong_secret_is_401(client, make_key):
+    key, raw = make_key("read")
+    response = ApiClient(client, raw[:-3] + "abc").get("/api/prospects")
+    assert response.status_code == 401
+
+
+def test_revoked_key_is_401(client, make_key):
+    key, raw = make_key("read")
+    api_key_revoke(key=key)
+    assert ApiClient(client, raw).get("/api/prospects").status_code == 401
+
+
+def test_expired_key_is_401_and_a_future_expiry_works(client, make_key):
+    _, expired = make_key("read", expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    _, valid = make_key("read", expires_at=timezone.now() + datetime.timedelta(days=1))
+    assert ApiClient(client, expired).get("/api/prospects").status_code == 401
+    assert ApiClient(client, valid).get("/api/prospects").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "scopes, method, url, expected",
+    [
+        (["read"], "get", "/api/prospects", 200),
+        (["write"], "get", "/api/prospects", 403),
+        (["read"], "post", "/api/prospects", 403),
+        (["write"], "post", "/api/emergency-stop", 403),
+        (["operate"], "post", "/api/emergency-stop", 200),
+        (["admin"], "post", "/api/emergency-stop", 200),
+        (["admin"], "get", "/api/prospects", 200),
+    ],
+)
+def test_scopes(client, make_key, scopes, method, url, expected):
+    _, raw = make_key(*scopes)
+    api = ApiClient(client, raw)
+    body = {"company_name": "Hotel Scope"} if url == "/api/prospects" else {}
+    response = api.get(url) if method == "get" else api.post(url, body)
+    assert response.status_code == expected, response.content
+    if expected == 403:
+        assert "scope" in response.json()["detail"]
+
+
+def test_rate_limit_answers_429_with_retry_after(client, make_key):
+    _, raw = make_key("read", rate_limit_per_minute=3)
+    api = ApiClient(client, raw)
+    assert [api.get("/api/prospects").status_code for _ in range(3)] == [200, 200, 200]
+    response = api.get("/api/prospects")
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 61
+    # another key has its own budget
+    _, other = make_key("read")
+    assert ApiClient(client, other).get("/api/prospects").status_code == 200
+
+
+def test_last_used_at_is_recorded(reader):
+    reader.get("/api/prospects")
+    assert ApiKey.objects.get(name="test-reader").last_used_at is not None
+
+
+def test_a_write_records_the_key_as_the_actor(api):
+    prospect = ProspectFactory()
+    response = api.post(f"/api/prospects/{prospect.pk}/transitions/mark_lost", {"reason": "chose a competitor"})
+    assert response.status_code == 200
+    assert StateTransition.objects.get(object_id=prospect.pk).actor == "api-key:test-admin"
+
+
+def test_actor_label_knows_api_keys():
+    assert actor_label(ApiKey(name="bi-tool")) == "api-key:bi-tool"
+
+
+def test_the_admin_shows_a_new_key_once_and_stores_its_hash(admin_client):
+    response = admin_client.post(
+        "/admin/infra/apikey/add/",
+        {"name": "metabase", "scopes": ["read"], "rate_limit_per_minute": 600, "expires_at_0": "", "expires_at_1": ""},
+        follow=True,
+    )
+    assert response.status_code == 200
+    key = ApiKey.objects.get(name="metabase")
+    shown = [str(m) for m in response.context["messages"] if m.level == messages.WARNING]
+    assert len(shown) == 1 and f"jk_{key.prefix}_" in shown[0]
+    raw = shown[0].split("<code style='user-select:all'>")[1].split("</code>")[0]
+    assert api_key_hash(raw) == key.key_hash
+    assert key.created_by.username == "root-admin"
+    # the change page never shows it again
+    page = admin_client.get(f"/admin/infra/apikey/{key.pk}/change/").content.decode()
+    assert raw not in page
+    assert admin_client.get("/admin/infra/webhooksubscriber/").status_code == 200
+    assert admin_client.get("/admin/infra/webhookdelivery/").status_code == 200

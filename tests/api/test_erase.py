@@ -1,0 +1,138 @@
+"""POST /api/prospects/{id}/erase: no trace of the person in any table; the address stays blocked."""
+
+import json
+
+import pytest
+from django.apps import apps
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, models
+
+from infra.events import event_record
+from infra.models import Event
+from outreach.models import SinkMessage, Suppression
+from outreach.services.suppression import suppression_blocks
+from prospects.models import EmailVerification, Prospect, ProspectImport
+from tests.factories import (
+    EmailFactory,
+    ProspectFactory,
+    ReplyFactory,
+    ResearchReportFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+NAME = "Zoë Lindqvist"
+ADDRESS = "zoe.lindqvist@grand-harbour.example"
+PERSONAL_ADDRESS = "zoe.private@mailbox.example"  # she once replied from her own address
+
+
+def _personal_mentions(needles):
+    """Every (model, field, pk) whose text still contains one of ``needles`` — all tables, all text columns."""
+    found = []
+    tables = set(connection.introspection.table_names())
+    for model in apps.get_models():
+        if model._meta.db_table not in tables or model._meta.proxy:
+            continue
+        fields = [
+            f
+            for f in model._meta.concrete_fields
+            if isinstance(f, models.CharField | models.TextField | models.JSONField)
+        ]
+        if not fields:
+            continue
+        for row in model._base_manager.values("pk", *[f.attname for f in fields]):
+            for field in fields:
+                value = row[field.attname]
+                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+                for needle in needles:
+                    if text and needle.lower() in text.lower():
+                        found.append((model._meta.label, field.attname, row["pk"], needle))
+    return found
+
+
+@pytest.fixture
+def person():
+    prospect = ProspectFactory(
+        name=NAME,
+        email=ADDRESS,
+        phone="+44 117 496 0000",
+        title="General Manager",
+        linkedin_url="https://www.linkedin.com/in/zoe-lindqvist",
+        company_name="Grand Harbour Hotel",
+        research_report={"summary": f"{NAME} joined as GM in 2024", "contacts": [ADDRESS]},
+    )
+    ResearchReportFactory(prospect=prospect, summary=f"Interview with {NAME}", news=[f"{NAME} appointed GM"])
+    email = EmailFactory(
+        prospect=prospect, subject=f"{NAME.split()[0]}, faster check-ins?", body=f"Hi {NAME},\nA short note."
+    )
+    ReplyFactory(
+        email=email,
+        from_email=ADDRESS,
+        from_name=NAME,
+        body="Interested, call me.",
+        raw_body=f"Interested, call me.\n-- \n{NAME}\n{ADDRESS}",
+        delegated_to_name="Ola Nordmann",
+    )
+    ReplyFactory(email=email, from_email=PERSONAL_ADDRESS, from_name=NAME, body="From my phone")
+    colleague = ProspectFactory(referral_note=f"{NAME} suggested we write to you")
+    event_record("sequence.stopped", message=f"{NAME} — Grand Harbour Hotel: replied", data={"who": NAME})
+    event_record("email.sent", message=f"sent to {ADDRESS}", data={"email_id": email.pk, "to": ADDRESS})
+    SinkMessage.objects.create(
+        mail_from="edd@mail.jengu.test", rcpt_to=ADDRESS, subject="Hi", raw=f"To: {NAME} <{ADDRESS}>"
+    )
+    EmailVerification.objects.create(address=ADDRESS, result="ok", score=0.99, provider="sandbox")
+    ProspectImport.objects.create(
+        file="imports/x.csv", report=[{"row": 2, "outcome": "created", "email": ADDRESS, "name": NAME}]
+    )
+    LogEntry.objects.create(
+        user=UserFactory(),
+        content_type=ContentType.objects.get_for_model(Prospect),
+        object_id=str(prospect.pk),
+        object_repr=str(prospect),
+        action_flag=CHANGE,
+        change_message=json.dumps([{"changed": {"fields": ["email"]}}]),
+    )
+    return prospect, colleague
+
+
+def test_erase_leaves_no_personal_data_anywhere_and_keeps_the_address_suppressed(api, person):
+    prospect, colleague = person
+    assert _personal_mentions([NAME, ADDRESS, PERSONAL_ADDRESS])  # the fixture really spreads her data
+
+    response = api.post(f"/api/prospects/{prospect.pk}/erase")
+    assert response.status_code == 200, response.content
+    assert response.json()["addresses_suppressed"] == 2
+
+    assert _personal_mentions([NAME, ADDRESS, PERSONAL_ADDRESS, "Lindqvist", "+44 117 496 0000", "Ola Nordmann"]) == []
+    for address in (ADDRESS, PERSONAL_ADDRESS):
+        entry = suppression_blocks(address)
+        assert entry is not None and entry.value == "" and entry.reason == Suppression.Reason.ERASURE
+
+    prospect.refresh_from_db()
+    assert (prospect.company_name, prospect.city) == ("Grand Harbour Hotel", "Denver")  # company data stays
+    assert prospect.stage == "lost"
+    colleague.refresh_from_db()
+    assert colleague.referral_note == "[erased] suggested we write to you"
+    assert Event.objects.get(name="prospect.erased").actor == "api-key:test-admin"
+    assert not EmailVerification.objects.exists() and not SinkMessage.objects.exists()
+
+
+def test_erase_keeps_an_existing_suppression_and_blanks_its_value(api):
+    prospect = ProspectFactory(email=ADDRESS, name=NAME)
+    Suppression.objects.create(kind="address", value=ADDRESS, reason="unsubscribe")
+    assert api.post(f"/api/prospects/{prospect.pk}/erase").status_code == 200
+    entry = Suppression.objects.get()
+    assert (entry.value, entry.reason) == ("", "unsubscribe")
+    assert suppression_blocks(ADDRESS) == entry
+
+
+def test_erase_errors(api, reader, anonymous):
+    prospect = ProspectFactory()
+    assert api.post("/api/prospects/999999/erase").status_code == 404
+    assert api.post("/api/prospects/0/erase").status_code == 422
+    assert reader.post(f"/api/prospects/{prospect.pk}/erase").status_code == 403
+    assert anonymous.post(f"/api/prospects/{prospect.pk}/erase").status_code == 401
+    prospect.refresh_from_db()
+    assert prospect.name
