@@ -1,4 +1,11 @@
-"""A human corrects how a reply was read; the correction calibrates future confidence."""
+"""A human corrects how a reply was read; the correction calibrates future confidence.
+
+After the correction the reply is acted on again for its new intent (``act=True``):
+corrected to unsubscribe → the address is suppressed and the sequence stops, to
+delegated → the colleague becomes a prospect, and so on. Re-acting is safe: suppression
+and dedup are idempotent and transitions that no longer apply are skipped (a prospect
+already closed as lost stays lost).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ from infra.events import event_record
 from replies.models import CalibrationHistory, Intent, Reply
 
 
-def reply_correct_intent(*, reply: Reply, intent: str, by) -> Reply:
+def reply_correct_intent(*, reply: Reply, intent: str, by, act: bool = True) -> Reply:
     """Set the reply's intent to ``intent`` and keep the prediction in CalibrationHistory."""
     if intent not in Intent.values:
         raise ApplicationError(f"Unknown intent '{intent}' (one of {', '.join(Intent.values)}).")
@@ -35,4 +42,11 @@ def reply_correct_intent(*, reply: Reply, intent: str, by) -> Reply:
             data={"reply_id": reply.pk, "from": previous, "to": intent},
             by=by,
         )
+        if act:
+            from replies.services.actions import reply_act
+
+            reply_act(reply=reply, by=by, alerts=False)
+            # the person who corrected it has looked at it
+            Reply.objects.filter(pk=reply.pk).update(needs_human=False)
+            reply.needs_human = False
     return reply

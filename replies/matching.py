@@ -1,0 +1,100 @@
+"""Which prospect (and which of our emails) an inbound message answers.
+
+Rules in order, the first that finds something wins and is recorded as ``match_rule``:
+
+1. ``in_reply_to``: the In-Reply-To header is one of our emails' Message-IDs;
+2. ``references``: any Message-ID in References (newest first), or quoted inside a
+   delivery report, is ours;
+3. ``address``: the sender (for a bounce: the failed recipient) is an address we
+   emailed, or a prospect's own address;
+4. ``domain``: the sender's domain is a prospect's website domain or email domain, i.e.
+   a colleague at the same hotel answered (free-mail domains never match this way);
+5. otherwise ``unmatched``: the reply is kept with no prospect for a human to attach.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from outreach.models import Email, EmailStatus
+from prospects.models import Prospect
+from replies.models import MatchRule
+
+FREE_MAIL_DOMAINS = {
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.es", "hotmail.fr", "live.com",
+    "msn.com", "yahoo.com", "yahoo.fr", "yahoo.es", "yahoo.de", "icloud.com", "me.com", "mac.com", "aol.com",
+    "gmx.de", "gmx.net", "gmx.com", "web.de", "t-online.de", "orange.fr", "free.fr", "laposte.net", "sfr.fr",
+    "wanadoo.fr", "proton.me", "protonmail.com", "mail.com", "zoho.com", "yandex.com", "telefonica.net",
+}  # fmt: skip
+# emails that went out (or may have): a reply can answer only these
+SENT_STATUSES = [
+    EmailStatus.SENT, EmailStatus.DELIVERED, EmailStatus.OPENED, EmailStatus.CLICKED, EmailStatus.REPLIED,
+    EmailStatus.BOUNCED, EmailStatus.SPAM, EmailStatus.NEEDS_REVIEW,
+]  # fmt: skip
+
+
+@dataclass
+class ReplyMatch:
+    email: Email | None
+    prospect: Prospect | None
+    rule: str
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].strip().lower()
+
+
+def _latest_sent_email(**filters) -> Email | None:
+    return (
+        Email.objects.filter(status__in=SENT_STATUSES, **filters)
+        .select_related("prospect")
+        .order_by("-sent_at", "-id")
+        .first()
+    )
+
+
+def reply_match(
+    *,
+    from_email: str,
+    in_reply_to: str = "",
+    references: list[str] | None = None,
+    quoted_message_ids: list[str] | None = None,
+    failed_recipients: list[str] | None = None,
+) -> ReplyMatch:
+    if in_reply_to:
+        email = Email.objects.filter(message_id=in_reply_to).select_related("prospect").first()
+        if email:
+            return ReplyMatch(email, email.prospect, MatchRule.IN_REPLY_TO)
+    candidates = [*reversed(references or []), *(quoted_message_ids or [])]
+    if candidates:
+        found = {e.message_id: e for e in Email.objects.filter(message_id__in=candidates).select_related("prospect")}
+        for message_id in candidates:
+            if message_id in found:
+                return ReplyMatch(found[message_id], found[message_id].prospect, MatchRule.REFERENCES)
+
+    for address in [*(failed_recipients or []), from_email]:
+        address = (address or "").strip().lower()
+        if not address:
+            continue
+        email = _latest_sent_email(to_email=address)
+        if email:
+            return ReplyMatch(email, email.prospect, MatchRule.ADDRESS)
+        prospect = Prospect.objects.filter(email=address, merged_into__isnull=True).first()
+        if prospect:
+            return ReplyMatch(_latest_sent_email(prospect=prospect), prospect, MatchRule.ADDRESS)
+
+    domain = _domain(from_email)
+    if domain and domain not in FREE_MAIL_DOMAINS:
+        colleagues = Prospect.objects.filter(
+            Q(website_domain=domain) | Q(email__endswith=f"@{domain}"), merged_into__isnull=True
+        )
+        # the colleague we actually wrote to, most recently, answers for the hotel
+        email = _latest_sent_email(prospect__in=colleagues)
+        if email:
+            return ReplyMatch(email, email.prospect, MatchRule.DOMAIN)
+        prospect = colleagues.order_by("id").first()
+        if prospect:
+            return ReplyMatch(None, prospect, MatchRule.DOMAIN)
+    return ReplyMatch(None, None, MatchRule.UNMATCHED)

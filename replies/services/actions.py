@@ -1,0 +1,389 @@
+"""Acting on an interpreted reply: every state change in one transaction, the reply as the cause.
+
+``reply_record_interpretation`` stores what the reader said (and the behavioral score),
+records ``reply.classified`` and calls ``reply_act``, which for the reply's intent:
+
+* moves the prospect (reason ``"reply <id>: <intent>"``): interested / needs more info →
+  replied; meeting request → meeting; delegated → engaged; not interested, unsubscribe,
+  wrong person and bounce → lost. A prospect already past the target (or closed) stays;
+* stops the prospect's sequence (any answer from a person means no more automatic
+  follow-ups); out of office pauses it until the return date (or 7 days) instead;
+  a company-wide "not interested"/"remove all of us" stops every prospect at the hotel;
+* suppresses the sender for not interested / unsubscribe (the whole domain for a
+  company-wide unsubscribe, never a free-mail domain), the failed recipient for a bounce
+  (and marks our email bounced);
+* delegated: creates or finds (prospects.dedup) the named contact as a prospect at the
+  same hotel, ``referred_by`` the original, with a referral note for its first email,
+  and queues it for enrichment;
+* marks our email replied; raises ``needs_human`` and an alert for meeting requests,
+  interest, confidence under 0.7, ``delegate_to_human`` or an unmatched reply.
+
+Re-running ``reply_act`` is harmless (used after a human corrects the intent):
+suppression and dedup are idempotent, and a transition that no longer applies is skipped.
+Nothing in the reply's text reaches these decisions except through the schema's values.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from infra.alerts import alert_send
+from infra.errors import AlreadyMoved, ApplicationError, TransitionNotAllowed
+from infra.events import event_record
+from infra.stages import stage_enqueue
+from infra.statemachine import transition
+from outreach.models import Email, Suppression
+from outreach.services.sequences import sequence_pause, sequence_stop, sequence_stop_company
+from outreach.services.suppression import suppression_add
+from prospects.dedup import prospect_ingest
+from prospects.models import LeadSource, Prospect, ProspectStage
+from replies.classifier import COMPANY_WIDE, fold
+from replies.matching import FREE_MAIL_DOMAINS
+from replies.models import Intent, Reply
+from replies.schema import ReplyInterpretation
+from replies.scoring import behavioral_score
+
+logger = logging.getLogger(__name__)
+
+CONFIDENCE_ALERT_THRESHOLD = 0.7
+OUT_OF_OFFICE_DEFAULT_DAYS = 7
+STAGE_FOR_INTENT = {
+    Intent.INTERESTED: "mark_replied",
+    Intent.NEEDS_MORE_INFO: "mark_replied",
+    Intent.MEETING_REQUEST: "book_meeting",
+    Intent.DELEGATED: "mark_engaged",
+    Intent.NOT_INTERESTED: "mark_lost",
+    Intent.UNSUBSCRIBE: "mark_lost",
+    Intent.WRONG_PERSON: "mark_lost",
+    Intent.BOUNCE: "mark_lost",
+}
+SUPPRESSION_REASON = {
+    Intent.NOT_INTERESTED: Suppression.Reason.NOT_INTERESTED,
+    Intent.UNSUBSCRIBE: Suppression.Reason.UNSUBSCRIBE,
+}
+ALERT_INTENTS = {Intent.MEETING_REQUEST, Intent.INTERESTED}
+
+
+@dataclass
+class ActionReport:
+    done: list[str] = field(default_factory=list)
+    delegated_prospect: Prospect | None = None
+
+    def add(self, what: str) -> None:
+        self.done.append(what)
+
+
+def reply_record_interpretation(
+    *, reply: Reply, interpretation: ReplyInterpretation, provider: str, by, now=None
+) -> ActionReport:
+    """Store the interpretation and the behavioral score, then act; all in one transaction."""
+    now = now or timezone.now()
+    delegate = interpretation.delegated_to
+    with transaction.atomic():
+        reply.intent = interpretation.intent
+        reply.sentiment = interpretation.sentiment
+        reply.confidence = interpretation.confidence
+        reply.reasoning = interpretation.reasoning
+        reply.suggested_action = interpretation.suggested_action
+        reply.delegated_to_name = delegate.name if delegate else ""
+        reply.delegated_to_title = delegate.title if delegate else ""
+        reply.delegated_to_email = _valid_address(delegate.email) if delegate else ""
+        reply.meeting_preference = interpretation.meeting_preference
+        reply.questions = interpretation.questions
+        reply.return_date = interpretation.return_date
+        reply.interpreted_by = provider
+        _score(reply)
+        reply.processed_at = reply.processed_at or now
+        reply.save()
+        event_record(
+            "reply.classified",
+            message=f"reply {reply.pk}: {reply.intent} ({reply.confidence:.2f}, {provider})",
+            data={
+                "reply_id": reply.pk,
+                "prospect_id": reply.prospect_id,
+                "intent": reply.intent,
+                "sentiment": reply.sentiment,
+                "confidence": reply.confidence,
+                "suggested_action": reply.suggested_action,
+                "interpreted_by": provider,
+                "behavioral_score": reply.behavioral_score,
+            },
+            trace_id=reply.prospect.trace_id if reply.prospect else None,
+        )
+        return reply_act(reply=reply, by=by, company_wide=interpretation.company_wide, now=now)
+
+
+def _valid_address(address: str) -> str:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    address = (address or "").strip().lower()
+    try:
+        validate_email(address)
+    except ValidationError:
+        return ""
+    return address
+
+
+def _score(reply: Reply) -> None:
+    prospect = reply.prospect
+    sent_at = reply.email.sent_at if reply.email else None
+    result = behavioral_score(
+        intent=reply.intent,
+        confidence=reply.confidence,
+        sent_at=sent_at,
+        received_at=reply.received_at,
+        timezone_name=prospect.timezone if prospect else "",
+    )
+    reply.behavioral_score = result.score
+    reply.engagement_velocity = result.engagement_velocity
+    reply.intent_strength = result.intent_strength
+
+
+def reply_act(*, reply: Reply, by, company_wide: bool | None = None, alerts: bool = True, now=None) -> ActionReport:
+    """Carry out what ``reply.intent`` means (see the module docstring)."""
+    now = now or timezone.now()
+    report = ActionReport()
+    if not reply.intent:
+        raise ApplicationError(f"Reply {reply.pk} has no intent yet: interpret it first.")
+    intent = reply.intent
+    cause = f"reply {reply.pk}: {intent}"
+    if company_wide is None:
+        company_wide = bool(COMPANY_WIDE.search(fold(reply.body)))
+    company_wide = company_wide and intent in (Intent.NOT_INTERESTED, Intent.UNSUBSCRIBE)
+    prospect = reply.prospect
+    with transaction.atomic():
+        if prospect is not None:
+            _update_prospect_engagement(reply, prospect)
+            _mark_email(reply, intent, cause, by, report)
+            _move_prospect(prospect, intent, cause, by, report)
+            if intent == Intent.OUT_OF_OFFICE:
+                until = _return_moment(reply, now)
+                sequence_pause(prospect=prospect, until=until, reason=cause, by=by)
+                report.add(f"sequence paused until {until:%Y-%m-%d}")
+            elif company_wide:
+                stopped = sequence_stop_company(prospect=prospect, reason=cause, by=by, now=now)
+                report.add(f"sequences stopped at the whole hotel ({stopped} prospects)")
+            else:
+                sequence_stop(prospect=prospect, reason=cause, by=by, now=now)
+                report.add("sequence stopped")
+            if intent == Intent.DELEGATED:
+                _delegate(reply, prospect, by, report)
+        _suppress(reply, intent, company_wide, cause, by, report)
+        reply.needs_human = _needs_human(reply)
+        reply.save(update_fields=["needs_human", "delegated_prospect"])
+        if alerts and reply.needs_human:
+            text = _alert_text(reply)
+            transaction.on_commit(lambda: alert_send(key=f"reply:{reply.pk}", text=text))
+            report.add("team alerted")
+        event_record(
+            "reply.acted",
+            message=f"{cause}: {'; '.join(report.done) or 'nothing to do'}",
+            data={"reply_id": reply.pk, "prospect_id": reply.prospect_id, "actions": report.done},
+            trace_id=prospect.trace_id if prospect else None,
+            by=by,
+        )
+    return report
+
+
+def _update_prospect_engagement(reply: Reply, prospect: Prospect) -> None:
+    changes = {"last_reply_at": Greatest(F("last_reply_at"), reply.received_at)}
+    if reply.behavioral_score is not None:
+        changes["behavioral_score"] = reply.behavioral_score
+    if prospect.last_reply_at is None:
+        changes["last_reply_at"] = reply.received_at
+    Prospect.objects.filter(pk=prospect.pk).update(**changes, updated_at=timezone.now())
+
+
+def _mark_email(reply: Reply, intent: str, cause: str, by, report: ActionReport) -> None:
+    email = reply.email
+    if email is None:
+        return
+    if intent == Intent.BOUNCE:
+        name, stamp = "mark_bounced", "bounced_at"
+    elif intent == Intent.OUT_OF_OFFICE or reply.is_auto_reply:
+        return  # an automatic answer is not the person replying
+    else:
+        name, stamp = "mark_replied", "replied_at"
+    try:
+        transition(email, name, by=by, reason=cause)
+    except (TransitionNotAllowed, AlreadyMoved):
+        return  # already replied, bounced or never sent: nothing to record
+    Email.objects.filter(pk=email.pk).update(**{stamp: reply.received_at})
+    report.add(f"email {email.pk} {name.removeprefix('mark_')}")
+
+
+def _move_prospect(prospect: Prospect, intent: str, cause: str, by, report: ActionReport) -> None:
+    name = STAGE_FOR_INTENT.get(intent)
+    if not name:
+        return
+    prospect.refresh_from_db(fields=["stage"])
+    if name == "mark_lost" and prospect.stage in (ProspectStage.WON, ProspectStage.LOST):
+        return
+    try:
+        transition(prospect, name, by=by, reason=cause)
+    except (TransitionNotAllowed, AlreadyMoved) as exc:
+        logger.info("%s: stage left at %s (%s)", cause, prospect.stage, exc)
+        return
+    if name == "mark_lost":
+        Prospect.objects.filter(pk=prospect.pk).update(lost_reason=cause[:200])
+    report.add(f"prospect {prospect.pk} → {prospect.stage}")
+
+
+def _return_moment(reply: Reply, now) -> datetime.datetime:
+    if reply.return_date and reply.return_date > timezone.localdate(now):
+        return datetime.datetime.combine(reply.return_date, datetime.time(0, 0), tzinfo=datetime.UTC)
+    return now + datetime.timedelta(days=OUT_OF_OFFICE_DEFAULT_DAYS)
+
+
+def _suppress(reply: Reply, intent: str, company_wide: bool, cause: str, by, report: ActionReport) -> None:
+    if intent == Intent.BOUNCE:
+        # the address that failed, never the mailer-daemon that reported it
+        address = reply.email.to_email if reply.email else (reply.prospect.email if reply.prospect else "")
+        if address:
+            suppression_add(
+                kind=Suppression.Kind.ADDRESS,
+                value=address,
+                reason=Suppression.Reason.HARD_BOUNCE,
+                source=cause,
+                by=by,
+            )
+            report.add(f"{address} suppressed (bounce)")
+        return
+    reason = SUPPRESSION_REASON.get(intent)
+    if reason is None or not _valid_address(reply.from_email):
+        return
+    suppression_add(kind=Suppression.Kind.ADDRESS, value=reply.from_email, reason=reason, source=cause, by=by)
+    report.add(f"{reply.from_email} suppressed ({reason})")
+    domain = reply.from_email.rpartition("@")[2]
+    if company_wide and intent == Intent.UNSUBSCRIBE and domain not in FREE_MAIL_DOMAINS:
+        suppression_add(kind=Suppression.Kind.DOMAIN, value=domain, reason=reason, source=cause, by=by)
+        report.add(f"{domain} suppressed (company-wide)")
+
+
+def _delegate(reply: Reply, original: Prospect, by, report: ActionReport) -> None:
+    """The named colleague becomes a prospect at the same hotel, queued for enrichment."""
+    address = _valid_address(reply.delegated_to_email)
+    name = reply.delegated_to_name.strip()
+    if not (address or name) or address == original.email:
+        report.add("delegated, but nobody usable was named")
+        return
+    referrer = reply.from_name or original.name or reply.from_email
+    fields = {
+        "name": name,
+        "email": address,
+        "title": reply.delegated_to_title,
+        "company_name": original.company_name,
+        "company_website": original.company_website,
+        "company_type": original.company_type,
+        "city": original.city,
+        "region": original.region,
+        "country": original.country,
+        "timezone": original.timezone,
+        "market_tier": original.market_tier,
+        "tier": original.tier,
+        "source": LeadSource.DELEGATION,
+        "referred_by": original,
+        "referral_note": f"{referrer} suggested we speak with you"[:300],
+        # further contacts at a hotel are keyed by their address (prospects.dedup)
+        "contact_key": address or f"name:{name.lower()}"[:254],
+    }
+    result = prospect_ingest(fields=fields, by=f"reply:{reply.pk}")
+    delegate = result.prospect
+    reply.delegated_prospect = delegate
+    if delegate.stage == ProspectStage.NEW:
+        stage_enqueue("enrichment", subject_id=delegate.pk, trace_id=delegate.trace_id)
+    event_record(
+        "reply.delegated",
+        message=f"reply {reply.pk}: {original} pointed us to {delegate}",
+        data={"reply_id": reply.pk, "prospect_id": original.pk, "delegated_prospect_id": delegate.pk},
+        trace_id=original.trace_id,
+        by=by,
+    )
+    report.delegated_prospect = delegate
+    report.add(f"delegated prospect {delegate.pk} {'created' if result.created else 'found'}")
+
+
+def _needs_human(reply: Reply) -> bool:
+    return (
+        reply.prospect_id is None
+        or reply.intent in ALERT_INTENTS
+        or (reply.confidence is not None and reply.confidence < CONFIDENCE_ALERT_THRESHOLD)
+        or reply.suggested_action == "delegate_to_human"
+    )
+
+
+def _alert_text(reply: Reply) -> str:
+    who = reply.prospect or reply.from_email
+    confidence = f"{reply.confidence:.0%}" if reply.confidence is not None else "?"
+    return f"Reply from {who}: {reply.get_intent_display()} (confidence {confidence}). “{reply.body[:140]}”"
+
+
+def reply_attach(*, reply: Reply, prospect: Prospect, by) -> ActionReport:
+    """A human says which prospect an unmatched reply belongs to; the reply is then acted on."""
+    from replies.matching import _latest_sent_email
+
+    with transaction.atomic():
+        reply.prospect = prospect
+        reply.email = _latest_sent_email(prospect=prospect)
+        reply.save(update_fields=["prospect", "email"])
+        event_record(
+            "reply.attached",
+            message=f"reply {reply.pk} attached to {prospect}",
+            data={"reply_id": reply.pk, "prospect_id": prospect.pk},
+            trace_id=prospect.trace_id,
+            by=by,
+        )
+        if not reply.intent:
+            return ActionReport()
+        _score(reply)
+        reply.save(update_fields=["behavioral_score", "engagement_velocity", "intent_strength"])
+        return reply_act(reply=reply, by=by, alerts=False)
+
+
+def reply_respond(*, reply: Reply, body: str, by, subject: str = "") -> Email:
+    """A person answers a reply from the admin: an Email of type reply, in the thread, queued
+    for the sender from the thread's inbox (the sender applies its usual checks)."""
+    if reply.prospect is None:
+        raise ApplicationError("Attach the reply to a prospect before answering it.")
+    if not body.strip():
+        raise ApplicationError("Write something to send.")
+    original = reply.email
+    inbox = reply.inbox or (original.inbox if original else None)
+    if inbox is None:
+        raise ApplicationError("No inbox to answer from: this reply came in through no known inbox.")
+    subject = subject.strip() or (reply.subject if reply.subject.lower().startswith("re:") else f"Re: {reply.subject}")
+    with transaction.atomic():
+        email = Email.objects.create(
+            prospect=reply.prospect,
+            campaign=original.campaign if original else None,
+            inbox=inbox,
+            subject=subject[:200],
+            body=body.strip(),
+            from_email=inbox.email,
+            to_email=reply.from_email,
+            type=Email.Type.REPLY,
+            written_by=Email.Author.HUMAN,
+            thread_root=(original.thread_root or original) if original else None,
+            in_reply_to=reply.message_id or "",
+            sequence_step=original.sequence_step if original else 1,
+            trace_id=reply.prospect.trace_id,
+            language=original.language if original else "en",
+        )
+        transition(email, "queue", by=by, reason=f"manual answer to reply {reply.pk}")
+        Reply.objects.filter(pk=reply.pk).update(needs_human=False)
+        event_record(
+            "reply.answered",
+            message=f"reply {reply.pk} answered by hand (email {email.pk} queued)",
+            data={"reply_id": reply.pk, "email_id": email.pk},
+            trace_id=reply.prospect.trace_id,
+            by=by,
+        )
+    return email

@@ -1,0 +1,115 @@
+"""One entry point for every inbound message: IMAP, the Resend/SendGrid webhooks, the sandbox.
+
+``reply_ingest(raw, source=..., inbox=...)`` parses, cleans and matches the message and
+stores it as one Reply per Message-ID: the unique constraint decides, so the same mail
+arriving by IMAP and by webhook (or a re-poll after a UIDVALIDITY reset) collapses into
+the first row. A new Reply records ``reply.received`` and is queued for the
+``reply_processing`` stage (replies.pipeline) once the transaction commits. A message
+without a Message-ID gets a stable one derived from its content, so it is stored once too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from infra.events import event_record
+from infra.stages import stage_enqueue
+from outreach.models import Inbox
+from replies.cleaning import InboundMessage, clean_reply_text, parse_message
+from replies.matching import reply_match
+from replies.models import Reply
+
+AUTOMATIC_WORDING = re.compile(
+    r"this is an? automatic(?:ally generated)? (?:reply|response|message)|"
+    r"(?:diese|dies ist eine) automatische (?:antwort|nachricht)|"
+    r"(?:ceci est une |message de )?r[ée]ponse automatique|respuesta autom[aá]tica|"
+    r"\bout of (?:the )?office\b|\bauto-?reply\b",
+    re.I,
+)
+
+
+@dataclass
+class IngestResult:
+    reply: Reply | None  # None: a message from one of our own inboxes, not a reply
+    created: bool
+
+
+def _content_message_id(message: InboundMessage) -> str:
+    digest = hashlib.sha256(
+        "\n".join([message.from_email, message.subject, str(message.date), message.text]).encode()
+    ).hexdigest()[:32]
+    return f"<{digest}@no-message-id.jengu>"
+
+
+def reply_ingest(
+    raw: bytes | str | EmailMessage | InboundMessage,
+    *,
+    source: str,
+    inbox: Inbox | None = None,
+    received_at=None,
+) -> IngestResult:
+    message = raw if isinstance(raw, InboundMessage) else parse_message(raw)
+    message_id = message.message_id or _content_message_id(message)
+    existing = Reply.objects.filter(message_id=message_id).first()
+    if existing:
+        return IngestResult(existing, False)
+    if Inbox.objects.filter(email=message.from_email).exists():
+        return IngestResult(None, False)  # our own mail (a copy, a warmup message): not a reply
+
+    match = reply_match(
+        from_email=message.from_email,
+        in_reply_to=message.in_reply_to,
+        references=message.references,
+        quoted_message_ids=message.quoted_message_ids,
+        failed_recipients=message.failed_recipients,
+    )
+    body = clean_reply_text(message.text)
+    automatic = message.is_auto_reply or bool(AUTOMATIC_WORDING.search(f"{message.subject}\n{body[:500]}"))
+    if inbox is None and match.email is not None:
+        inbox = match.email.inbox
+    if inbox is None and message.to:
+        inbox = Inbox.objects.filter(email__in=message.to).first()
+    fields = dict(
+        email=match.email,
+        prospect=match.prospect,
+        inbox=inbox,
+        in_reply_to=message.in_reply_to,
+        references=" ".join(message.references)[:5000],
+        source=source,
+        match_rule=match.rule,
+        from_email=message.from_email[:254],
+        from_name=message.from_name,
+        subject=message.subject,
+        body=body or message.text.strip()[:5000],
+        raw_body=message.text[:100_000],
+        is_auto_reply=automatic,
+        received_at=received_at or message.date or timezone.now(),
+    )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():  # a savepoint: losing the race must not abort the caller
+                reply = Reply.objects.create(message_id=message_id, **fields)
+        except IntegrityError:
+            return IngestResult(Reply.objects.get(message_id=message_id), False)
+        trace_id = match.prospect.trace_id if match.prospect else None
+        event_record(
+            "reply.received",
+            message=f"reply {reply.pk} from {reply.from_email} ({source}, {match.rule})",
+            data={
+                "reply_id": reply.pk,
+                "prospect_id": reply.prospect_id,
+                "email_id": reply.email_id,
+                "source": source,
+                "match_rule": match.rule,
+                "is_auto_reply": automatic,
+            },
+            trace_id=trace_id,
+        )
+        stage_enqueue("reply_processing", subject_id=reply.pk, trace_id=trace_id)
+    return IngestResult(reply, True)
