@@ -22,7 +22,10 @@ def daily_pipeline():
 
 
 def sender_run():
-    return _not_built("sender_run")
+    """*/5 8–18 Mon–Sat: one paced sender run (each email re-checked at its moment of sending)."""
+    from outreach.services.sending import sender_run as run
+
+    return str(run())
 
 
 def follow_up_run():
@@ -88,4 +91,9 @@ def composition_run(limit: int = 200):
 
 
 def sweep_stale_claims():
-    return stale_claims_sweep()
+    """Return claims of dead workers; hold emails stuck in `sending` for a human."""
+    from outreach.services.sending import emails_stuck_sweep
+
+    returned = stale_claims_sweep()
+    held = emails_stuck_sweep()
+    return f"{returned} claims returned, {held} emails held for review"

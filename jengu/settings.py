@@ -90,6 +90,11 @@ if DATABASES["default"].get("ENGINE", "").endswith("sqlite3"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # several worker processes write to the demo database: wait for locks, don't fail
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+elif "CONN_MAX_AGE" not in DATABASES["default"] or not DATABASES["default"]["CONN_MAX_AGE"]:
+    # PostgreSQL: keep a connection per process for a minute (a new one per request
+    # halved the API's throughput); the health check drops connections the server closed
+    DATABASES["default"]["CONN_MAX_AGE"] = _read("DB_CONN_MAX_AGE", env.int, 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache and broker --------------------------------------------------------------
@@ -140,6 +145,8 @@ CONSTANCE_CONFIG = {
     "BOUNCE_RATE_PAUSE_THRESHOLD": (0.05, "Hard-bounce rate over 28 days that pauses an inbox.", float),
     "FOLLOW_UP_DAYS": ("3,7,14", "Default follow-up offsets in days after the first email.", str),
     "WARMUP_SCHEDULE": ("5,10,15,18,20", "Daily cap per warmup week; after the last week the inbox's ceiling.", str),
+    "WARMUP_JITTER": (True, "Vary each inbox's daily cap by up to ±10% so volume does not look machine-made.", bool),
+    "SAME_DOMAIN_GAP_MINUTES": (120, "Minimum gap between two emails from the pool to one company domain.", int),
 }
 CONSTANCE_CONFIG_FIELDSETS = {
     "Sending": (
@@ -149,6 +156,8 @@ CONSTANCE_CONFIG_FIELDSETS = {
         "SEND_DELAY_MIN_SECONDS",
         "SEND_DELAY_MAX_SECONDS",
         "WARMUP_SCHEDULE",
+        "WARMUP_JITTER",
+        "SAME_DOMAIN_GAP_MINUTES",
         "BOUNCE_RATE_PAUSE_THRESHOLD",
     ),
     "Pipeline": ("EMAIL_VERIFICATION_THRESHOLD", "FOLLOW_UP_DAYS"),
@@ -167,6 +176,18 @@ if ALERT_WEBHOOK_URL and not ALERT_WEBHOOK_URL.startswith(("https://", "http://"
     ALERT_WEBHOOK_URL = ""
 SMTP_INBOXES = read_smtp_inboxes(os.environ)
 
+# --- sending -------------------------------------------------------------------------
+# an email claimed for sending longer than this is held for a human (never resent blindly)
+SEND_STUCK_AFTER_SECONDS = _read("SEND_STUCK_AFTER_SECONDS", env.int, 600)
+# "enforced": only inside the prospect's business hours; "ignored": the demo's fast pacing
+SENDING_BUSINESS_HOURS = env.str("SENDING_BUSINESS_HOURS", default="enforced")
+if SENDING_BUSINESS_HOURS not in ("enforced", "ignored"):
+    config_error("SENDING_BUSINESS_HOURS", "must be 'enforced' or 'ignored'")
+    SENDING_BUSINESS_HOURS = "enforced"
+SANDBOX_SMTP_PORT = _read("SANDBOX_SMTP_PORT", env.int, 1025)
+# threads of the IMAP poller: 500 inboxes must be read within the one-minute cron
+IMAP_POLL_THREADS = _read("IMAP_POLL_THREADS", env.int, 48)
+
 # --- acquisition -------------------------------------------------------------------
 SERPAPI_API_KEY = env.str("SERPAPI_API_KEY", default="")
 # "sandbox" (bundled sample postings, no network) unless live boards are listed
@@ -184,6 +205,13 @@ ACQUISITION_QUERIES = [
 SEARCH_PROVIDER = env.str("SEARCH_PROVIDER", default="") or "sandbox"
 GOOGLE_CSE_KEY = env.str("GOOGLE_CSE_KEY", default="")
 GOOGLE_CSE_ID = env.str("GOOGLE_CSE_ID", default="")
+
+# --- composition -------------------------------------------------------------------
+# SpamAssassin's spamd, asked by the spam gate when it answers (blank host: never asked;
+# the built-in heuristic always runs).
+SPAMD_HOST = env.str("SPAMD_HOST", default="127.0.0.1")
+SPAMD_PORT = _read("SPAMD_PORT", env.int, 783)
+SPAMD_TIMEOUT = 10.0  # seconds for one check; a slow spamd is skipped, not waited for
 
 # --- imports -----------------------------------------------------------------------
 IMPORT_MAX_BYTES = _read("IMPORT_MAX_MB", env.int, 20) * 1024 * 1024
@@ -211,5 +239,5 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["trace_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="") or "INFO"},
     # httpx logs every request URL at INFO, and some APIs take their key in the URL
-    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpx2", "httpcore", "httpcore2")},
+    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpx2", "httpcore", "httpcore2", "mail.log")},
 }

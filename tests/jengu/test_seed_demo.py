@@ -247,7 +247,7 @@ def test_demo_without_server_prepares_an_empty_database_once():
     # the sandbox acquisition adds today's hiring hotels in `new` on top of the 240
     acquired = Prospect.objects.filter(source__in=["linkedin", "indeed", "google_jobs"], stage="new").count()
     assert acquired > 100 and "found " in output
-    assert "6 schedules installed" in output
+    assert "7 schedules installed" in output
     assert "not starting the server" in output
     total = Prospect.objects.count()
 

@@ -1,0 +1,44 @@
+"""What every sending provider takes and returns, and how it fails.
+
+A provider gets a ready ``OutgoingMessage`` (our Message-ID, headers, plain-text body)
+and returns the provider's own message id, or raises ``ProviderError``. Providers hold
+no business rules and touch no models: the send path (outreach.services.sending)
+decides which provider to try and what a failure means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.mail import EmailMessage
+
+
+class ProviderError(Exception):
+    """The provider did not take the message. ``login_failed`` marks bad SMTP credentials."""
+
+    def __init__(self, message: str, *, login_failed: bool = False):
+        super().__init__(message)
+        self.login_failed = login_failed
+
+
+@dataclass
+class OutgoingMessage:
+    from_email: str
+    from_name: str
+    to: str
+    subject: str
+    text: str
+    message_id: str
+    idempotency_key: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def as_django_message(self, connection=None) -> EmailMessage:
+        headers = {"Message-ID": self.message_id, **self.headers}
+        return EmailMessage(
+            subject=self.subject,
+            body=self.text,
+            from_email=f"{self.from_name} <{self.from_email}>" if self.from_name else self.from_email,
+            to=[self.to],
+            headers=headers,
+            connection=connection,
+        )

@@ -1,0 +1,61 @@
+"""Resend and SendGrid through django-anymail, each with its own API key.
+
+Resend: https://resend.com/docs/api-reference/emails/send-email — we add the
+``Idempotency-Key`` request header (our email's key), so a retried call inside 24 h
+cannot send twice. SendGrid: https://www.twilio.com/docs/sendgrid/api-reference/mail-send
+(no idempotency key; it is tried last).
+"""
+
+from __future__ import annotations
+
+from anymail.backends.resend import EmailBackend as ResendBackend
+from anymail.backends.resend import ResendPayload
+from anymail.exceptions import AnymailError
+from django.core.mail import get_connection
+
+from outreach.providers.base import OutgoingMessage, ProviderError
+
+
+class IdempotentResendPayload(ResendPayload):
+    def __init__(self, message, defaults, backend, *args, **kwargs):
+        super().__init__(message, defaults, backend, *args, **kwargs)
+        key = getattr(message, "idempotency_key", "")
+        if key:
+            self.headers["Idempotency-Key"] = key
+
+
+class IdempotentResendBackend(ResendBackend):
+    def build_message_payload(self, message, defaults):
+        return IdempotentResendPayload(message, defaults, self)
+
+
+class AnymailProvider:
+    backend: str
+    name: str
+
+    def __init__(self, *, api_key: str):
+        self.api_key = api_key
+
+    def send(self, message: OutgoingMessage) -> str:
+        connection = get_connection(self.backend, api_key=self.api_key, fail_silently=False)
+        django_message = message.as_django_message(connection)
+        django_message.idempotency_key = message.idempotency_key
+        try:
+            django_message.send()
+        except AnymailError as exc:
+            # anymail's message includes the ESP's answer, never our API key
+            raise ProviderError(f"{self.name}: {str(exc).splitlines()[0][:300]}") from None
+        status = django_message.anymail_status
+        if status.status and status.status.issubset({"rejected", "invalid", "failed"}):
+            raise ProviderError(f"{self.name}: message {', '.join(sorted(status.status))}")
+        return status.message_id or message.message_id
+
+
+class ResendProvider(AnymailProvider):
+    name = "resend"
+    backend = "outreach.providers.esp.IdempotentResendBackend"
+
+
+class SendGridProvider(AnymailProvider):
+    name = "sendgrid"
+    backend = "anymail.backends.sendgrid.EmailBackend"

@@ -1,0 +1,379 @@
+"""The send path against a real SMTP server (aiosmtpd): caps, order, threads, the
+send-time re-checks, pacing, the emergency stop, failures and the audit trail."""
+
+import datetime
+import random
+
+import pytest
+from constance import config
+from django.core.management import call_command
+from django.utils import timezone
+
+from infra.models import CircuitState, StateTransition
+from outreach.models import Email, EmailStatus, InboxDay, InboxState, SendDecision, Sequence, SinkMessage
+from outreach.services.sending import Pacing, emails_stuck_sweep, inbox_cap_today, sender_run
+from outreach.services.suppression import suppression_add
+from prospects.models import Prospect, ProspectStage
+from tests.factories import CampaignFactory, EmailFactory, InboxFactory, ProspectFactory
+from tests.support.smtp_sink import RecordingSink, free_port
+
+pytestmark = pytest.mark.django_db
+
+UTC = datetime.UTC
+# Tuesday 1 December 2026, 10:00 in Denver (MST, UTC−7): inside business hours
+NOW = datetime.datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+NO_PACING = Pacing(skip_probability=0.0, delay_min=0.0, delay_max=0.0)
+
+
+@pytest.fixture(autouse=True)
+def no_esp_keys(settings):
+    settings.RESEND_API_KEY = ""
+    settings.SENDGRID_API_KEY = ""
+    settings.SENDING_BUSINESS_HOURS = "enforced"
+    config.WARMUP_JITTER = False
+    config.SAME_DOMAIN_GAP_MINUTES = 0
+
+
+@pytest.fixture
+def sink():
+    with RecordingSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def inbox(sink):
+    return InboxFactory(smtp_port=sink.port, smtp_password="", daily_ceiling=40)
+
+
+def queued_email(inbox=None, **prospect_fields):
+    """A first email as composition leaves it: queued, its prospect queued, its sequence open."""
+    prospect = ProspectFactory(stage=ProspectStage.QUEUED, **prospect_fields)
+    campaign = CampaignFactory(name="C")
+    Sequence.objects.create(prospect=prospect, campaign=campaign)
+    return EmailFactory(prospect=prospect, inbox=None, from_email="", status=EmailStatus.QUEUED, campaign=campaign)
+
+
+def run(**kwargs):
+    kwargs.setdefault("pacing", NO_PACING)
+    kwargs.setdefault("clock", lambda: NOW)
+    kwargs.setdefault("rng", random.Random(7))
+    return sender_run(**kwargs)
+
+
+def test_a_queued_email_goes_out_once_with_footer_headers_and_our_message_id(sink, inbox):
+    email = queued_email()
+    report = run()
+    assert report.sent == 1
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT and email.provider == "smtp" and email.sent_at == NOW
+    assert email.inbox == inbox and email.from_email == inbox.email
+    [message] = sink.messages
+    assert message["Message-ID"] == email.message_id
+    assert message["List-Unsubscribe"].startswith("<http") and "/u/" in message["List-Unsubscribe"]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = message.get_body(("plain",)).get_content()
+    assert email.body.strip() in text
+    assert email.campaign.postal_address in text and "/u/" in text  # CAN-SPAM footer
+    # the prospect moved queued → sending → sent → contacted; its sequence knows the thread's inbox
+    prospect = Prospect.objects.get(pk=email.prospect_id)
+    assert prospect.stage == ProspectStage.CONTACTED and prospect.email_sent_count == 1
+    sequence = Sequence.objects.get(prospect=prospect)
+    assert (sequence.inbox, sequence.first_sent_at, sequence.last_step_sent) == (inbox, NOW, 1)
+    assert InboxDay.objects.get(inbox=inbox, day=NOW.date()).sent == 1
+    decision = email.send_decisions.get()
+    assert decision.outcome == "sent" and "Tue 10:00 in America/Denver" in decision.detail
+    # a second run finds nothing to do
+    assert run().sent == 0 and len(sink.messages) == 1
+
+
+def test_follow_ups_go_first_from_the_threads_inbox_with_thread_headers(sink, inbox):
+    other_inbox = InboxFactory(smtp_port=sink.port, smtp_password="", health_score=1.0)
+    first = EmailFactory(status=EmailStatus.SENT, inbox=inbox, message_id="<first@jengu.test>",
+                         prospect=ProspectFactory(stage=ProspectStage.CONTACTED))  # fmt: skip
+    Sequence.objects.create(prospect=first.prospect, campaign=first.campaign, inbox=inbox, first_sent_at=NOW,
+                            last_step_sent=1)  # fmt: skip
+    newer_first_email = queued_email()
+    follow_up = EmailFactory(prospect=first.prospect, campaign=first.campaign, inbox=None, from_email="",
+                             status=EmailStatus.QUEUED,
+                             type=Email.Type.FOLLOW_UP, sequence_step=2, thread_root=first,
+                             in_reply_to="<first@jengu.test>", subject=f"Re: {first.subject}")  # fmt: skip
+    assert newer_first_email.pk < follow_up.pk
+    run(limit=1)
+    follow_up.refresh_from_db()
+    assert follow_up.status == EmailStatus.SENT and follow_up.inbox == inbox  # never other_inbox
+    [message] = sink.messages
+    assert message["In-Reply-To"] == "<first@jengu.test>" and message["References"] == "<first@jengu.test>"
+    assert Email.objects.get(pk=newer_first_email.pk).status == EmailStatus.QUEUED
+    assert Sequence.objects.get(prospect=first.prospect).last_step_sent == 2
+    assert StateTransition.objects.filter(object_id=first.prospect_id, transition="follow_up").exists()
+    assert other_inbox.pk  # it existed and was not used for the thread
+
+
+def test_the_cap_holds_and_the_rest_wait_with_the_reason(sink, inbox):
+    InboxDay.objects.create(inbox=inbox, day=NOW.date(), cap=2, sent=0)
+    emails = [queued_email() for _ in range(5)]
+    report = run(limit=5)
+    assert report.sent == 2 and len(sink.messages) == 2
+    waiting = Email.objects.filter(pk__in=[e.pk for e in emails], status=EmailStatus.QUEUED)
+    assert waiting.count() == 3
+    assert {d.reason for d in SendDecision.objects.filter(email__in=waiting)} == {"cap"}
+
+
+def test_a_failed_send_gives_its_slot_back_and_the_email_waits(inbox):
+    inbox.smtp_port = free_port()  # nothing listens there
+    inbox.save()
+    email = queued_email()
+    report = run()
+    assert report.outcomes[0].outcome == "provider_failed"
+    email.refresh_from_db()
+    assert email.status == EmailStatus.QUEUED
+    assert InboxDay.objects.get(inbox=inbox, day=NOW.date()).sent == 0
+    assert email.send_decisions.get().reason == "providers"
+
+
+def test_a_bad_smtp_password_opens_the_inbox_circuit():
+    with RecordingSink(password="right-password") as sink:
+        inbox = InboxFactory(smtp_port=sink.port, smtp_password="wrong-password")
+        for _ in range(3):
+            queued_email()
+            run(limit=1)
+        inbox.refresh_from_db()
+        assert inbox.state == InboxState.CIRCUIT_OPEN
+        assert "SMTP login failed 3 times" in inbox.state_reason
+        assert "wrong-password" not in inbox.state_reason
+        assert CircuitState.objects.get(key=f"smtp-login:{inbox.pk}").state == "open"
+        assert sink.messages == []
+        # a circuit-open inbox is not used: the next email waits for a usable inbox
+        email = queued_email()
+        run(limit=1)
+        assert email.send_decisions.get().reason == "cap"
+
+
+def test_jittered_caps_stay_within_ten_percent_and_are_stable_per_day(inbox):
+    config.WARMUP_JITTER = True
+    caps = {inbox_cap_today(inbox, NOW.date() + datetime.timedelta(days=d)) for d in range(30)}
+    assert all(36 <= cap <= 44 for cap in caps) and len(caps) > 1
+    assert inbox_cap_today(inbox, NOW.date()) == inbox_cap_today(inbox, NOW.date())
+
+
+@pytest.mark.parametrize(
+    "zone, country, instant, expected",
+    [
+        # Denver: DST starts Sun 8 March and ends Sun 1 November 2026
+        ("America/Denver", "US", "2026-03-06T15:30", "window"),  # Fri 08:30 MST
+        ("America/Denver", "US", "2026-03-09T15:30", "ok"),  # Mon 09:30 MDT, same UTC time
+        ("America/Denver", "US", "2026-10-30T15:30", "ok"),  # Fri 09:30 MDT
+        ("America/Denver", "US", "2026-11-02T15:30", "window"),  # Mon 08:30 MST
+        # Kolkata, +05:30 all year
+        ("Asia/Kolkata", "IN", "2026-06-15T03:29", "window"),  # 08:59
+        ("Asia/Kolkata", "IN", "2026-06-15T03:30", "ok"),  # 09:00
+        ("Asia/Kolkata", "IN", "2026-06-15T11:29", "ok"),  # 16:59
+        ("Asia/Kolkata", "IN", "2026-06-15T11:30", "window"),  # 17:00
+        # Lord Howe: +10:30, and +11:00 (a 30-minute DST) from Sun 4 October 2026
+        ("Australia/Lord_Howe", "AU", "2026-10-01T22:00", "window"),  # Fri 08:30 +10:30
+        ("Australia/Lord_Howe", "AU", "2026-10-04T22:00", "ok"),  # Mon 09:00 +11:00, same UTC time
+        ("Australia/Lord_Howe", "AU", "2026-07-05T22:29", "window"),  # Mon 08:59 +10:30
+        ("Australia/Lord_Howe", "AU", "2026-07-05T22:30", "ok"),  # Mon 09:00 +10:30
+        # London: BST from Sun 29 March to Sun 25 October 2026
+        ("Europe/London", "GB", "2026-03-27T08:30", "window"),  # Fri 08:30 GMT
+        ("Europe/London", "GB", "2026-03-30T08:30", "ok"),  # Mon 09:30 BST
+        ("Europe/London", "GB", "2026-10-23T08:30", "ok"),  # Fri 09:30 BST
+        ("Europe/London", "GB", "2026-10-26T08:30", "window"),  # Mon 08:30 GMT
+        ("Europe/London", "GB", "2026-10-31T10:00", "weekend"),  # Saturday
+        # holidays: Christmas, the French national day, US Independence Day (observed on Fri 3 July)
+        ("Europe/London", "GB", "2026-12-25T10:00", "holiday"),
+        ("Europe/Paris", "FR", "2026-07-14T09:00", "holiday"),
+        ("America/New_York", "US", "2026-07-03T14:00", "holiday"),
+        ("Europe/Paris", "FR", "2026-07-15T09:00", "ok"),
+    ],
+)
+def test_business_hours_in_the_prospects_zone(sink, inbox, zone, country, instant, expected):
+    email = queued_email(timezone=zone, country=country)
+    at = datetime.datetime.fromisoformat(instant).replace(tzinfo=UTC)
+    run(clock=lambda: at)
+    email.refresh_from_db()
+    if expected == "ok":
+        assert email.status == EmailStatus.SENT and len(sink.messages) == 1
+    else:
+        assert email.status == EmailStatus.QUEUED and sink.messages == []
+        assert email.send_decisions.get().reason == expected
+
+
+def test_a_prospect_without_a_known_zone_is_not_emailed_blind(sink, inbox):
+    email = queued_email(timezone="", country="US")  # the US spans several zones
+    run()
+    assert email.send_decisions.get().reason == "no_timezone" and sink.messages == []
+
+
+def test_a_reply_arriving_between_queueing_and_sending_stops_the_send(sink, inbox):
+    queued_email()  # goes out first; the reply lands during the pause after it
+    email = queued_email()
+
+    def reply_arrives(_seconds):
+        Prospect.objects.filter(pk=email.prospect_id).update(last_reply_at=NOW)
+
+    pacing = Pacing(skip_probability=0.0, delay_min=30, delay_max=90)
+    report = run(pacing=pacing, sleep=reply_arrives, limit=5)
+    assert [o.outcome for o in report.outcomes] == ["sent", "cancelled"]
+    email.refresh_from_db()
+    assert email.status == EmailStatus.CANCELLED
+    assert email.send_decisions.get().reason == "reply"
+    assert email.message_id not in sink.message_ids()
+
+
+def test_a_colleagues_reply_at_the_same_hotel_stops_the_send(sink, inbox):
+    email = queued_email(company_website="https://seaside-hotel.example", company_name="Seaside Hotel")
+    ProspectFactory(company_website="https://seaside-hotel.example", company_name="Seaside Hotel",
+                    stage=ProspectStage.REPLIED, name="Anna Weber", email="anna@seaside-hotel.example",
+                    contact_key="anna@seaside-hotel.example")  # a second contact at the same hotel; fmt: skip
+    run()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.CANCELLED and sink.messages == []
+    decision = email.send_decisions.get()
+    assert decision.reason == "account_reply" and "Anna Weber" in decision.detail
+    assert Sequence.objects.get(prospect_id=email.prospect_id).state == "stopped"
+
+
+def test_an_unsubscribe_one_second_before_the_send_stops_it(sink, inbox):
+    email = queued_email()
+    suppression_add(kind="address", value=email.to_email, reason="unsubscribe", source="link")
+    run(clock=lambda: NOW + datetime.timedelta(seconds=1))
+    email.refresh_from_db()
+    assert email.status == EmailStatus.CANCELLED and sink.messages == []
+    assert email.send_decisions.get().reason == "suppression"
+
+
+def test_a_suppressed_domain_stops_the_send(sink, inbox):
+    email = queued_email()
+    suppression_add(kind="domain", value=email.to_email.split("@")[1], reason="manual")
+    run()
+    assert Email.objects.get(pk=email.pk).status == EmailStatus.CANCELLED and sink.messages == []
+
+
+def test_two_first_emails_to_one_company_domain_keep_the_gap(sink, inbox):
+    config.SAME_DOMAIN_GAP_MINUTES = 120
+    first = queued_email(email="gm@grand-hotel.example")
+    second = queued_email(email="fom@grand-hotel.example", company_name="Grand Hotel Annex")
+    run(limit=5)
+    assert Email.objects.get(pk=first.pk).status == EmailStatus.SENT
+    second.refresh_from_db()
+    assert second.status == EmailStatus.QUEUED and second.send_decisions.get().reason == "domain_gap"
+    run(limit=5, clock=lambda: NOW + datetime.timedelta(minutes=121))
+    assert Email.objects.get(pk=second.pk).status == EmailStatus.SENT
+
+
+def test_pacing_waits_a_random_thirty_to_ninety_seconds_between_sends(sink, inbox):
+    for _ in range(3):
+        queued_email()
+    waits = []
+    run(pacing=Pacing(skip_probability=0.0, delay_min=30, delay_max=90), sleep=waits.append, limit=5)
+    assert len(waits) == 2 and all(30 <= w <= 90 for w in waits)
+    assert len(sink.messages) == 3
+
+
+def test_a_run_skips_itself_with_the_live_probability(sink, inbox):
+    queued_email()
+    skips = sum(
+        bool(run(pacing=Pacing(skip_probability=0.3, delay_min=0, delay_max=0), rng=random.Random(seed)).skipped_run)
+        for seed in range(200)
+    )
+    assert 40 <= skips <= 80  # about 30% of 200 runs
+    config.RANDOM_SKIP_PROBABILITY = 1.0
+    assert sender_run(clock=lambda: NOW).skipped_run.startswith("random skip")
+
+
+def test_emergency_stop_pressed_while_a_run_works_stops_the_next_send_even_without_pauses(sink, inbox):
+    emails = [queued_email() for _ in range(3)]
+    from outreach.services import sending
+
+    real_send, calls = sending.email_send, []
+
+    def send_then_stop(email, **kwargs):
+        calls.append(email.pk)
+        outcome = real_send(email, **kwargs)
+        config.SENDING_ENABLED = False  # pressed while this email was going out
+        return outcome
+
+    sending.email_send = send_then_stop
+    try:
+        report = run()
+    finally:
+        sending.email_send = real_send
+        config.SENDING_ENABLED = True
+    assert len(calls) == 1 and report.sent == 1 and "emergency stop" in report.skipped_run
+    assert Email.objects.filter(pk__in=[e.pk for e in emails], status=EmailStatus.QUEUED).count() == 2
+
+
+def test_a_paused_sequence_holds_its_queued_email_until_the_return_date(sink, inbox):
+    email = queued_email()
+    Sequence.objects.filter(prospect_id=email.prospect_id).update(
+        state="paused", paused_until=NOW + datetime.timedelta(days=3)
+    )
+    run()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.QUEUED and email.send_decisions.get().reason == "out_of_office"
+    run(clock=lambda: NOW + datetime.timedelta(days=7))  # the next Tuesday, after the pause
+    assert Email.objects.get(pk=email.pk).status == EmailStatus.SENT
+
+
+def test_emergency_stop_halts_a_run_in_progress(sink, inbox):
+    emails = [queued_email() for _ in range(3)]
+
+    def operator_presses_stop(_seconds):
+        config.SENDING_ENABLED = False
+
+    report = run(pacing=Pacing(skip_probability=0.0, delay_min=30, delay_max=90), sleep=operator_presses_stop)
+    assert report.sent == 1 and "emergency stop" in report.skipped_run
+    assert Email.objects.filter(pk__in=[e.pk for e in emails], status=EmailStatus.QUEUED).count() == 2
+    assert run().skipped_run == "emergency stop is on" and len(sink.messages) == 1
+    config.SENDING_ENABLED = True
+
+
+def test_an_email_stuck_in_sending_is_held_for_review_and_never_resent(sink, inbox):
+    email = queued_email()
+    from infra.statemachine import transition
+
+    transition(email, "claim", by="test")  # a sender claimed it, then died
+    Email.objects.filter(pk=email.pk).update(message_id="<stuck@jengu.test>")
+    assert emails_stuck_sweep(now=timezone.now()) == 0  # claimed a moment ago: not stuck yet
+    held = emails_stuck_sweep(now=datetime.datetime.now(UTC) + datetime.timedelta(minutes=11))
+    assert held == 1
+    email.refresh_from_db()
+    assert email.status == EmailStatus.NEEDS_REVIEW
+    decision = email.send_decisions.get()
+    assert decision.outcome == "review" and "<stuck@jengu.test>" in decision.detail
+    run()
+    assert sink.messages == [] and Email.objects.get(pk=email.pk).status == EmailStatus.NEEDS_REVIEW
+
+
+def test_send_now_dry_run_says_what_and_why_and_changes_nothing(sink, inbox, capsys, time_machine):
+    time_machine.move_to(NOW)
+    will_send = queued_email()
+    suppressed = queued_email()
+    suppression_add(kind="address", value=suppressed.to_email, reason="unsubscribe")
+    call_command("send_now", "--dry-run", "--no-pacing")
+    out = capsys.readouterr().out
+    assert f"email {will_send.pk}: would send" in out
+    assert f"email {suppressed.pk}: would cancel — suppression" in out
+    assert sink.messages == []
+    assert Email.objects.filter(status=EmailStatus.QUEUED).count() == 2
+    assert not SendDecision.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the sink writes from its own thread
+def test_the_demo_sink_stores_what_it_receives(inbox):
+    from outreach.sink import sink_controller
+
+    port = free_port()
+    controller = sink_controller(port=port)
+    controller.start()
+    try:
+        inbox.smtp_port = port
+        inbox.save()
+        email = queued_email()
+        run()
+    finally:
+        controller.stop()
+    stored = SinkMessage.objects.get()
+    assert stored.message_id == Email.objects.get(pk=email.pk).message_id
+    assert stored.rcpt_to == email.to_email and "List-Unsubscribe" in stored.raw
