@@ -177,6 +177,8 @@ if ALERT_WEBHOOK_URL and not ALERT_WEBHOOK_URL.startswith(("https://", "http://"
 SMTP_INBOXES = read_smtp_inboxes(os.environ)
 
 # --- sending -------------------------------------------------------------------------
+# where recipients reach this instance (unsubscribe links); no trailing slash
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="") or "http://127.0.0.1:8000"
 # an email claimed for sending longer than this is held for a human (never resent blindly)
 SEND_STUCK_AFTER_SECONDS = _read("SEND_STUCK_AFTER_SECONDS", env.int, 600)
 # "enforced": only inside the prospect's business hours; "ignored": the demo's fast pacing
@@ -185,6 +187,9 @@ if SENDING_BUSINESS_HOURS not in ("enforced", "ignored"):
     config_error("SENDING_BUSINESS_HOURS", "must be 'enforced' or 'ignored'")
     SENDING_BUSINESS_HOURS = "enforced"
 SANDBOX_SMTP_PORT = _read("SANDBOX_SMTP_PORT", env.int, 1025)
+# the demo's pacing (set by `manage.py demo` for its own processes): no random skips,
+# 2–6 s between sends, business hours not enforced. Production pacing is the default.
+DEMO_PACING = _read("JENGU_DEMO_PACING", env.bool, False)
 # threads of the IMAP poller: 500 inboxes must be read within the one-minute cron
 IMAP_POLL_THREADS = _read("IMAP_POLL_THREADS", env.int, 48)
 

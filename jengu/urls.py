@@ -9,4 +9,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("anymail/", include("anymail.urls")),  # provider webhooks: tracking and inbound mail
+    path("u/", include("outreach.urls")),  # unsubscribe links in every email
 ]

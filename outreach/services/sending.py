@@ -81,6 +81,8 @@ class Pacing:
 
     @classmethod
     def live(cls) -> Pacing:
+        if settings.DEMO_PACING:
+            return cls(skip_probability=0.0, delay_min=2.0, delay_max=6.0, business_hours=False)
         return cls(
             skip_probability=float(config.RANDOM_SKIP_PROBABILITY),
             delay_min=float(config.SEND_DELAY_MIN_SECONDS),

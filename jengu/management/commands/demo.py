@@ -7,9 +7,18 @@ In order:
 3. ``seed_demo`` and a sandbox ``acquire`` run, only while there are no prospects at
    all, so a second ``make demo`` keeps whatever was done in the first;
    then ``install_schedules``;
-4. one process group: ``runserver --insecure`` on 127.0.0.1:$PORT (default 8000,
-   no autoreloader) and ``run_workers`` for the stages built so far, so the acquired
-   hotels move from `new` to `ready` on their own; one Ctrl-C stops all.
+4. one process group, one Ctrl-C stops all, log lines prefixed by process:
+
+   * ``web``: ``runserver --insecure`` on 127.0.0.1:$PORT (default 8000, no autoreloader);
+   * ``sink``: the local SMTP sink the demo inboxes send to (``SANDBOX_SMTP_PORT``, 1025);
+   * ``workers``: the queues' workers and the scheduler (``run_workers``);
+   * ``clock``: ``demo_clock``, which every ``--tick`` seconds composes, sends, polls
+     replies and sweeps, instead of waiting for the production crons.
+
+   The demo's processes run with ``JENGU_DEMO_PACING=1``: no random skips, 2–6 s between
+   sends, business hours not enforced, so within a few minutes hotels are acquired,
+   enriched, researched, emailed (into the sink) and replied to (the sandbox twin answers
+   every second email). Outside the demo the production pacing is the default.
 
 ``--no-server`` does 1–3 and returns: the tests use it.
 """
@@ -24,7 +33,7 @@ from infra.processes import ChildSpec, ProcessGroup
 from jengu.management.commands.ensure_admin import admin_url, default_addrport
 from prospects.models import Prospect
 
-DEMO_QUEUES = "enrichment,research"  # the stages built so far; later ones join as they land
+DEMO_QUEUES = "enrichment,research,composition,reply"  # sending runs on the clock, not a queue
 
 
 class Command(BaseCommand):
@@ -36,9 +45,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--no-server", action="store_true", help="prepare everything but don't start the server")
         parser.add_argument("--addrport", default=None, help="where to serve (default 127.0.0.1:$PORT, PORT=8000)")
+        parser.add_argument("--tick", type=float, default=15.0, help="seconds between the demo clock's ticks")
 
-    def handle(self, *args, no_server: bool = False, addrport: str | None = None, **options):
+    def handle(self, *args, no_server: bool = False, addrport: str | None = None, tick: float = 15.0, **options):
         addrport = addrport or default_addrport()
+        self.tick_seconds = tick
         verbosity = options.get("verbosity", 1)
 
         self.heading(f"Database: migrating {settings.DATABASES['default'].get('NAME')}")
@@ -80,9 +91,16 @@ class Command(BaseCommand):
         One worker process per queue keeps SQLite's single writer from queueing up.
         """
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        demo_env = {"JENGU_DEMO_PACING": "1"}
         return [
-            ChildSpec("web", [*manage, "runserver", addrport, "--insecure", "--noreload"]),
-            ChildSpec("workers", [*manage, "run_workers", "--queues", DEMO_QUEUES], {"JENGU_Q_WORKERS": "1"}),
+            ChildSpec("web", [*manage, "runserver", addrport, "--insecure", "--noreload"], demo_env),
+            ChildSpec("sink", [*manage, "run_smtp_sink", "--port", str(settings.SANDBOX_SMTP_PORT)]),
+            ChildSpec(
+                "workers",
+                [*manage, "run_workers", "--queues", DEMO_QUEUES],
+                {**demo_env, "JENGU_Q_WORKERS": "1"},
+            ),
+            ChildSpec("clock", [*manage, "demo_clock", "--every", str(self.tick_seconds)], demo_env),
         ]
 
     def heading(self, text: str):

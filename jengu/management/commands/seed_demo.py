@@ -1816,8 +1816,9 @@ def ensure_inboxes(today: dt.date) -> list[Inbox]:
                 "display_name": "Edd Chen",
                 "smtp_host": "127.0.0.1",
                 "smtp_port": 1025,
-                "imap_host": "127.0.0.1",
-                "imap_port": 1143,
+                # no IMAP server in the demo: replies come from the sandbox twin, which
+                # answers what the local SMTP sink received
+                "imap_host": "",
                 "source": "seed_demo",
                 "warmup_started_on": today - dt.timedelta(days=age),
                 "daily_ceiling": ceiling,
