@@ -68,6 +68,7 @@ SENT_FAMILY = [
 # a prospect in one of these stages has answered (or is closed): nothing more goes out
 ANSWERED_STAGES = [S.ENGAGED, S.REPLIED, S.MEETING, S.WON, S.LOST]
 SMTP_LOGIN_FAILURES_TO_OPEN = 3
+STOP_AFTER_PROVIDER_FAILURES = 3
 
 
 @dataclass
@@ -101,7 +102,7 @@ class SendOutcome:
 
 @dataclass
 class SenderRunReport:
-    skipped_run: str = ""  # why the whole run did nothing ("emergency stop", "random skip")
+    skipped_run: str = ""  # why the run did nothing or stopped early (emergency stop, random skip, providers down)
     outcomes: list[SendOutcome] = field(default_factory=list)
 
     @property
@@ -109,12 +110,13 @@ class SenderRunReport:
         return sum(o.outcome == SendDecision.Outcome.SENT for o in self.outcomes)
 
     def __str__(self) -> str:
-        if self.skipped_run:
-            return f"run skipped: {self.skipped_run}"
         counts: dict[str, int] = {}
         for outcome in self.outcomes:
             counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
-        return ", ".join(f"{n} {name}" for name, n in sorted(counts.items())) or "nothing queued"
+        text = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+        if self.skipped_run:
+            return f"{text}; then stopped: {self.skipped_run}" if text else f"run skipped: {self.skipped_run}"
+        return text or "nothing queued"
 
 
 # --- reads -------------------------------------------------------------------------------
@@ -490,7 +492,7 @@ def sender_run(
         report.skipped_run = "random skip (human rhythm)"
         event_record("sending.run_skipped", message="sender run skipped at random")
         return report
-    sent = 0
+    sent = failures = 0
     seen: set[int] = set()
     while sent < limit:
         now = clock()
@@ -506,6 +508,10 @@ def sender_run(
                 return report
             outcome = email_send(email, now=clock(), rng=rng, pacing=pacing, dry_run=dry_run)
             report.outcomes.append(outcome)
+            failures = failures + 1 if outcome.outcome == SendDecision.Outcome.PROVIDER_FAILED else 0
+            if failures >= STOP_AFTER_PROVIDER_FAILURES:  # the providers are down: wait for the next run
+                report.skipped_run = f"stopped after {failures} provider failures in a row"
+                return report
             if outcome.outcome in (SendDecision.Outcome.SENT, "would_send"):
                 sent += 1
                 if sent >= limit:

@@ -37,6 +37,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -1815,7 +1816,7 @@ def ensure_inboxes(today: dt.date) -> list[Inbox]:
             defaults={
                 "display_name": "Edd Chen",
                 "smtp_host": "127.0.0.1",
-                "smtp_port": 1025,
+                "smtp_port": settings.SANDBOX_SMTP_PORT,  # the demo's local SMTP sink
                 # no IMAP server in the demo: replies come from the sandbox twin, which
                 # answers what the local SMTP sink received
                 "imap_host": "",
