@@ -29,7 +29,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import make_msgid
 
 from constance import config
 from django.conf import settings
@@ -264,7 +263,9 @@ def message_build(email: Email, inbox: Inbox) -> OutgoingMessage:
     from outreach.unsubscribe import unsubscribe_headers, unsubscribe_url
 
     domain = inbox.email.rpartition("@")[2] or "jengu.local"
-    message_id = email.message_id or make_msgid(idstring=f"jengu{email.pk}", domain=domain)
+    # stable per email (a retry carries the same id, so receivers can drop a duplicate) and
+    # short enough that the header is never folded
+    message_id = email.message_id or f"<{email.idempotency_key.hex}@{domain}>"
     address = (email.campaign.postal_address if email.campaign else "").strip()
     footer = ["--", address] if address else ["--"]
     footer.append(f"Not the right time? One click and we won't write again: {unsubscribe_url(email.to_email)}")
