@@ -22,7 +22,12 @@ from django.utils import timezone
 from infra.models import CircuitState, DeadLetter, StateTransition
 from jengu.status import queue_depths
 from outreach.models import Campaign, Email, EmailStatus, Inbox
-from outreach.selectors import inbox_warmup_cap, inboxes_with_sent_today, warmup_schedule
+from outreach.selectors import (
+    emails_awaiting_approval,
+    inbox_warmup_cap,
+    inboxes_with_sent_today,
+    warmup_schedule,
+)
 from prospects.models import Prospect, ProspectStage
 from replies.models import Intent, Reply
 
@@ -235,8 +240,7 @@ def dashboard(now=None) -> Dashboard:
     board.open_circuits = list(
         CircuitState.objects.exclude(state=CircuitState.State.CLOSED).values("key", "state", "last_error")
     )
-    counts = Email.objects.aggregate(drafts=Count("id", filter=Q(status=EmailStatus.DRAFT)))
-    board.drafts_awaiting_approval = counts["drafts"]
+    board.drafts_awaiting_approval = emails_awaiting_approval().count()
     board.replies_needing_a_human = Reply.objects.filter(needs_human=True, processed_at__isnull=False).count()
     return board
 

@@ -1,27 +1,34 @@
 """The admin's key flows in a real browser: what sales and operations staff do daily."""
 
+import io
+
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 
 from infra.models import StateTransition
 from outreach.models import Inbox, InboxState
-from prospects.models import ProspectStage
+from prospects.models import Prospect, ProspectStage
 from tests.factories import EmailFactory, InboxFactory, ProspectFactory, ReplyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_login_and_dashboard_charts(page, screenshot):
-    ProspectFactory.create_batch(3, stage=ProspectStage.NEW)
-    ProspectFactory.create_batch(2, stage=ProspectStage.CONTACTED)
-    InboxFactory()
+    # the demo's data set: every stage, three inboxes, two campaigns, a month of emails and replies
+    call_command("seed_demo", stdout=io.StringIO())
     cache.clear()  # the funnel is cached for 30 s; the login already rendered an empty one
     page.reload()
-    assert page.locator("#funnel-chart svg").count() >= 7
-    assert page.locator("#sends-chart svg").count() == 1
-    acquired = page.locator("#funnel-chart tr", has_text="Acquired").locator(".jengu-value")
-    assert acquired.inner_text().startswith("5")
+    assert page.locator("#funnel-chart svg").count() == 7
+    assert page.locator("#sends-chart svg").count() == Inbox.objects.count() == 3
+    assert page.locator("#intents-chart svg").count() >= 9
+    assert page.locator("#bounce-chart .jengu-bar-limit").count() == 3  # the pause threshold, per inbox
+    acquired = page.locator("#funnel-chart tr", has_text="Acquired").locator(".jengu-value a")
+    assert acquired.inner_text() == str(Prospect.objects.exclude(stage=ProspectStage.LOST).count())
     screenshot(page, "dashboard")
+    acquired.click()  # every number leads to the rows behind it
+    page.wait_for_url("**/admin/prospects/prospect/**")
+    assert page.locator("#result_list").count() == 1
 
 
 def test_filter_prospects_by_stage(page):
