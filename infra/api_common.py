@@ -173,4 +173,7 @@ class KeysetPagination(PaginationBase):
         rows = list(queryset[: pagination.limit + 1])
         more = len(rows) > pagination.limit
         rows = rows[: pagination.limit]
-        return {"items": rows, "next_cursor": encode_cursor(rows[-1].pk) if more else None}
+        if not more:
+            return {"items": rows, "next_cursor": None}
+        last = rows[-1]
+        return {"items": rows, "next_cursor": encode_cursor(last["id"] if isinstance(last, dict) else last.pk)}

@@ -108,7 +108,7 @@ class ProspectOut(RowOut):
 
 
 # the list reads only what ProspectOut shows (not the analyses' JSON columns)
-LIST_COLUMNS = [f.name for f in Prospect._meta.concrete_fields if f.attname in ProspectOut.model_fields]
+LIST_COLUMNS = [f.attname for f in Prospect._meta.concrete_fields if f.attname in ProspectOut.model_fields]
 
 
 class ProspectEmailOut(RowOut):
@@ -291,7 +291,8 @@ def _detail(prospect_id: int) -> Prospect:
 @paginate(KeysetPagination)
 def list_prospects(request, filters: Query[ProspectFilters]):
     """Prospects, newest first. Follow `next_cursor` for the next page; there is no total count."""
-    return filters.apply(Prospect.objects.only(*LIST_COLUMNS))
+    # plain rows, not model instances: building 50 instances was half of a page's cost
+    return filters.apply(Prospect.objects.values(*LIST_COLUMNS))
 
 
 @router.get("/prospects/{prospect_id}", auth=READ, response={200: ProspectDetailOut, **errors(*AUTH_ERRORS, 404)})
