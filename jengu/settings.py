@@ -244,5 +244,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["trace_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="") or "INFO"},
     # httpx logs every request URL at INFO, and some APIs take their key in the URL
-    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpx2", "httpcore", "httpcore2", "mail.log")},
+    "loggers": {
+        **{name: {"level": "WARNING"} for name in ("httpx", "httpx2", "httpcore", "httpcore2", "mail.log")},
+        # q2 logs two lines per task; the demo turns them down so the pipeline's own lines show
+        "django-q": {"level": env.str("Q_LOG_LEVEL", default="") or "INFO"},
+    },
 }

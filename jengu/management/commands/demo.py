@@ -91,7 +91,7 @@ class Command(BaseCommand):
         One worker process per queue keeps SQLite's single writer from queueing up.
         """
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        demo_env = {"JENGU_DEMO_PACING": "1"}
+        demo_env = {"JENGU_DEMO_PACING": "1", "Q_LOG_LEVEL": "WARNING"}
         return [
             ChildSpec("web", [*manage, "runserver", addrport, "--insecure", "--noreload"], demo_env),
             ChildSpec("sink", [*manage, "run_smtp_sink", "--port", str(settings.SANDBOX_SMTP_PORT)]),
