@@ -1,17 +1,41 @@
 """Campaigns, the inbox pool, emails and suppression. Actions call services."""
 
+from constance import config
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from infra.admin import LargeTableAdmin
 from infra.admin_filters import KnownValuesFilter
 from infra.errors import ApplicationError
+from infra.models import CircuitState, StateTransition
 from outreach.admin_review import CampaignReviewUrls, gate_report
-from outreach.models import Campaign, Email, Inbox, InboxDay, Suppression
-from outreach.selectors import inbox_warmup_cap, inbox_warmup_week, inboxes_with_sent_today
+from outreach.models import (
+    Campaign,
+    Email,
+    EmailStatus,
+    Inbox,
+    InboxDay,
+    InboxState,
+    SendDecision,
+    SinkMessage,
+    Suppression,
+)
+from outreach.selectors import (
+    BOUNCE_RATE_MIN_SENDS,
+    BOUNCE_WINDOW_DAYS,
+    inbox_warmup_cap,
+    inbox_warmup_week,
+    inboxes_with_bounces,
+    inboxes_with_sent_today,
+    warmup_schedule,
+)
 from outreach.services.inboxes import inbox_pause, inbox_resume
+from outreach.services.sending import email_review_resolve
 
 PASSWORD_FIELDS = ["smtp_password", "imap_password"]
 
@@ -68,24 +92,33 @@ class InboxForm(forms.ModelForm):
 
 @admin.register(Inbox)
 class InboxAdmin(admin.ModelAdmin):
+    """The pool: today's sends against today's cap, why an inbox is out, and its bounce rate.
+
+    The list is one query however many inboxes there are: today's sends and cap are
+    subqueries on the inbox-day row, the 28-day bounce counts are conditional counts
+    (outreach.selectors), and the live settings (warmup schedule, pause threshold) are
+    read once per page, not once per row.
+    """
+
     form = InboxForm
-    list_display = [
-        "email",
-        "display_name",
-        "state",
-        "warmup_week",
-        "cap_today",
-        "sent_today",
-        "health_score",
-        "reputation_score",
-        "state_reason",
-    ]
     list_filter = ["state"]
     search_fields = ["email", "display_name"]
-    readonly_fields = ["state", "state_changed_at", "state_reason", "source", "created_at"]
+    readonly_fields = [
+        "state",
+        "why_not_sending",
+        "state_changed_at",
+        "today",
+        "bounce_rate_28d",
+        "source",
+        "created_at",
+    ]
     fieldsets = [
         (None, {"fields": ["email", "display_name", "source"]}),
-        ("State", {"fields": ["state", "state_changed_at", "state_reason", "health_score", "reputation_score"]}),
+        (
+            "State",
+            {"fields": ["state", "why_not_sending", "state_changed_at", "health_score", "reputation_score"]},
+        ),
+        ("Sending", {"fields": ["today", "bounce_rate_28d"]}),
         ("Warmup", {"fields": ["warmup_started_on", "daily_ceiling"]}),
         ("SMTP", {"fields": ["smtp_host", "smtp_port", "smtp_username", "smtp_password"]}),
         ("IMAP", {"fields": ["imap_host", "imap_port", "imap_password"]}),
@@ -93,19 +126,82 @@ class InboxAdmin(admin.ModelAdmin):
     actions = ["pause", "resume"]
 
     def get_queryset(self, request):
-        return inboxes_with_sent_today(super().get_queryset(request))
+        today_row = InboxDay.objects.filter(inbox=OuterRef("pk"), day=timezone.localdate())
+        queryset = inboxes_with_bounces(super().get_queryset(request))
+        # the cap already fixed for today (jitter included) once the first send made the row
+        return inboxes_with_sent_today(queryset).annotate(cap_fixed_today=Subquery(today_row.values("cap")[:1]))
+
+    def get_list_display(self, request):
+        schedule = warmup_schedule()  # live settings: read once for the page
+        threshold = float(config.BOUNCE_RATE_PAUSE_THRESHOLD)
+
+        @admin.display(description="sent / cap today", ordering="sent_today")
+        def sends_today(inbox):
+            return _sends_today(inbox, schedule)
+
+        @admin.display(description=f"hard bounces ({BOUNCE_WINDOW_DAYS} days)", ordering="bounce_rate_28d")
+        def bounce_rate(inbox):
+            return _bounce_rate(inbox, threshold)
+
+        return [
+            "email",
+            "display_name",
+            "state_with_reason",
+            "warmup_week",
+            sends_today,
+            bounce_rate,
+            "health_score",
+            "reputation_score",
+        ]
+
+    @admin.display(description="state", ordering="state")
+    def state_with_reason(self, inbox):
+        if inbox.state == InboxState.ACTIVE or not inbox.state_reason:
+            return inbox.get_state_display()
+        return format_html("{}<br><small>{}</small>", inbox.get_state_display(), inbox.state_reason)
 
     @admin.display(description="warmup week")
     def warmup_week(self, inbox):
         return inbox_warmup_week(inbox)
 
-    @admin.display(description="cap today")
-    def cap_today(self, inbox):
-        return inbox_warmup_cap(inbox)
+    @admin.display(description="today")
+    def today(self, inbox):
+        return "" if inbox.pk is None else _sends_today(inbox, warmup_schedule())
 
-    @admin.display(description="sent today", ordering="sent_today")
-    def sent_today(self, inbox):
-        return inbox.sent_today
+    @admin.display(description=f"hard bounces over {BOUNCE_WINDOW_DAYS} days")
+    def bounce_rate_28d(self, inbox):
+        return "" if inbox.pk is None else _bounce_rate(inbox, float(config.BOUNCE_RATE_PAUSE_THRESHOLD))
+
+    @admin.display(description="why it is not sending")
+    def why_not_sending(self, inbox):
+        """Paused or circuit-open: since when, by whom, why, and the last SMTP error."""
+        if inbox.pk is None or inbox.state == InboxState.ACTIVE:
+            return "It is active: the sender uses it while it has slots left today."
+        last = (
+            StateTransition.objects.filter(
+                content_type=ContentType.objects.get_for_model(Inbox), object_id=inbox.pk, field="state"
+            )
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        by = f" by {last.actor}" if last else ""
+        lines = [
+            format_html(
+                "<strong>{}</strong> since {} UTC{}: {}",
+                inbox.get_state_display(),
+                f"{inbox.state_changed_at:%Y-%m-%d %H:%M}",
+                by,
+                inbox.state_reason or (last.reason if last else "") or "no reason given",
+            )
+        ]
+        login = CircuitState.objects.filter(key=f"smtp-login:{inbox.pk}").exclude(last_error="").first()
+        if login:
+            lines.append(format_html("Last SMTP error: {}", login.last_error))
+        lines.append(
+            "Fix the cause, then resume it with “Resume selected inboxes” in the inbox list "
+            "(this also closes its SMTP circuits)."
+        )
+        return format_html_join("", "<p>{}</p>", ((line,) for line in lines))
 
     def _apply(self, request, queryset, service, verb):
         done = 0
@@ -122,9 +218,28 @@ class InboxAdmin(admin.ModelAdmin):
     def pause(self, request, queryset):
         self._apply(request, queryset, inbox_pause, "paused")
 
-    @admin.action(description="Resume selected inboxes", permissions=["change"])
+    @admin.action(description="Resume selected inboxes (from paused or circuit open)", permissions=["change"])
     def resume(self, request, queryset):
         self._apply(request, queryset, inbox_resume, "resumed")
+
+
+def _sends_today(inbox: Inbox, schedule: list[int]) -> str:
+    fixed = getattr(inbox, "cap_fixed_today", None)
+    cap = fixed if fixed is not None else inbox_warmup_cap(inbox, schedule=schedule)
+    return f"{getattr(inbox, 'sent_today', 0)} / {cap}"
+
+
+def _bounce_rate(inbox: Inbox, threshold: float) -> str:
+    sent, bounced = getattr(inbox, "sent_28d", 0), getattr(inbox, "bounced_28d", 0)
+    if not sent:
+        return "no sends"
+    rate = bounced / sent
+    text = f"{rate:.1%} ({bounced} of {sent})"
+    if sent < BOUNCE_RATE_MIN_SENDS:
+        return f"{text}, too few sends to judge"
+    if rate > threshold:
+        return format_html('<strong style="color: var(--error-fg)">{}, over {}</strong>', text, f"{threshold:.0%}")
+    return text
 
 
 @admin.register(InboxDay)
@@ -144,8 +259,37 @@ def _sequence_steps():
     return range(low, high + 1)
 
 
+class SendDecisionInline(admin.TabularInline):
+    """The email's audit trail: each time the sender looked at it, what it decided and why."""
+
+    model = SendDecision
+    fields = ["created_at", "outcome", "reason", "detail", "inbox", "provider"]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+    extra = 0
+    can_delete = False
+    verbose_name = "send decision"
+    verbose_name_plural = "Send decisions: why it was sent now, or why not yet"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("inbox")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("outreach.view_email")  # part of the email, not a model of its own
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Email)
 class EmailAdmin(LargeTableAdmin):
+    """Emails with their send audit trail; a person settles those held for review after a crash."""
+
+    inlines = [SendDecisionInline]
+    actions = ["review_mark_sent", "review_mark_not_sent"]
     list_display = [
         "subject",
         "to_email",
@@ -201,6 +345,33 @@ class EmailAdmin(LargeTableAdmin):
         ),
     ]
 
+    def _review(self, request, queryset, *, sent: bool):
+        """Settle held emails through the service; anything not in review is left alone and named."""
+        held = queryset.filter(status=EmailStatus.NEEDS_REVIEW)
+        others = queryset.exclude(status=EmailStatus.NEEDS_REVIEW).count()
+        done = 0
+        for email in held:
+            try:
+                email_review_resolve(email=email, sent=sent, by=request.user)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"Email {email.pk}: {exc.message}", messages.ERROR)
+        if done:
+            verb = "marked as sent" if sent else "marked as not sent (failed)"
+            self.message_user(request, f"{done} email(s) {verb}.", messages.SUCCESS)
+        if others:
+            self.message_user(
+                request, f"{others} email(s) skipped: only emails in “Needs review” can be settled.", messages.WARNING
+            )
+
+    @admin.action(description="Mark as sent (checked by a person)", permissions=["change"])
+    def review_mark_sent(self, request, queryset):
+        self._review(request, queryset, sent=True)
+
+    @admin.action(description="Mark as not sent", permissions=["change"])
+    def review_mark_not_sent(self, request, queryset):
+        self._review(request, queryset, sent=False)
+
 
 @admin.register(Suppression)
 class SuppressionAdmin(admin.ModelAdmin):
@@ -213,3 +384,24 @@ class SuppressionAdmin(admin.ModelAdmin):
         obj.source = obj.source or f"admin:{request.user.get_username()}"
         obj.created_at = obj.created_at or timezone.now()
         super().save_model(request, obj, form, change)
+
+
+@admin.register(SinkMessage)
+class SinkMessageAdmin(admin.ModelAdmin):
+    """What the demo's local SMTP sink received (``manage.py run_smtp_sink``): read-only."""
+
+    list_display = ["received_at", "subject", "rcpt_to", "mail_from", "message_id"]
+    search_fields = ["subject", "rcpt_to", "mail_from", "=message_id"]
+    date_hierarchy = "received_at"
+    fields = ["received_at", "message_id", "mail_from", "rcpt_to", "subject", "raw_message"]
+    readonly_fields = fields
+
+    @admin.display(description="raw message")
+    def raw_message(self, message):
+        return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', message.raw)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

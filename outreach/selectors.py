@@ -3,8 +3,8 @@
 import datetime
 
 from constance import config
-from django.db.models import OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from outreach.models import Inbox, InboxDay
@@ -41,6 +41,32 @@ def inboxes_with_sent_today(queryset: QuerySet[Inbox] | None = None) -> QuerySet
     today_row = InboxDay.objects.filter(inbox=OuterRef("pk"), day=timezone.localdate())
     queryset = Inbox.objects.all() if queryset is None else queryset
     return queryset.annotate(sent_today=Coalesce(Subquery(today_row.values("sent")[:1]), Value(0)))
+
+
+BOUNCE_WINDOW_DAYS = 28
+BOUNCE_RATE_MIN_SENDS = 20  # below this many sends in the window, a rate says nothing yet
+
+
+def inboxes_with_bounces(
+    queryset: QuerySet[Inbox] | None = None, *, now: datetime.datetime | None = None
+) -> QuerySet[Inbox]:
+    """Inboxes annotated with ``sent_28d``, ``bounced_28d`` (hard bounces) and ``bounce_rate_28d``.
+
+    Conditional counts over one join, so a list of inboxes stays one query. The same
+    counts as outreach.services.deliverability's auto-pause: emails that went out
+    (sent or later) with ``sent_at`` in the window; a hard bounce is an email in
+    ``bounced`` (soft bounces are retried and do not change the status).
+    """
+    from outreach.models import EmailStatus
+    from outreach.services.sending import SENT_FAMILY
+
+    since = (now or timezone.now()) - datetime.timedelta(days=BOUNCE_WINDOW_DAYS)
+    in_window = Q(emails__sent_at__gte=since, emails__status__in=SENT_FAMILY)
+    queryset = Inbox.objects.all() if queryset is None else queryset
+    return queryset.annotate(
+        sent_28d=Count("emails", filter=in_window),
+        bounced_28d=Count("emails", filter=in_window & Q(emails__status=EmailStatus.BOUNCED)),
+    ).annotate(bounce_rate_28d=Cast(F("bounced_28d"), FloatField()) / NullIf(F("sent_28d"), 0))
 
 
 # --- composition and follow-ups -----------------------------------------------------------

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import transaction
 
+from infra.circuit import CircuitBreaker
 from infra.config import SmtpInboxConfig
 from infra.events import event_record
 from infra.statemachine import transition
@@ -19,10 +20,18 @@ def inbox_pause(*, inbox: Inbox, by, reason: str = "paused by an operator") -> I
 
 
 def inbox_resume(*, inbox: Inbox, by) -> Inbox:
+    """Back into the pool, from paused or circuit-open.
+
+    The inbox's SMTP circuits are closed as well: a person resuming it says the cause
+    (a wrong password, a server down) is fixed, and a still-open login circuit would
+    trip the inbox again on its first failure instead of after three.
+    """
     with transaction.atomic():
         transition(inbox, "resume", by=by)
         inbox.state_reason = ""
         inbox.save(update_fields=["state_reason"])
+        for key in (f"smtp-login:{inbox.pk}", f"smtp:{inbox.pk}"):
+            CircuitBreaker(key).record_success()
         event_record("inbox.resumed", message=inbox.email, data={"inbox_id": inbox.pk}, by=by)
     return inbox
 

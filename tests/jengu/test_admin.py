@@ -19,7 +19,16 @@ from tests.factories import (
     SuppressionFactory,
 )
 
-READ_ONLY = {"statetransition", "event", "deadletter", "circuitstate", "alert", "possibleduplicate", "webhookdelivery"}
+READ_ONLY = {
+    "statetransition",
+    "event",
+    "deadletter",
+    "circuitstate",
+    "alert",
+    "possibleduplicate",
+    "webhookdelivery",
+    "sinkmessage",
+}
 OUR_APPS = {"auth", "infra", "prospects", "outreach", "replies"}
 CONCRETE = sorted((m for m in admin.site._registry if m._meta.app_label in OUR_APPS), key=lambda m: m._meta.label)
 
@@ -39,6 +48,10 @@ def data(db, settings, tmp_path):
     transition(reply.prospect, "start_enrichment", by="test")
     event_record("test.event", message="something happened", trace_id=reply.prospect.trace_id)
     InboxDay.objects.create(inbox=reply.email.inbox, day="2026-11-27", cap=20, sent=3)
+    from outreach.models import SendDecision, SinkMessage
+
+    SendDecision.objects.create(email=reply.email, outcome="sent", reason="ok", inbox=reply.email.inbox)
+    SinkMessage.objects.create(message_id="<m@x>", mail_from="a@x.test", rcpt_to="b@y.test", subject="Hi", raw="x")
     CalibrationHistory.objects.create(
         reply=reply, predicted_intent="interested", predicted_confidence=0.6, corrected_intent="delegated"
     )
