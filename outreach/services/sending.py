@@ -39,6 +39,7 @@ from django.utils import timezone
 from infra.circuit import CircuitBreaker
 from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
+from infra.models import CircuitState
 from infra.statemachine import transition
 from outreach.business_hours import business_hours_check
 from outreach.models import Email, EmailStatus, Inbox, InboxDay, InboxState, SendDecision, Sequence, SequenceState
@@ -345,6 +346,10 @@ def deliver(message: OutgoingMessage, inbox: Inbox, email: Email) -> tuple[str, 
                 _smtp_login_failed(inbox, str(exc))
             continue
         breaker.record_success()
+        if provider.name == "smtp":  # the login worked: earlier login failures no longer count
+            CircuitState.objects.filter(key=f"smtp-login:{inbox.pk}", consecutive_failures__gt=0).update(
+                consecutive_failures=0
+            )
         return provider.name, provider_message_id, errors
     raise ProviderError("; ".join(errors) or "no provider available")
 
