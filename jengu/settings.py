@@ -170,6 +170,20 @@ MILLIONVERIFIER_API_KEY = env.str("MILLIONVERIFIER_API_KEY", default="")
 HUNTER_API_KEY = env.str("HUNTER_API_KEY", default="")
 RESEND_API_KEY = env.str("RESEND_API_KEY", default="")
 SENDGRID_API_KEY = env.str("SENDGRID_API_KEY", default="")
+# anymail's webhooks (/anymail/<esp>/tracking/ and /inbound/): Resend's svix signing
+# secrets, SendGrid's signed-event public key and the basic-auth "user:password" shared
+# by every ESP's webhook URL. A blank
+# secret is left out, so anymail skips that check instead of checking against "".
+ANYMAIL = {"RESEND_API_KEY": RESEND_API_KEY, "SENDGRID_API_KEY": SENDGRID_API_KEY}
+for _key, _variable in [
+    ("RESEND_SIGNING_SECRET", "RESEND_SIGNING_SECRET"),
+    ("RESEND_INBOUND_SECRET", "RESEND_INBOUND_SECRET"),
+    ("WEBHOOK_SECRET", "ANYMAIL_WEBHOOK_SECRET"),
+    ("SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY", "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY"),
+]:
+    if _secret := env.str(_variable, default=""):
+        ANYMAIL[_key] = _secret
+del _key, _variable, _secret
 ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
 if ALERT_WEBHOOK_URL and not ALERT_WEBHOOK_URL.startswith(("https://", "http://")):
     config_error("ALERT_WEBHOOK_URL", "must be an http(s) URL")

@@ -14,6 +14,7 @@ from infra.admin_filters import KnownValuesFilter
 from infra.errors import ApplicationError
 from infra.models import CircuitState, StateTransition
 from outreach.admin_review import CampaignReviewUrls, gate_report
+from outreach.admin_suppression import SuppressionForm, SuppressionImportUrls
 from outreach.models import (
     Campaign,
     Email,
@@ -36,6 +37,7 @@ from outreach.selectors import (
 )
 from outreach.services.inboxes import inbox_pause, inbox_resume
 from outreach.services.sending import email_review_resolve
+from outreach.services.suppression import suppression_add, suppression_remove
 
 PASSWORD_FIELDS = ["smtp_password", "imap_password"]
 
@@ -374,16 +376,45 @@ class EmailAdmin(LargeTableAdmin):
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(admin.ModelAdmin):
+class SuppressionAdmin(SuppressionImportUrls, admin.ModelAdmin):
+    """The never-email list: added here or by CSV, removed here; both through the suppression services.
+
+    An entry is added or removed, never edited (its value is the key every send checks).
+    Adding is never gated: suppression only ever stops email.
+    """
+
+    form = SuppressionForm
+    change_list_template = "admin/outreach/suppression/change_list.html"
     list_display = ["value", "kind", "reason", "source", "created_at"]
-    list_filter = ["kind", "reason"]
+    list_filter = ["kind", "reason", "created_at"]
     search_fields = ["value", "source"]
-    fields = ["kind", "value", "reason", "source"]
+    date_hierarchy = "created_at"
+
+    def get_fields(self, request, obj=None):
+        return ["kind", "value", "reason", "source", "created_at"] if obj else ["kind", "value", "reason", "source"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj else []
 
     def save_model(self, request, obj, form, change):
-        obj.source = obj.source or f"admin:{request.user.get_username()}"
-        obj.created_at = obj.created_at or timezone.now()
-        super().save_model(request, obj, form, change)
+        if change:
+            return  # every field is read-only on an existing entry
+        entry, _created = suppression_add(
+            kind=obj.kind,
+            value=obj.value,
+            reason=obj.reason,
+            source=obj.source or f"admin:{request.user.get_username()}",
+            by=request.user,
+        )
+        obj.pk, obj.value, obj.value_hash, obj.created_at = entry.pk, entry.value, entry.value_hash, entry.created_at
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        suppression_remove(entry=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for entry in queryset:
+            suppression_remove(entry=entry, by=request.user)
 
 
 @admin.register(SinkMessage)

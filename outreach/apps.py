@@ -7,3 +7,6 @@ class OutreachConfig(AppConfig):
 
     def ready(self):
         from outreach import pipeline  # noqa: F401  (registers the composition stage)
+        from outreach.webhooks import connect as connect_tracking_webhooks
+
+        connect_tracking_webhooks()

@@ -21,7 +21,8 @@ def email_domain(address: str) -> str:
     return address.rpartition("@")[2].strip().lower()
 
 
-def _clean(kind: str, value: str) -> str:
+def suppression_value_clean(kind: str, value: str) -> str:
+    """The normalised address or domain, or ApplicationError saying what is wrong with it."""
     value = (value or "").strip().lower()
     if kind == Suppression.Kind.ADDRESS:
         try:
@@ -39,7 +40,7 @@ def _clean(kind: str, value: str) -> str:
 
 def suppression_add(*, kind: str, value: str, reason: str, source: str = "", by=None) -> tuple[Suppression, bool]:
     """Suppress ``value``; returns (entry, created). Adding an existing value is not an error."""
-    value = _clean(kind, value)
+    value = suppression_value_clean(kind, value)
     try:
         with transaction.atomic():
             entry = Suppression.objects.create(kind=kind, value=value, reason=reason, source=source[:120])
