@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, linebreaks
+from django.utils.text import Truncator
 
 from infra.admin import LargeTableAdmin
 from infra.errors import ApplicationError
@@ -90,13 +91,17 @@ class ReplyAdmin(LargeTableAdmin):
         "received_at",
         "from_email",
         "prospect",
-        "subject",
+        "what_they_said",
         "intent",
         "confidence",
         "match_rule",
-        "behavioral_score",
     ]
     list_display_links = ["received_at", "from_email"]
+
+    @admin.display(description="what they said")
+    def what_they_said(self, reply):
+        # the cleaned new text: what a salesperson reads first, before opening the reply
+        return Truncator(" ".join(reply.body.split())).chars(110)
     list_filter = [
         "needs_human",
         "intent",
