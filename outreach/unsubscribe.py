@@ -20,7 +20,9 @@ SALT = "jengu.unsubscribe"
 
 
 def unsubscribe_token(address: str) -> str:
-    return signing.dumps(address.strip().lower(), salt=SALT, compress=True)
+    # no timestamp: the same address always gets the same token, so the footer link and
+    # the List-Unsubscribe header of one email match, and an old email's link keeps working
+    return signing.Signer(salt=SALT).sign_object(address.strip().lower(), compress=True)
 
 
 def unsubscribe_url(address: str) -> str:
@@ -37,7 +39,7 @@ def unsubscribe_headers(address: str) -> dict[str, str]:
 
 def unsubscribe_token_address(token: str) -> str:
     try:
-        return signing.loads(token, salt=SALT)
+        return signing.Signer(salt=SALT).unsign_object(token)
     except signing.BadSignature:
         raise ApplicationError("This unsubscribe link is not valid (it may have been cut or altered).") from None
 

@@ -148,6 +148,19 @@ def test_resend_complaint_marks_spam_suppresses_and_stops(client, sent_email):
     assert Event.objects.filter(name="email.complained", data__email_id=email.pk).exists()
 
 
+def test_resend_delivery_delayed_and_transient_bounce_are_soft_an_event_only(client, sent_email):
+    transient = {"message": "The recipient's mailbox is full.", "subType": "MailboxFull", "type": "Transient"}
+    assert resend_post(client, "email.delivery_delayed").status_code == 200
+    assert resend_post(client, "email.bounced", bounce=transient).status_code == 200
+
+    email = fresh(sent_email)
+    assert email.status == EmailStatus.SENT and email.bounced_at is None  # Resend keeps trying
+    assert not Suppression.objects.exists()
+    assert Sequence.objects.get(prospect=email.prospect).state == SequenceState.ACTIVE
+    assert Event.objects.filter(name="email.deferred", data__email_id=email.pk).count() == 2
+    assert not Event.objects.filter(name="email.bounced").exists()
+
+
 def test_resend_with_an_invalid_signature_is_refused_and_changes_nothing(client, sent_email):
     wrong = "whsec_" + base64.b64encode(b"someone-else-entirely-0123456789").decode()
     response = resend_post(client, "email.bounced", secret=wrong)
