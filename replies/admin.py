@@ -171,9 +171,10 @@ class ReplyAdmin(LargeTableAdmin):
         ),
     ]
 
-    @admin.display(description="⚑", boolean=True, ordering="needs_human")
+    @admin.display(description="⚑", ordering="needs_human")
     def needs_human_flag(self, obj):
-        return obj.needs_human
+        # a flag on the replies that need a person, nothing on the rest (a ✓/✗ read backwards)
+        return "⚑" if obj.needs_human else ""
 
     @admin.display(description="text")
     def body_display(self, obj):
