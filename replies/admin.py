@@ -102,6 +102,7 @@ class ReplyAdmin(LargeTableAdmin):
     def what_they_said(self, reply):
         # the cleaned new text: what a salesperson reads first, before opening the reply
         return Truncator(" ".join(reply.body.split())).chars(110)
+
     list_filter = [
         "needs_human",
         "intent",
