@@ -12,11 +12,15 @@ class ProspectsConfig(AppConfig):
 
         # admin actions that may cover thousands of prospects run in the background
         bulk_action_register(
-            "prospects.reenrich", "Enrich again", "prospects.Prospect",
+            "prospects.reenrich",
+            "Enrich again",
+            "prospects.Prospect",
             lambda prospect, *, by: pipeline.prospect_reenrich(prospect=prospect, by=by),
         )
         bulk_action_register(
-            "prospects.reresearch", "Research again", "prospects.Prospect",
+            "prospects.reresearch",
+            "Research again",
+            "prospects.Prospect",
             lambda prospect, *, by: pipeline.prospect_reresearch(prospect=prospect, by=by),
         )
         bulk_action_register(

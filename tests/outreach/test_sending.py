@@ -223,9 +223,14 @@ def test_a_reply_arriving_between_queueing_and_sending_stops_the_send(sink, inbo
 
 def test_a_colleagues_reply_at_the_same_hotel_stops_the_send(sink, inbox):
     email = queued_email(company_website="https://seaside-hotel.example", company_name="Seaside Hotel")
-    ProspectFactory(company_website="https://seaside-hotel.example", company_name="Seaside Hotel",
-                    stage=ProspectStage.REPLIED, name="Anna Weber", email="anna@seaside-hotel.example",
-                    contact_key="anna@seaside-hotel.example")  # a second contact at the same hotel; fmt: skip
+    ProspectFactory(
+        company_website="https://seaside-hotel.example",
+        company_name="Seaside Hotel",
+        stage=ProspectStage.REPLIED,
+        name="Anna Weber",
+        email="anna@seaside-hotel.example",
+        contact_key="anna@seaside-hotel.example",
+    )  # a second contact at the same hotel; fmt: skip
     run()
     email.refresh_from_db()
     assert email.status == EmailStatus.CANCELLED and sink.messages == []

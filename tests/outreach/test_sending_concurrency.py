@@ -108,4 +108,3 @@ def test_sigkill_at_random_points_never_sends_twice_and_loses_nothing():
         # an email the sink has but the database does not call sent was cut off mid-send: it waits in review
         in_review = set(Email.objects.filter(status=EmailStatus.NEEDS_REVIEW).values_list("message_id", flat=True))
         assert set(ids) - sent <= in_review
-
