@@ -9,7 +9,7 @@ import base64
 import binascii
 import datetime
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from django.utils import timezone
 from ninja import Field, Schema
@@ -78,6 +78,21 @@ class FastJSONRenderer(BaseRenderer):
 
     def render(self, request, data, *, response_status):
         return to_json(data, fallback=str)
+
+
+class ListFilters(Schema):
+    """Query filters of a list endpoint. ``lookups`` maps each filter to its ORM lookup;
+    a filter left unset (or empty) is skipped. Filters that need more than one lookup
+    extend ``apply``."""
+
+    lookups: ClassVar[dict[str, str]] = {}
+
+    def apply(self, queryset):
+        for name, lookup in self.lookups.items():
+            value = getattr(self, name)
+            if value is not None and value != "":
+                queryset = queryset.filter(**{lookup: value})
+        return queryset
 
 
 class BodyIn(Schema):

@@ -6,7 +6,7 @@ suppression_remove), with the API key as the actor.
 """
 
 import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q
@@ -21,6 +21,7 @@ from infra.api_common import (
     ApiConflict,
     BodyIn,
     KeysetPagination,
+    ListFilters,
     ObjectId,
     RowOut,
     Text,
@@ -87,7 +88,7 @@ class EmailDetailOut(EmailOut):
     transitions: list[EmailTransitionOut]
 
 
-class EmailFilters(Schema):
+class EmailFilters(ListFilters):
     status: EmailStatus | None = None
     type: Email.Type | None = None
     inbox: ObjectId | None = Field(None, description="inbox id")
@@ -95,20 +96,14 @@ class EmailFilters(Schema):
     sent_after: UtcDatetime | None = None
     sent_before: UtcDatetime | None = None
 
-    def apply(self, queryset):
-        if self.status:
-            queryset = queryset.filter(status=self.status)
-        if self.type:
-            queryset = queryset.filter(type=self.type)
-        if self.inbox:
-            queryset = queryset.filter(inbox_id=self.inbox)
-        if self.prospect:
-            queryset = queryset.filter(prospect_id=self.prospect)
-        if self.sent_after:
-            queryset = queryset.filter(sent_at__gte=self.sent_after)
-        if self.sent_before:
-            queryset = queryset.filter(sent_at__lt=self.sent_before)
-        return queryset
+    lookups: ClassVar[dict[str, str]] = {
+        "status": "status",
+        "type": "type",
+        "inbox": "inbox_id",
+        "prospect": "prospect_id",
+        "sent_after": "sent_at__gte",
+        "sent_before": "sent_at__lt",
+    }
 
 
 @router.get("/emails", auth=READ, response={200: list[EmailOut], **errors(*AUTH_ERRORS)})
@@ -362,16 +357,15 @@ class SuppressionIn(BodyIn):
     source: Text(120) = "api"
 
 
-class SuppressionFilters(Schema):
+class SuppressionFilters(ListFilters):
     kind: Suppression.Kind | None = None
     reason: Suppression.Reason | None = None
     value: Text(254) | None = Field(None, description="exact address or domain; finds erased entries too")
 
+    lookups: ClassVar[dict[str, str]] = {"kind": "kind", "reason": "reason"}
+
     def apply(self, queryset):
-        if self.kind:
-            queryset = queryset.filter(kind=self.kind)
-        if self.reason:
-            queryset = queryset.filter(reason=self.reason)
+        queryset = super().apply(queryset)
         if self.value:
             queryset = queryset.filter(value_hash=suppression_hash(self.value.lstrip("@")))
         return queryset

@@ -10,7 +10,7 @@ import datetime
 import enum
 import uuid
 import zoneinfo
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,7 +18,7 @@ from django.core.validators import validate_email
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django_countries import countries
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 from ninja.pagination import paginate
 from pydantic import BeforeValidator, field_validator
 
@@ -28,6 +28,7 @@ from infra.api_common import (
     ApiConflict,
     BodyIn,
     KeysetPagination,
+    ListFilters,
     ManagerList,
     ObjectId,
     RowOut,
@@ -228,7 +229,7 @@ class TransitionIn(BodyIn):
     reason: Text(300) = Field("", description="required for mark_lost: why the prospect is lost")
 
 
-class ProspectFilters(Schema):
+class ProspectFilters(ListFilters):
     stage: ProspectStage | None = None
     tier: Tier | None = None
     market_tier: MarketTier | None = None
@@ -238,21 +239,19 @@ class ProspectFilters(Schema):
     created_before: UtcDatetime | None = None
     search: Text(100) | None = Field(None, description="substring of company, contact name, email or city")
 
+    lookups: ClassVar[dict[str, str]] = {
+        "stage": "stage",
+        "tier": "tier",
+        "market_tier": "market_tier",
+        "city": "city__iexact",
+        "created_after": "created_at__gte",
+        "created_before": "created_at__lt",
+    }
+
     def apply(self, queryset):
-        if self.stage:
-            queryset = queryset.filter(stage=self.stage)
-        if self.tier:
-            queryset = queryset.filter(tier=self.tier)
-        if self.market_tier:
-            queryset = queryset.filter(market_tier=self.market_tier)
+        queryset = super().apply(queryset)
         if self.country:
             queryset = queryset.filter(country=self.country.upper())
-        if self.city:
-            queryset = queryset.filter(city__iexact=self.city)
-        if self.created_after:
-            queryset = queryset.filter(created_at__gte=self.created_after)
-        if self.created_before:
-            queryset = queryset.filter(created_at__lt=self.created_before)
         if self.search and self.search.strip():
             term = self.search.strip()
             queryset = queryset.filter(

@@ -5,14 +5,24 @@ keeps the prediction in CalibrationHistory; the API key is the actor.
 """
 
 import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.pagination import paginate
 
 from infra.api_auth import READ, WRITE
-from infra.api_common import AUTH_ERRORS, ApiConflict, BodyIn, KeysetPagination, ObjectId, RowOut, UtcDatetime, errors
+from infra.api_common import (
+    AUTH_ERRORS,
+    ApiConflict,
+    BodyIn,
+    KeysetPagination,
+    ListFilters,
+    ObjectId,
+    RowOut,
+    UtcDatetime,
+    errors,
+)
 from infra.errors import ApplicationError
 from replies.models import Intent, Reply
 from replies.services.corrections import reply_correct_intent
@@ -54,7 +64,7 @@ class ReplyDetailOut(ReplyOut):
     behavioral_score: float | None
 
 
-class ReplyFilters(Schema):
+class ReplyFilters(ListFilters):
     intent: Intent | None = None
     confidence_below: float | None = Field(None, ge=0, le=1, description="interpreted with less confidence than this")
     needs_human: bool | None = None
@@ -62,20 +72,14 @@ class ReplyFilters(Schema):
     received_after: UtcDatetime | None = None
     received_before: UtcDatetime | None = None
 
-    def apply(self, queryset):
-        if self.intent:
-            queryset = queryset.filter(intent=self.intent)
-        if self.confidence_below is not None:
-            queryset = queryset.filter(confidence__lt=self.confidence_below)
-        if self.needs_human is not None:
-            queryset = queryset.filter(needs_human=self.needs_human)
-        if self.prospect:
-            queryset = queryset.filter(prospect_id=self.prospect)
-        if self.received_after:
-            queryset = queryset.filter(received_at__gte=self.received_after)
-        if self.received_before:
-            queryset = queryset.filter(received_at__lt=self.received_before)
-        return queryset
+    lookups: ClassVar[dict[str, str]] = {
+        "intent": "intent",
+        "confidence_below": "confidence__lt",
+        "needs_human": "needs_human",
+        "prospect": "prospect_id",
+        "received_after": "received_at__gte",
+        "received_before": "received_at__lt",
+    }
 
 
 class CorrectIntentIn(BodyIn):
