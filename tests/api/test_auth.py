@@ -6,7 +6,7 @@ import pytest
 from django.contrib import messages
 from django.utils import timezone
 
-from infra.api_auth import api_key_hash, api_key_revoke
+from infra.api_auth import api_key_hash, api_key_issue, api_key_revoke
 from infra.models import ApiKey, StateTransition
 from infra.statemachine import actor_label
 from tests.api.conftest import ApiClient
@@ -45,6 +45,51 @@ def test_revoked_key_is_401(client, make_key):
     key, raw = make_key("read")
     api_key_revoke(key=key)
     assert ApiClient(client, raw).get("/api/prospects").status_code == 401
+
+
+def test_a_verified_key_costs_no_query_until_it_changes(client, make_key, django_assert_num_queries):
+    key, raw = make_key("read")
+    api = ApiClient(client, raw)
+    assert api.get("/api/prospects").status_code == 200  # verifies the key, stamps last_used_at
+    with django_assert_num_queries(1):  # the page itself; the key comes from the cache
+        assert api.get("/api/prospects").status_code == 200
+    # a change made in the admin (a save) is seen by the next request
+    key.scopes = ["write"]
+    key.save()
+    assert api.get("/api/prospects").status_code == 403
+
+
+def test_a_deleted_key_is_401_at_once(client, make_key):
+    key, raw = make_key("read")
+    api = ApiClient(client, raw)
+    assert api.get("/api/prospects").status_code == 200
+    key.delete()
+    assert api.get("/api/prospects").status_code == 401
+
+
+def test_a_new_secret_retires_the_old_one_at_once(client, make_key):
+    key, old = make_key("read")
+    assert ApiClient(client, old).get("/api/prospects").status_code == 200
+    new = api_key_issue(key=key)
+    assert ApiClient(client, old).get("/api/prospects").status_code == 401
+    assert ApiClient(client, new).get("/api/prospects").status_code == 200
+
+
+def test_a_revoked_key_that_was_just_used_is_401(client, make_key):
+    key, raw = make_key("read")
+    api = ApiClient(client, raw)
+    assert api.get("/api/prospects").status_code == 200
+    api_key_revoke(key=key)
+    assert api.get("/api/prospects").status_code == 401
+
+
+def test_an_expiry_passing_is_seen_even_while_the_key_is_cached(client, make_key, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    _, raw = make_key("read", expires_at=timezone.now() + datetime.timedelta(seconds=5))
+    api = ApiClient(client, raw)
+    assert api.get("/api/prospects").status_code == 200
+    time_machine.shift(datetime.timedelta(seconds=6))
+    assert api.get("/api/prospects").status_code == 401
 
 
 def test_expired_key_is_401_and_a_future_expiry_works(client, make_key):
@@ -88,9 +133,17 @@ def test_rate_limit_answers_429_with_retry_after(client, make_key):
     assert ApiClient(client, other).get("/api/prospects").status_code == 200
 
 
-def test_last_used_at_is_recorded(reader):
+def test_last_used_at_is_recorded_once_a_minute(reader, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
     reader.get("/api/prospects")
-    assert ApiKey.objects.get(name="test-reader").last_used_at is not None
+    first = ApiKey.objects.get(name="test-reader").last_used_at
+    assert first is not None
+    time_machine.shift(datetime.timedelta(seconds=30))
+    reader.get("/api/prospects")
+    assert ApiKey.objects.get(name="test-reader").last_used_at == first
+    time_machine.shift(datetime.timedelta(seconds=31))
+    reader.get("/api/prospects")
+    assert ApiKey.objects.get(name="test-reader").last_used_at > first
 
 
 def test_a_write_records_the_key_as_the_actor(api):
