@@ -49,6 +49,52 @@ def test_list_is_newest_first_with_a_cursor_to_the_next_page(reader):
     assert last["next_cursor"] is None
 
 
+def _parsed_datetimes(row: dict) -> dict:
+    # PostgreSQL writes UTC as "+00:00", pydantic as "Z": the same instant, both RFC 3339
+    return {k: datetime.datetime.fromisoformat(v) if k.endswith("_at") and v else v for k, v in row.items()}
+
+
+def test_a_page_written_by_the_database_is_what_the_schema_would_write(reader):
+    """On PostgreSQL the list is JSON written by the database (JsonKeysetPagination): every
+    row must equal ProspectOut's own serialisation of the same prospect, field by field."""
+    from prospects.api import ProspectOut
+
+    ProspectFactory(country="DE", city="Köln", name='Zoë "Zed" O\'Neil\n', email_verified=True, enrichment_score=0.1)
+    merged = ProspectFactory(country="")
+    _advance(ProspectFactory(merged_into=merged, last_email_sent_at=timezone.now()), "start_enrichment")
+    body = reader.get("/api/prospects", {"limit": 2}).json()
+    expected = [ProspectOut.model_validate(p).model_dump(mode="json") for p in Prospect.objects.order_by("-pk")]
+    assert [_parsed_datetimes(row) for row in body["items"]] == [_parsed_datetimes(row) for row in expected[:2]]
+    assert list(body["items"][0]) == list(ProspectOut.model_fields)  # same fields, same order
+    last = reader.get("/api/prospects", {"limit": 2, "cursor": body["next_cursor"]}).json()
+    assert [_parsed_datetimes(row) for row in last["items"]] == [_parsed_datetimes(expected[2])]
+    assert last["next_cursor"] is None
+    assert reader.get("/api/prospects", {"search": "nobody-has-this"}).json() == {"items": [], "next_cursor": None}
+
+
+@pytest.mark.postgres
+def test_postgresql_writes_the_page_in_one_query_without_a_count(reader):
+    ProspectFactory.create_batch(3)
+    reader.get("/api/prospects")  # the key is verified and cached
+    with CaptureQueriesContext(connection) as captured:
+        body = reader.get("/api/prospects", {"limit": 2, "stage": "new"}).json()
+    assert len(body["items"]) == 2 and body["next_cursor"]
+    (query,) = captured
+    assert "json_agg" in query["sql"] and "COUNT(" not in query["sql"].upper()
+    assert body["items"][0]["created_at"].endswith("+00:00")
+
+
+def test_a_row_schema_that_is_not_plain_columns_is_serialised_by_pydantic():
+    from infra.api_common import _plain_fields
+    from prospects.api import ProspectOut
+
+    names = tuple(ProspectOut.model_fields)
+    assert _plain_fields(Prospect, names) is not None
+    assert _plain_fields(Prospect, (*names, "website_analysis")) is None  # a JSON column
+    assert _plain_fields(Prospect, ("name", "city")) is None  # no primary key to order by
+    assert _plain_fields(Prospect, ("id", "emails")) is None  # not a column
+
+
 def test_pages_are_stable_while_prospects_are_inserted(reader):
     ProspectFactory.create_batch(6)
     seen = []
