@@ -348,6 +348,8 @@ class ErasedOut(Schema):
     prospect_id: int
     addresses_suppressed: int = Field(description="addresses now suppressed by hash only")
     rows_swept: int = Field(description="rows elsewhere whose mention of the person was replaced")
+    files_scrubbed: int = Field(description="stored files (imports, the hotel's web pages) rewritten without them")
+    files_failed: int = Field(description="stored files that could not be read or rewritten (see the event log)")
 
 
 gdpr = Router(tags=["prospects"])
@@ -368,6 +370,8 @@ def erase_prospect(request, prospect_id: ObjectId):
         "prospect_id": prospect.pk,
         "addresses_suppressed": result["addresses_suppressed"],
         "rows_swept": result["rows_swept"],
+        "files_scrubbed": result["files_scrubbed"],
+        "files_failed": result["files_failed"],
     }
 
 

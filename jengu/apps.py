@@ -7,6 +7,18 @@ class JenguConfig(AppConfig):
     name = "jengu"
     verbose_name = "Jengu CRM"
 
+    def ready(self):
+        from jengu.bulk import bulk_action_register
+        from jengu.erasure import prospect_erase
+
+        # erasure touches every app, so its admin action is registered here, at the top
+        bulk_action_register(
+            "prospects.erase",
+            "Erase personal data (GDPR)",
+            "prospects.Prospect",
+            lambda prospect, *, by: prospect_erase(prospect=prospect, by=by),
+        )
+
 
 class JenguAdminConfig(admin_apps.AdminConfig):
     """Django's admin, with Jengu's own site (title, dashboard, sending control)."""

@@ -17,30 +17,41 @@ What goes, in order:
    verification are deleted;
 4. a sweep over every text, char and JSON column of every model replaces any remaining
    mention of the person's name or address with "[erased]" (log messages, other
-   prospects' referral notes, import reports, the admin's change log, …).
+   prospects' referral notes, import reports, the admin's change log, …);
+5. the same replacement in the files we keep: every uploaded import file (a CSV of
+   people), and the stored HTML of the hotel's own website pages (its team page may be
+   where the address was found). Files are rewritten after the database is committed;
+   one that cannot be read or written is counted and logged, never silently skipped.
 
 Company data (hotel name, website, city, job adverts, website pages) is not personal
 and stays. The sweep is a full scan of each table's text columns: an erasure is a rare,
-deliberate act, and correctness matters more than its speed.
+deliberate act, and correctness matters more than its speed. Free text is matched
+literally (case-insensitive): an address spelled out to dodge scrapers ("zoe at …") or
+HTML-entity encoded is not recognised.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 from django.apps import apps
+from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
 from django.db.models import Q
 
 from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
+from infra.models import Event
 from infra.statemachine import transition
 from outreach.models import Email, SinkMessage, Suppression, suppression_hash
 from outreach.services.sequences import sequence_stop
 from outreach.services.suppression import suppression_add
-from prospects.models import OPEN_STAGES, EmailVerification, Prospect, ResearchReport
+from prospects.models import OPEN_STAGES, EmailVerification, Prospect, ProspectImport, ResearchReport, WebsitePage
 from replies.models import Reply
+
+logger = logging.getLogger(__name__)
 
 ERASED = "[erased]"
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)  # EmailField, URLField are CharFields
@@ -109,6 +120,48 @@ def _sweep(needles: list[str]) -> int:
     return changed
 
 
+def _scrub_file(field_file, pattern: re.Pattern) -> bool:
+    """Rewrite the stored file with every match of ``pattern`` replaced; True if it changed.
+
+    UTF-8 if it decodes as such, else Latin-1 (which maps every byte, so the bytes we do
+    not touch are written back exactly as they were).
+    """
+    storage, name = field_file.storage, field_file.name
+    with storage.open(name, "rb") as handle:
+        raw = handle.read()
+    try:
+        text, encoding = raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = raw.decode("latin-1"), "latin-1"
+    scrubbed = pattern.sub(ERASED, text)
+    if scrubbed == text:
+        return False
+    storage.delete(name)
+    saved = storage.save(name, ContentFile(scrubbed.encode(encoding, errors="replace")))
+    if saved != name:  # the storage chose another name: point the row at it
+        field_file.instance.__class__._base_manager.filter(pk=field_file.instance.pk).update(
+            **{field_file.field.attname: saved}
+        )
+    return True
+
+
+def _scrub_stored_files(needles: list[str], domains: set[str]) -> tuple[int, int]:
+    """Step 5: import files and the hotel's stored pages; returns (files changed, files that failed)."""
+    pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
+    files = [i.file for i in ProspectImport.objects.exclude(file="")]
+    files += [p.html for p in WebsitePage.objects.filter(domain__in=domains).exclude(html="")]
+    changed = failed = 0
+    for field_file in files:
+        try:
+            if not field_file.storage.exists(field_file.name):
+                continue
+            changed += _scrub_file(field_file, pattern)
+        except (OSError, ValueError):
+            failed += 1
+            logger.exception("erasure: could not scrub stored file %s", field_file.name)
+    return changed, failed
+
+
 def prospect_erase(*, prospect: Prospect, by) -> dict:
     """Erase the person behind ``prospect`` everywhere; returns counts of what was done."""
     with transaction.atomic():
@@ -174,11 +227,25 @@ def prospect_erase(*, prospect: Prospect, by) -> dict:
 
         # 4. any mention left anywhere else
         swept = _sweep(needles) if needles else 0
-        event_record(
-            "prospect.erased",
-            message=f"personal data of prospect #{prospect.pk} erased",
-            data={"prospect_id": prospect.pk, "addresses_suppressed": len(addresses), "rows_swept": swept},
-            trace_id=prospect.trace_id,
-            by=by,
-        )
-    return {"addresses_suppressed": len(addresses), "rows_swept": swept, "sink_messages_deleted": sink_deleted}
+        domains = {prospect.website_domain} | {address.rpartition("@")[2] for address in addresses}
+        domains.discard("")
+
+    # 5. the files we keep (after the commit: a file cannot be rolled back with the rows)
+    files_scrubbed, files_failed = _scrub_stored_files(needles, domains) if needles else (0, 0)
+    result = {
+        "addresses_suppressed": len(addresses),
+        "rows_swept": swept,
+        "sink_messages_deleted": sink_deleted,
+        "files_scrubbed": files_scrubbed,
+        "files_failed": files_failed,
+    }
+    event_record(
+        "prospect.erased",
+        message=f"personal data of prospect #{prospect.pk} erased"
+        + (f"; {files_failed} stored file(s) could not be scrubbed, see the log" if files_failed else ""),
+        data={"prospect_id": prospect.pk, **result},
+        trace_id=prospect.trace_id,
+        by=by,
+        level=Event.Level.WARNING if files_failed else Event.Level.INFO,
+    )
+    return result

@@ -1,8 +1,10 @@
 """The prospect pages sales staff work in. Actions call services; no rules here."""
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.utils.text import Truncator
 from django_countries import countries
 
@@ -125,7 +127,7 @@ class ProspectAdmin(LargeTableAdmin):
         ),
     ]
     inlines = [EmailInline, ReplyInline, JobPostingInline, TransitionInline]
-    actions = ["mark_lost", "reenrich", "reresearch"]
+    actions = ["mark_lost", "reenrich", "reresearch", "erase_personal_data"]
 
     @admin.display(description="country", ordering="country")
     def country_name(self, prospect):
@@ -153,6 +155,23 @@ class ProspectAdmin(LargeTableAdmin):
     @admin.action(description="Mark selected prospects lost", permissions=["change"])
     def mark_lost(self, request, queryset):
         return run_bulk_action(self, request, queryset, "prospects.mark_lost", "marked lost")
+
+    @admin.action(description="Erase personal data (GDPR)…", permissions=["delete"])
+    def erase_personal_data(self, request, queryset):
+        """Not reversible, so it asks first (as Django's own delete action does)."""
+        if request.POST.get("confirm") == "yes":
+            return run_bulk_action(self, request, queryset, "prospects.erase", "personal data erased")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Erase personal data?",
+            "opts": self.model._meta,
+            "prospects": queryset.order_by("pk")[:100],
+            "count": queryset.count(),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(request, "admin/prospects/prospect/erase_confirmation.html", context)
 
 
 @admin.register(JobPosting)

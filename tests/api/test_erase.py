@@ -119,6 +119,49 @@ def test_erase_leaves_no_personal_data_anywhere_and_keeps_the_address_suppressed
     assert not EmailVerification.objects.exists() and not SinkMessage.objects.exists()
 
 
+def test_erase_scrubs_the_import_files_and_the_hotels_stored_pages(api, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from prospects.models import WebsitePage
+
+    settings.MEDIA_ROOT = tmp_path
+    prospect = ProspectFactory(name=NAME, email=ADDRESS, company_website="https://grand-harbour.example")
+    upload = ProspectImport(original_name="navigator.csv")
+    other_row = "Ola Nordmann,ola@fjord-hotel.example,Fjord Hotel"
+    upload.file.save("navigator.csv", ContentFile(f"name,email,company\n{NAME},{ADDRESS},Grand Harbour\n{other_row}\n"))
+    latin1 = ProspectImport(original_name="old-export.csv")  # Zoë in Latin-1, as old Excel exports are
+    latin1.file.save("old-export.csv", ContentFile(f"{NAME};GM\n".encode("latin-1")))
+    team_page = WebsitePage(url="https://grand-harbour.example/team", domain="grand-harbour.example")
+    team_page.html.save("team.html", ContentFile(f"<p>Our GM {NAME.upper()}: <a>{ADDRESS}</a></p>".encode()))
+    elsewhere = WebsitePage(url="https://other.example/", domain="other.example")
+    elsewhere.html.save("other.html", ContentFile(f"<p>{NAME} spoke here</p>".encode()))
+
+    body = api.post(f"/api/prospects/{prospect.pk}/erase").json()
+    assert (body["files_scrubbed"], body["files_failed"]) == (3, 0)
+
+    def read(field_file):  # the file the row names now
+        row = type(field_file.instance).objects.get(pk=field_file.instance.pk)
+        return (tmp_path / getattr(row, field_file.field.attname).name).read_bytes()
+
+    text = read(upload.file).decode()
+    assert NAME not in text and ADDRESS not in text and other_row in text and "[erased],[erased]" in text
+    assert read(latin1.file) == b"[erased];GM\n"
+    assert read(team_page.html) == b"<p>Our GM [erased]: <a>[erased]</a></p>"
+    # another site's page is not the hotel's: left alone (the person is not its subject)
+    assert NAME.encode() in read(elsewhere.html)
+
+
+def test_a_file_that_cannot_be_scrubbed_is_counted_and_logged(api, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    prospect = ProspectFactory(name=NAME, email=ADDRESS)
+    (tmp_path / "imports" / "broken.csv").mkdir(parents=True)  # unreadable as a file, even for root
+    ProspectImport.objects.create(file="imports/broken.csv")
+    body = api.post(f"/api/prospects/{prospect.pk}/erase").json()
+    assert body["files_failed"] == 1 and body["addresses_suppressed"] == 1
+    event = Event.objects.get(name="prospect.erased")
+    assert event.level == "warning" and "could not be scrubbed" in event.message
+
+
 def test_erase_keeps_an_existing_suppression_and_blanks_its_value(api):
     prospect = ProspectFactory(email=ADDRESS, name=NAME)
     Suppression.objects.create(kind="address", value=ADDRESS, reason="unsubscribe")

@@ -211,6 +211,54 @@ def test_mark_lost_action(admin_client):
 
 
 @pytest.mark.django_db
+def test_gdpr_erasure_from_the_admin_asks_first_then_erases(admin_client):
+    from outreach.services.suppression import suppression_blocks
+
+    person = ProspectFactory(name="Zoë Lindqvist", email="zoe@grand-harbour.example")
+    bystander = ProspectFactory()
+    changelist = _url(type(person), "changelist")
+    asked = admin_client.post(changelist, {"action": "erase_personal_data", "_selected_action": [person.pk]})
+    page = asked.content.decode()
+    assert asked.status_code == 200 and "cannot be undone" in page and "zoe@grand-harbour.example" in page
+    person.refresh_from_db()
+    assert person.name == "Zoë Lindqvist"  # nothing happens before the confirmation
+
+    done = admin_client.post(
+        changelist,
+        {"action": "erase_personal_data", "_selected_action": [person.pk], "confirm": "yes"},
+        follow=True,
+    )
+    assert "1 row(s): personal data erased." in done.content.decode()
+    person.refresh_from_db()
+    assert (person.name, person.email, person.stage) == ("", "", ProspectStage.LOST)
+    assert suppression_blocks("zoe@grand-harbour.example") is not None
+    assert Event.objects.get(name="prospect.erased").actor == "user:root-admin"
+    bystander.refresh_from_db()
+    assert bystander.name and bystander.email
+
+
+@pytest.mark.django_db
+def test_gdpr_erasure_needs_the_delete_permission(client):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    clerk = UserFactory(is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(codename__in=["view_prospect", "change_prospect"]))
+    client.force_login(clerk)
+    person = ProspectFactory()
+    response = client.get(_url(type(person), "changelist"))
+    assert response.status_code == 200
+    assert "erase_personal_data" not in response.content.decode()
+    client.post(
+        _url(type(person), "changelist"),
+        {"action": "erase_personal_data", "_selected_action": [person.pk], "confirm": "yes"},
+    )
+    person.refresh_from_db()
+    assert person.name
+
+
+@pytest.mark.django_db
 def test_emergency_stop_and_resume_from_the_index_page(admin_client):
     assert config.SENDING_ENABLED is True
     index = admin_client.get(reverse("admin:index")).content.decode()
