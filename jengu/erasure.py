@@ -136,12 +136,12 @@ def _scrub_file(field_file, pattern: re.Pattern) -> bool:
     scrubbed = pattern.sub(ERASED, text)
     if scrubbed == text:
         return False
-    storage.delete(name)
+    # the new copy first (storage gives it a fresh name), then the row, then the old file:
+    # a failure part-way leaves a readable file, never a row pointing at nothing
     saved = storage.save(name, ContentFile(scrubbed.encode(encoding, errors="replace")))
-    if saved != name:  # the storage chose another name: point the row at it
-        field_file.instance.__class__._base_manager.filter(pk=field_file.instance.pk).update(
-            **{field_file.field.attname: saved}
-        )
+    instance = field_file.instance
+    type(instance)._base_manager.filter(pk=instance.pk).update(**{field_file.field.attname: saved})
+    storage.delete(name)
     return True
 
 

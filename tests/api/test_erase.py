@@ -1,6 +1,7 @@
 """POST /api/prospects/{id}/erase: no trace of the person in any table; the address stays blocked."""
 
 import json
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -149,6 +150,9 @@ def test_erase_scrubs_the_import_files_and_the_hotels_stored_pages(api, settings
     assert read(team_page.html) == b"<p>Our GM [erased]: <a>[erased]</a></p>"
     # another site's page is not the hotel's: left alone (the person is not its subject)
     assert NAME.encode() in read(elsewhere.html)
+    # and no earlier copy is left behind on disk
+    holding = {f.name for f in tmp_path.rglob("*") if f.is_file() and NAME.split()[1].encode() in f.read_bytes()}
+    assert holding == {Path(elsewhere.html.name).name}
 
 
 def test_a_file_that_cannot_be_scrubbed_is_counted_and_logged(api, settings, tmp_path):
