@@ -12,8 +12,8 @@ wrk (``--clients`` connections, one thread) for ``--seconds`` per scenario:
 * deep page: ``GET /api/prospects?cursor=…`` with a cursor 90 % of the way down the table.
 
 Each is printed as requests/second and p50/p95 latency, next to the SQL the API sends
-for that page, run by pgbench with the same number of connections in the same run
-(the floor: what PostgreSQL alone costs). The scenarios alternate with their SQL
+for that page, run by pgbench (prepared, as the API's is) with the same number of
+connections in the same run (the floor: what PostgreSQL alone costs). The scenarios alternate with their SQL
 baseline for ``--rounds`` rounds and the medians are reported, because a shared
 machine's speed drifts over a minute. Before the load, one request per scenario runs
 in-process under CaptureQueriesContext to show the query count and that no COUNT(*)
@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[0] = str(REPO)
@@ -54,7 +55,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from infra.api_auth import api_key_issue  # noqa: E402
-from infra.api_common import encode_cursor  # noqa: E402
+from infra.api_common import JsonKeysetPagination, KeysetPagination, _plain_fields, encode_cursor  # noqa: E402
 from infra.models import ApiKey  # noqa: E402
 from prospects.api import ProspectOut  # noqa: E402
 from prospects.models import Prospect  # noqa: E402
@@ -132,7 +133,9 @@ def pgbench(sql: str, *, clients: int, seconds: float, workdir: Path) -> dict:
         old.unlink()
     script = workdir / "page.sql"
     script.write_text(sql.rstrip(";") + ";\n")
-    command = ["pgbench", "-n", f"-c{clients}", "-j1", f"-T{max(1, round(seconds))}", "-f", str(script)]
+    # prepared, as the API's page query is (infra.api_common._prepared_cursor)
+    command = ["pgbench", "-n", "-M", "prepared", f"-c{clients}", "-j1", f"-T{max(1, round(seconds))}"]
+    command += ["-f", str(script)]
     command += ["-l", f"--log-prefix={workdir / 'pg'}", db["NAME"]]
     for flag, value in (("-h", db["HOST"]), ("-p", db["PORT"]), ("-U", db["USER"])):
         if value:
@@ -175,8 +178,9 @@ def main():
         f"wrk and pgbench with {args.clients} connections each; {args.rounds} rounds of {args.seconds:.0f} s"
     )
 
-    # one request per scenario in-process: its queries, and the SQL the baseline runs
+    # one request per scenario in-process: its queries; and the SQL the baseline runs
     client, page_sql = Client(HTTP_HOST="localhost"), {}
+    fields = _plain_fields(Prospect, tuple(ProspectOut.model_fields))
     client.get(scenarios["page 1"], headers={"X-API-Key": key})  # verifies (and caches) the key
     for label, url in scenarios.items():
         with CaptureQueriesContext(connection) as queries:
@@ -185,7 +189,11 @@ def main():
         counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
         print(f"  {label}: {len(queries)} queries per request, COUNT queries: {len(counts)}")
         assert len(response.json()["items"]) == PAGE and not counts
-        page_sql[label] = queries[-1]["sql"]
+        cursor = dict(parse_qsl(urlsplit(url).query)).get("cursor")
+        sql, params = JsonKeysetPagination.page_sql(
+            Prospect.objects.all(), fields, KeysetPagination.Input(limit=PAGE, cursor=cursor)
+        )
+        page_sql[label] = connection.ops.compose_sql(sql, params)
 
     connection.close()  # the workers and the SQL baseline open their own
     load = os.getloadavg()
