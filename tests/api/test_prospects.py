@@ -84,6 +84,26 @@ def test_postgresql_writes_the_page_in_one_query_without_a_count(reader):
     assert body["items"][0]["created_at"].endswith("+00:00")
 
 
+@pytest.mark.postgres
+def test_every_page_of_a_filter_reuses_one_prepared_statement(reader):
+    ProspectFactory.create_batch(5)
+
+    def prepared_pages():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%json_agg%%'")
+            return cursor.fetchone()[0]
+
+    before = prepared_pages()
+    page = reader.get("/api/prospects", {"limit": 2}).json()
+    while page["next_cursor"]:
+        page = reader.get("/api/prospects", {"limit": 2, "cursor": page["next_cursor"]}).json()
+    # the first page (no cursor) and the following ones (a cursor): two statements, kept
+    assert prepared_pages() == before + 2
+    reader.get("/api/prospects", {"limit": 3})
+    reader.get("/api/prospects", {"limit": 3, "cursor": page.get("next_cursor") or "djE6NQ"})
+    assert prepared_pages() == before + 2
+
+
 def test_a_row_schema_that_is_not_plain_columns_is_serialised_by_pydantic():
     from infra.api_common import _plain_fields
     from prospects.api import ProspectOut
