@@ -272,26 +272,32 @@ class JsonKeysetPagination(KeysetPagination):
     @staticmethod
     def page_sql(queryset, fields, pagination) -> tuple[str, list]:
         """The page's one query: (items as JSON text, the last row's pk, whether more follow)."""
-        model = queryset.model
         # the ORM compiles only the filters over one column (cheap); keyset, order, limit
         # and columns are fixed text, so one prepared statement serves every page
         filtered_sql, params = queryset.order_by().values_list("pk").query.sql_with_params()
+        model = queryset.model
         params = list(params)
         below = ""
         if pagination.cursor:
             below = "WHERE f.pk < %s "
             params.append(decode_cursor(pagination.cursor))
-        quote, table = connection.ops.quote_name, model._meta.db_table
-        listed = ", ".join(f"t.{quote(field.column)} AS {quote(field.attname)}" for field in fields)
-        pk = model._meta.pk
         sql = (
             f"WITH keys AS (SELECT f.pk FROM ({filtered_sql}) AS f(pk) {below}ORDER BY f.pk DESC LIMIT %s), "
-            "page AS (SELECT pk FROM keys ORDER BY pk DESC LIMIT %s) "
-            f"SELECT (SELECT json_agg(r ORDER BY r.{quote(pk.attname)} DESC) FROM "
-            f"(SELECT {listed} FROM {quote(table)} t JOIN page ON t.{quote(pk.column)} = page.pk) r)::text, "
-            "(SELECT min(pk) FROM page), EXISTS (SELECT 1 FROM keys OFFSET %s)"
+            f"page AS (SELECT pk FROM keys ORDER BY pk DESC LIMIT %s) {_json_page_select(model, fields)}"
         )
         return sql, [*params, pagination.limit + 1, pagination.limit, pagination.limit]
+
+
+@functools.cache
+def _json_page_select(model, fields: tuple) -> str:
+    """The fixed end of the page query: the page's rows as JSON, its last pk, and whether more follow."""
+    quote, pk = connection.ops.quote_name, model._meta.pk
+    listed = ", ".join(f"t.{quote(field.column)} AS {quote(field.attname)}" for field in fields)
+    return (
+        f"SELECT (SELECT json_agg(r ORDER BY r.{quote(pk.attname)} DESC) FROM (SELECT {listed} "
+        f"FROM {quote(model._meta.db_table)} t JOIN page ON t.{quote(pk.column)} = page.pk) r)::text, "
+        "(SELECT min(pk) FROM page), EXISTS (SELECT 1 FROM keys OFFSET %s)"
+    )
 
 
 class _PreparingCursor(psycopg.Cursor):
