@@ -235,13 +235,14 @@ JSON_PLAIN_FIELD_TYPES = {
 class JsonKeysetPagination(KeysetPagination):
     """Keyset pages answered as finished JSON: ``@paginate(JsonKeysetPagination, page=page_of(RowOut))``.
 
-    On PostgreSQL the database writes the page (``json_agg`` over the schema's columns),
-    so Python neither converts 50 × 30 values nor validates and serialises them: under
-    load that was more than half of a list request's Python CPU (bench/api.py). The row schema must
-    name plain columns (``JSON_PLAIN_FIELD_TYPES``) by their attnames; if it does not, or
-    on another database, the page goes through pydantic like any other response. The
-    operation documents the page itself (``response={200: page}``), because ninja only
-    documents pages whose items it serialises.
+    On PostgreSQL the database writes the page (``json_agg`` over the schema's columns)
+    in one prepared query, so Python neither converts 50 × 30 values nor validates and
+    serialises them: under load that was more than half of a list request's Python CPU
+    (bench/api.py). The row schema must name plain columns (``JSON_PLAIN_FIELD_TYPES``)
+    by their attnames; if it does not, or on another database, the page goes through
+    pydantic like any other response. The operation documents the page itself
+    (``response={200: page}``), because ninja only documents pages whose items it
+    serialises.
     """
 
     Output = None
