@@ -104,6 +104,10 @@ HONORIFICS = {
     "madam",
 }
 _TEMPLATE_CHARS = re.compile(r"[{}\[\]<>%|\\`*_#~^=]")
+# What exports and scripts write for a missing value (Python, SQL, pandas, Excel, JS):
+# "hotels in None" must never reach a prospect. Exact spellings only, so the Thai city
+# of Nan keeps its name (pandas writes "nan" or "NaN").
+MISSING_VALUE_MARKERS = {"None", "none", "NULL", "null", "Null", "nil", "NaN", "nan", "N/A", "n/a", "NA", "undefined"}
 _SPACE = re.compile(r"\s+")
 _EDGE_PUNCTUATION = " \t.,;:!?-–—/'\"()&+@"
 
@@ -120,7 +124,7 @@ def clean_text(value, max_length: int = 200) -> str:
     text = re.sub(r"([,.;:!?])[,.;:!?]+", r"\1", text)  # "Foo,, Bar" → "Foo, Bar"
     text = re.sub(r"\b(\w+)(?:\s+\1\b)+", r"\1", text, flags=re.IGNORECASE)  # "Hotel Hotel" → "Hotel"
     text = text.strip(_EDGE_PUNCTUATION)
-    if _letters(text) < 2:
+    if _letters(text) < 2 or text in MISSING_VALUE_MARKERS:
         return ""
     if len(text) > max_length:
         text = text[:max_length].rsplit(" ", 1)[0].strip(_EDGE_PUNCTUATION)
@@ -138,7 +142,9 @@ def first_name_of(full_name: str) -> str:
     if not tokens:
         return ""
     candidate = tokens[0]
-    if candidate.lower() in NOT_A_FIRST_NAME or len(candidate) < 2 or len(candidate) > 30:
+    if candidate.lower() in NOT_A_FIRST_NAME or candidate in MISSING_VALUE_MARKERS:
+        return ""
+    if len(candidate) < 2 or len(candidate) > 30:
         return ""
     if not _is_name_letter(candidate[0]) or not _is_name_letter(candidate[-1]):
         return ""

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from outreach.composition.composer import compose
-from outreach.composition.context import build_context
+from outreach.composition.context import build_context, clean_text, first_name_of
 from outreach.composition.gates import _BROKEN, _PLACEHOLDERS, form_gate, run_gates
 from tests.factories import JobPostingFactory, ProspectFactory, ResearchReportFactory
 from tests.outreach.composition_support import campaign
@@ -30,9 +30,12 @@ NAMES = [
     "María José García",
     "Ms",
     "  Aiko  Tanaka ",
+    "None",
+    "null",
 ]
-HOTELS = ["Harbour View Hotel", "Hotel Sacher Wien", "Pension {Alpenblick}", "  ", "B&B", "[HOTEL]", "Casa Ana"]
-CITIES = ["Denver", "München", "", " ,", "San Sebastián", "Le Havre"]
+HOTELS = ["Harbour View Hotel", "Hotel Sacher Wien", "Pension {Alpenblick}", "  ", "B&B", "[HOTEL]", "Casa Ana", "nan"]
+# "None", "NaN", "#N/A": what exports write for a missing value (a random word found "None")
+CITIES = ["Denver", "München", "", " ,", "San Sebastián", "Le Havre", "None", "NaN", "#N/A", "undefined"]
 TITLES = ["Front Desk Manager", "Réceptionniste (H/F)", "", "{{ title }}", "Night Auditor"]
 words = st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüé ABCDEFGHIJKLMNOPQRSTUVWXYZ-'", max_size=30)
 maybe = lambda pool: st.one_of(st.just(""), st.sampled_from(pool), words)  # noqa: E731
@@ -128,3 +131,18 @@ def test_every_language_and_situation_has_a_template_that_passes_the_gates(
     draft = compose(context, providers=[])
     assert draft.body.startswith(greeting) and sign_off in draft.body
     assert draft.passed, draft.report.as_json()
+
+
+@pytest.mark.parametrize("missing", ["None", "null", "NULL", "NaN", "nan", "N/A", "#N/A", " n/a ", "undefined", "NA"])
+def test_what_exports_write_for_a_missing_value_counts_as_missing(missing):
+    assert clean_text(missing) == ""
+
+
+@pytest.mark.parametrize("name", ["null Smith", "NaN", "None", "undefined Jones"])
+def test_a_missing_value_marker_is_no_first_name(name):
+    assert first_name_of(name) == ""
+
+
+@pytest.mark.parametrize("real", ["Nan", "Nantes", "Nonea", "Annecy", "Na Trang"])
+def test_real_names_that_look_alike_are_kept(real):
+    assert clean_text(real) == real
