@@ -204,6 +204,13 @@ class Prospect(StateMachineModel):
             models.Index(fields=["stage", "stage_changed_at"], name="prospect_stage_idx"),
             models.Index(fields=["tier", "-id"], name="prospect_tier_idx"),
             models.Index(fields=["stage", "-id"], name="prospect_stage_page_idx"),  # filtered changelist pages
+            # every ingest reads the other hotels of its city (prospects.dedup._flag_near_duplicates);
+            # without this that was a full scan, 1.4 s per new prospect at a million rows
+            models.Index(
+                fields=["city_key"],
+                name="prospect_city_hotels_idx",
+                condition=models.Q(contact_key="") & models.Q(merged_into__isnull=True),
+            ),
             # The trigram indexes that serve substring search live in migration 0002:
             # they exist on PostgreSQL only, and SQLite cannot create a GIN index.
         ]
