@@ -81,9 +81,14 @@ def _scrub(value, pattern: re.Pattern):
     return value
 
 
+def _needle_pattern(needles: list[str]) -> re.Pattern:
+    """Any of ``needles``, literally, whatever the case."""
+    return re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
+
+
 def _sweep(needles: list[str]) -> int:
     """Replace every mention of ``needles`` in every text/char/JSON column; returns rows changed."""
-    pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
+    pattern = _needle_pattern(needles)
     changed = 0
     tables = set(connection.introspection.table_names())
     for model in apps.get_models():
@@ -147,7 +152,7 @@ def _scrub_file(field_file, pattern: re.Pattern) -> bool:
 
 def _scrub_stored_files(needles: list[str], domains: set[str]) -> tuple[int, int]:
     """Step 5: import files and the hotel's stored pages; returns (files changed, files that failed)."""
-    pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
+    pattern = _needle_pattern(needles)
     files = [i.file for i in ProspectImport.objects.exclude(file="")]
     files += [p.html for p in WebsitePage.objects.filter(domain__in=domains).exclude(html="")]
     changed = failed = 0

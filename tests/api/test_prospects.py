@@ -104,7 +104,7 @@ def test_every_page_of_a_filter_reuses_one_prepared_statement(reader):
     assert prepared_pages() == before + 2
 
 
-def test_a_row_schema_that_is_not_plain_columns_is_serialised_by_pydantic():
+def test_only_a_schema_of_plain_columns_is_written_by_the_database():
     from infra.api_common import _plain_fields
     from prospects.api import ProspectOut
 
