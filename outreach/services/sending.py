@@ -16,6 +16,10 @@ At most once:
 3. an email found in ``sending`` after a crash (``emails_stuck_sweep``) is held for a
    human (needs review), never sent again automatically: the provider may have taken it.
 
+The gap between outreach emails to one company domain holds under concurrency too: the
+gap is re-checked and the email claimed under a per-domain lock, and an email another
+sender holds in ``sending`` counts as just sent.
+
 Every decision (sent, skipped and why, cancelled and why) is a SendDecision row on
 the email, shown in the admin. Clock, sleep and randomness are injected, so tests
 and the demo control pacing exactly.
@@ -32,7 +36,7 @@ from dataclasses import dataclass, field
 
 from constance import config
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
@@ -245,15 +249,42 @@ def send_blocker(email: Email, now: datetime.datetime, pacing: Pacing) -> tuple[
         window = business_hours_check(prospect, now)
         if not window.ok:
             return skipped, window.reason, window.detail
+    gap_detail = domain_gap_blocks(email, now)
+    if gap_detail:
+        return skipped, "domain_gap", gap_detail
+    return None
+
+
+def domain_gap_blocks(email: Email, now: datetime.datetime) -> str:
+    """Why the company domain's gap forbids this outreach email now ('' when it does not).
+
+    An email to the domain that another sender holds in ``sending`` counts as just sent:
+    it may be on the wire this second.
+    """
     gap = int(config.SAME_DOMAIN_GAP_MINUTES)
     domain = email_domain(email.to_email)
-    if gap and domain and email.type == Email.Type.OUTREACH:
-        recent = Email.objects.filter(
-            status__in=SENT_FAMILY, sent_at__gte=now - datetime.timedelta(minutes=gap), to_email__iendswith=f"@{domain}"
-        ).exclude(pk=email.pk)
-        if recent.exists():
-            return skipped, "domain_gap", f"another email went to @{domain} less than {gap} minutes ago"
-    return None
+    if not (gap and domain and email.type == Email.Type.OUTREACH):
+        return ""
+    recent = Email.objects.filter(
+        Q(status=EmailStatus.SENDING) | Q(status__in=SENT_FAMILY, sent_at__gte=now - datetime.timedelta(minutes=gap)),
+        to_email__iendswith=f"@{domain}",
+    ).exclude(pk=email.pk)
+    if recent.exists():
+        return f"another email went to @{domain} less than {gap} minutes ago"
+    return ""
+
+
+def _domain_lock(email: Email) -> None:
+    """Within a transaction: one sender at a time checks a domain's gap and claims an email for it.
+
+    Without it two senders can both see no recent email to @hotel.example and both send
+    (the check and the claim are separate statements). A PostgreSQL advisory lock, held
+    until the transaction ends; SQLite's transactions begin IMMEDIATE here, one at a time.
+    """
+    if connection.vendor == "postgresql" and int(config.SAME_DOMAIN_GAP_MINUTES):
+        lock_name = f"send-domain:{email_domain(email.to_email)}"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [lock_name])
 
 
 # --- the message -------------------------------------------------------------------------
@@ -397,9 +428,16 @@ def email_send(email: Email, *, now: datetime.datetime, rng: random.Random, paci
         return SendOutcome(email.pk, "would_send", "ok", f"via {candidates[0].email}")
 
     try:
-        transition(email, "claim", by=ACTOR, reason="sender run")
+        with transaction.atomic():
+            _domain_lock(email)
+            # checked again under the lock: another sender may have claimed an email to the domain
+            gap_detail = domain_gap_blocks(email, now)
+            if not gap_detail:
+                transition(email, "claim", by=ACTOR, reason="sender run")
     except (AlreadyMoved, TransitionNotAllowed):
         return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "another sender claimed it")
+    if gap_detail:
+        return _skip(email, "domain_gap", gap_detail, now)
 
     inbox = next((candidate for candidate in candidates if inbox_slot_claim(candidate, day)), None)
     if inbox is None:

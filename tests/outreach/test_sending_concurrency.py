@@ -108,3 +108,25 @@ def test_sigkill_at_random_points_never_sends_twice_and_loses_nothing():
         # an email the sink has but the database does not call sent was cut off mid-send: it waits in review
         in_review = set(Email.objects.filter(status=EmailStatus.NEEDS_REVIEW).values_list("message_id", flat=True))
         assert set(ids) - sent <= in_review
+
+
+def test_concurrent_senders_keep_the_gap_between_emails_to_one_hotel_domain():
+    """Eight senders race for twelve emails to three hotel domains: one email per domain goes out."""
+    config.SAME_DOMAIN_GAP_MINUTES = 120
+    domains = ["harbourview.example", "grandalpine.example", "seagull-inn.example"]
+    with RecordingSink() as sink:
+        InboxFactory(smtp_port=sink.port, smtp_password="", daily_ceiling=500)
+        emails = queue_emails(12)
+        for number, email in enumerate(emails):
+            email.to_email = f"staff{number}@{domains[number % 3]}"
+            email.save(update_fields=["to_email"])
+        senders = [start_sender(limit=12, delay_min=0, delay_max=0, seed=n) for n in range(8)]
+        outputs = [process.communicate(timeout=180)[0].decode() for process in senders]
+        assert all(process.returncode == 0 for process in senders), outputs
+
+        sent = list(Email.objects.filter(status=EmailStatus.SENT).values_list("to_email", flat=True))
+        assert sorted(address.partition("@")[2] for address in sent) == sorted(domains), outputs
+        assert sum(sink.message_ids().values()) == 3
+        waiting = Email.objects.filter(status=EmailStatus.QUEUED)
+        assert waiting.count() == 9
+        assert {e.send_decisions.order_by("-id").first().reason for e in waiting} == {"domain_gap"}
