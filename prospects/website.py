@@ -25,7 +25,8 @@ Contract:
   ``FETCH_TIMEOUT`` and the whole download by ``FETCH_DEADLINE``; the body is cut at
   ``MAX_HTML_BYTES``. An HTML answer is stored (UTF-8) in Django storage and its row
   updated; a dead site (network error, 404, 5xx, not HTML) gives ``None`` and stores
-  nothing. In sandbox mode the bundled ``.example`` hotel sites answer in-process.
+  nothing. In sandbox mode every ``.example`` host answers in-process: the bundled
+  hotels' sites, and any other as a dead site (no DNS lookup).
 - ``page_html(page)`` reads the stored HTML back ("" when there is none).
 - ``find_website(company=..., city=...)`` runs search → filter → choose → verify: the
   chosen site must answer (else the next candidate the rule accepts is tried). It
@@ -584,9 +585,11 @@ def normalize_url(url: str) -> str:
 def _fetch_client(url: str) -> httpx.Client:
     host = urlsplit(url).hostname or ""
     if _search_provider() == "sandbox":
-        from prospects.providers.sandbox_search import _hosts, sandbox_web_client
+        from prospects.providers.sandbox_search import is_sandbox_host, sandbox_web_client
 
-        if host in _hosts():
+        # every .example host, bundled or not: RFC 2606 names never resolve, and asking
+        # DNS for one can stall for seconds on a machine without a network
+        if is_sandbox_host(host):
             return sandbox_web_client(timeout=FETCH_TIMEOUT)
     return http_client(
         timeout=FETCH_TIMEOUT,

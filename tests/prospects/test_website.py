@@ -672,6 +672,14 @@ def test_sandbox_find_website_works_offline(company, city, hotel_id):
     assert hotel(hotel_id).name in text and site["phone"] in text
 
 
+@pytest.mark.django_db
+def test_sandbox_answers_an_unbundled_example_site_as_dead_without_asking_dns():
+    # a demo or an import can name a made-up .example site: it is dead, and no lookup leaves the machine
+    with override_transport(httpx.MockTransport(no_network)):
+        assert fetch_website("https://www.no-such-hotel-anywhere.example/") is None
+    assert not WebsitePage.objects.filter(domain__contains="no-such-hotel").exclude(html="").exists()
+
+
 def test_sandbox_search_mixes_otas_before_the_official_site():
     results = SandboxSearchClient().search("Hôtel Le Marais Lumière Paris official website")
     urls = [r.url for r in results]
