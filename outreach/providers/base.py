@@ -32,7 +32,7 @@ class OutgoingMessage:
     idempotency_key: str
     headers: dict[str, str] = field(default_factory=dict)
 
-    def as_django_message(self, connection=None) -> EmailMessage:
+    def as_django_message(self) -> EmailMessage:
         headers = {"Message-ID": self.message_id, **self.headers}
         return EmailMessage(
             subject=self.subject,
@@ -40,5 +40,4 @@ class OutgoingMessage:
             from_email=f"{self.from_name} <{self.from_email}>" if self.from_name else self.from_email,
             to=[self.to],
             headers=headers,
-            connection=connection,
         )

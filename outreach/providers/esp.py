@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from anymail.backends.resend import EmailBackend as ResendBackend
 from anymail.backends.resend import ResendPayload
+from anymail.backends.sendgrid import EmailBackend as SendGridBackend
 from anymail.exceptions import AnymailError
-from django.core.mail import get_connection
 
 from outreach.providers.base import OutgoingMessage, ProviderError
 
@@ -30,18 +30,20 @@ class IdempotentResendBackend(ResendBackend):
 
 
 class AnymailProvider:
-    backend: str
+    backend: type
     name: str
 
     def __init__(self, *, api_key: str):
         self.api_key = api_key
 
     def send(self, message: OutgoingMessage) -> str:
-        connection = get_connection(self.backend, api_key=self.api_key, fail_silently=False)
-        django_message = message.as_django_message(connection)
+        # built per key under an alias, as Django 6.1's mailers build theirs (get_connection()
+        # and a message's connection are deprecated); with an alias no EMAIL_* setting is read
+        backend = self.backend(alias=f"jengu-{self.name}", api_key=self.api_key)
+        django_message = message.as_django_message()
         django_message.idempotency_key = message.idempotency_key
         try:
-            django_message.send()
+            backend.send_messages([django_message])
         except AnymailError as exc:
             # anymail's message includes the ESP's answer, never our API key
             raise ProviderError(f"{self.name}: {str(exc).splitlines()[0][:300]}") from None
@@ -53,9 +55,9 @@ class AnymailProvider:
 
 class ResendProvider(AnymailProvider):
     name = "resend"
-    backend = "outreach.providers.esp.IdempotentResendBackend"
+    backend = IdempotentResendBackend
 
 
 class SendGridProvider(AnymailProvider):
     name = "sendgrid"
-    backend = "anymail.backends.sendgrid.EmailBackend"
+    backend = SendGridBackend

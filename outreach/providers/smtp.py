@@ -10,7 +10,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 
-from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend
 
 from outreach.providers.base import OutgoingMessage, ProviderError
 
@@ -34,8 +34,10 @@ class SmtpProvider:
             return False  # the real connection below reports the problem
 
     def send(self, message: OutgoingMessage) -> str:
-        connection = get_connection(
-            "django.core.mail.backends.smtp.EmailBackend",
+        # one backend per inbox, named by an alias as Django 6.1's mailers are (get_connection()
+        # is deprecated); with an alias it reads nothing from the EMAIL_* settings
+        backend = EmailBackend(
+            alias=f"jengu-smtp-{self.host}",
             host=self.host,
             port=self.port,
             username=self.username if self.password else "",
@@ -43,10 +45,9 @@ class SmtpProvider:
             use_ssl=self.port == 465,
             use_tls=self._offers_starttls(),
             timeout=TIMEOUT_SECONDS,
-            fail_silently=False,
         )
         try:
-            sent = message.as_django_message(connection).send()
+            sent = backend.send_messages([message.as_django_message()])
         except smtplib.SMTPAuthenticationError as exc:
             raise ProviderError(f"SMTP login refused by {self.host} ({exc.smtp_code})", login_failed=True) from None
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
