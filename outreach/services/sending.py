@@ -240,7 +240,9 @@ def send_blocker(email: Email, now: datetime.datetime, pacing: Pacing) -> tuple[
         return skipped, "out_of_office", f"the sequence is paused until {paused_until:%Y-%m-%d} (out of office)"
     if Email.objects.filter(prospect=prospect, status=EmailStatus.BOUNCED).exists():
         return cancelled, "bounced", "an earlier email to this prospect bounced"
-    colleagues = prospects_at_same_company(prospect)
+    # a colleague who answered closes the hotel to outreach, except the one who pointed us
+    # to this prospect: that answer is the invitation to write
+    colleagues = prospects_at_same_company(prospect).exclude(pk=prospect.referred_by_id)
     answered = colleagues.filter(Q(stage__in=[S.ENGAGED, S.REPLIED, S.MEETING, S.WON]) | Q(last_reply_at__isnull=False))
     if email.type != Email.Type.REPLY and answered.exists():
         colleague = answered.first()

@@ -236,6 +236,39 @@ def test_a_colleagues_reply_at_the_same_hotel_stops_the_send(sink, inbox):
     assert email.status == EmailStatus.CANCELLED and sink.messages == []
     decision = email.send_decisions.get()
     assert decision.reason == "account_reply" and "Anna Weber" in decision.detail
+
+
+def test_the_colleague_who_pointed_us_to_a_prospect_does_not_stop_its_email(sink, inbox):
+    # Anna answered "talk to Mike instead": her answer is why Mike gets an email, not a reason to hold it
+    anna = ProspectFactory(
+        company_website="https://seaside-hotel.example",
+        company_name="Seaside Hotel",
+        stage=ProspectStage.ENGAGED,
+        last_reply_at=NOW,
+        name="Anna Weber",
+        email="anna@seaside-hotel.example",
+        contact_key="anna@seaside-hotel.example",
+    )
+    email = queued_email(
+        company_website="https://seaside-hotel.example", company_name="Seaside Hotel", referred_by=anna,
+        contact_key="mike@seaside-hotel.example",
+    )  # fmt: skip
+    run()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT and len(sink.messages) == 1
+    # another colleague's answer still closes the hotel to the delegate's later emails
+    ProspectFactory(
+        company_website="https://seaside-hotel.example", company_name="Seaside Hotel", stage=ProspectStage.REPLIED,
+        name="Tom Baker", email="tom@seaside-hotel.example", contact_key="tom@seaside-hotel.example",
+    )  # fmt: skip
+    follow_up = EmailFactory(
+        prospect=email.prospect, campaign=email.campaign, inbox=inbox, type=Email.Type.FOLLOW_UP,
+        status=EmailStatus.QUEUED, sequence_step=2,
+    )  # fmt: skip
+    run()
+    follow_up.refresh_from_db()
+    assert follow_up.status == EmailStatus.CANCELLED
+    assert follow_up.send_decisions.get().reason == "account_reply"
     assert Sequence.objects.get(prospect_id=email.prospect_id).state == "stopped"
 
 
