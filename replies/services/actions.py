@@ -8,6 +8,9 @@ records ``reply.classified`` and calls ``reply_act``, which for the reply's inte
   wrong person and bounce → lost. A prospect already past the target (or closed) stays;
 * stops the prospect's sequence (any answer from a person means no more automatic
   follow-ups); out of office pauses it until the return date (or 7 days) instead;
+* records the answer on the prospect (``last_reply_at``, which stops sending and
+  follow-ups) only when a person wrote it: never for an out-of-office, a bounce notice
+  or another auto-responder;
   a company-wide "not interested"/"remove all of us" stops every prospect at the hotel;
 * suppresses the sender for not interested / unsubscribe (the whole domain for a
   company-wide unsubscribe, never a free-mail domain), the failed recipient for a bounce
@@ -193,13 +196,23 @@ def reply_act(*, reply: Reply, by, company_wide: bool | None = None, alerts: boo
     return report
 
 
+def _is_automatic(reply: Reply) -> bool:
+    """An out-of-office, a bounce notice or any auto-responder: nobody has answered yet."""
+    return reply.intent in (Intent.OUT_OF_OFFICE, Intent.BOUNCE) or reply.is_auto_reply
+
+
 def _update_prospect_engagement(reply: Reply, prospect: Prospect) -> None:
-    changes = {"last_reply_at": Greatest(F("last_reply_at"), reply.received_at)}
+    # last_reply_at means a person answered: sending and follow-ups stop on it, so an
+    # automatic answer must not set it (an out-of-office only pauses the sequence)
+    changes = {}
+    if not _is_automatic(reply):
+        changes["last_reply_at"] = Greatest(F("last_reply_at"), reply.received_at)
+        if prospect.last_reply_at is None:
+            changes["last_reply_at"] = reply.received_at
     if reply.behavioral_score is not None:
         changes["behavioral_score"] = reply.behavioral_score
-    if prospect.last_reply_at is None:
-        changes["last_reply_at"] = reply.received_at
-    Prospect.objects.filter(pk=prospect.pk).update(**changes, updated_at=timezone.now())
+    if changes:
+        Prospect.objects.filter(pk=prospect.pk).update(**changes, updated_at=timezone.now())
 
 
 def _mark_email(reply: Reply, intent: str, cause: str, by, report: ActionReport) -> None:
@@ -208,7 +221,7 @@ def _mark_email(reply: Reply, intent: str, cause: str, by, report: ActionReport)
         return
     if intent == Intent.BOUNCE:
         name, stamp = "mark_bounced", "bounced_at"
-    elif intent == Intent.OUT_OF_OFFICE or reply.is_auto_reply:
+    elif _is_automatic(reply):
         return  # an automatic answer is not the person replying
     else:
         name, stamp = "mark_replied", "replied_at"

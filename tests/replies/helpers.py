@@ -22,7 +22,9 @@ def contacted(*, sent_at=None, **prospect_fields):
         campaign=CampaignFactory(name="Check-in"),
         message_id=f"<out-{prospect.pk}@mail.jengu.test>",
     )
-    Sequence.objects.create(prospect=prospect, campaign=email.campaign, inbox=email.inbox, first_sent_at=sent_at)
+    Sequence.objects.create(
+        prospect=prospect, campaign=email.campaign, inbox=email.inbox, first_sent_at=sent_at, last_step_sent=1
+    )
     return prospect, email
 
 

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from infra.models import Alert, Event, StateTransition
 from outreach.models import Email, Sequence, SequenceState, Suppression
+from outreach.selectors import sequences_due_for_follow_up
+from outreach.services.sending import Pacing, send_blocker
 from outreach.services.suppression import suppression_blocks
 from prospects.models import Prospect
 from replies.models import Reply
@@ -199,6 +201,13 @@ def test_out_of_office_pauses_until_the_return_date_then_resumes(django_capture_
     with time_machine.travel(datetime.datetime(2026, 3, 16, 0, 1, tzinfo=datetime.UTC), tick=False):
         reply_poll()
         assert sequence_state(prospect) == SequenceState.ACTIVE
+        # nobody has answered yet: the overdue follow-up is due and nothing stops its send
+        prospect.refresh_from_db()
+        assert prospect.last_reply_at is None
+        due = sequences_due_for_follow_up(timezone.now())
+        assert [(s.prospect_id, s.next_step) for s in due] == [(prospect.pk, 2)]
+        follow_up = EmailFactory(prospect=prospect, campaign=email.campaign, type="follow_up", sequence_step=2)
+        assert send_blocker(follow_up, timezone.now(), Pacing(0.0, 0, 0, business_hours=False)) is None
 
 
 def test_out_of_office_without_a_date_pauses_seven_days(django_capture_on_commit_callbacks):
