@@ -359,7 +359,7 @@ class EmailAdmin(LargeTableAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"Email {email.pk}: {exc.message}", messages.ERROR)
         if done:
-            verb = "marked as sent" if sent else "marked as not sent (failed)"
+            verb = "marked as sent" if sent else "marked as not sent and queued again"
             self.message_user(request, f"{done} email(s) {verb}.", messages.SUCCESS)
         if others:
             self.message_user(
@@ -370,7 +370,7 @@ class EmailAdmin(LargeTableAdmin):
     def review_mark_sent(self, request, queryset):
         self._review(request, queryset, sent=True)
 
-    @admin.action(description="Mark as not sent", permissions=["change"])
+    @admin.action(description="Mark as not sent (queue it again)", permissions=["change"])
     def review_mark_not_sent(self, request, queryset):
         self._review(request, queryset, sent=False)
 

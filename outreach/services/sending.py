@@ -481,6 +481,12 @@ def _record_sent(email: Email, inbox: Inbox, provider: str, provider_message_id:
             sent_at=now, provider=provider, provider_message_id=provider_message_id[:250]
         )
         decision_record(email, SendDecision.Outcome.SENT, "ok", detail, inbox=inbox, provider=provider, now=now)
+        _book_sent(email, inbox, provider, now)
+
+
+def _book_sent(email: Email, inbox: Inbox | None, provider: str, now, by=ACTOR) -> None:
+    """What an email that went out changes beyond itself: its sequence, its prospect, the event."""
+    with transaction.atomic():
         prospect = Prospect.objects.select_for_update().get(pk=email.prospect_id)
         if email.type != Email.Type.REPLY:
             sequence, _ = Sequence.objects.get_or_create(
@@ -491,27 +497,28 @@ def _record_sent(email: Email, inbox: Inbox, provider: str, provider_message_id:
                 first_sent_at=sequence.first_sent_at or now,
                 last_step_sent=max(sequence.last_step_sent, email.sequence_step),
             )
-            _advance_prospect(prospect, email)
+            _advance_prospect(prospect, email, by)
         Prospect.objects.filter(pk=prospect.pk).update(
             email_sent_count=F("email_sent_count") + 1, last_email_sent_at=now
         )
         event_record(
             "email.sent",
             message=f"{email.subject} → {email.to_email} via {provider}",
-            data={"email_id": email.pk, "prospect_id": prospect.pk, "inbox_id": inbox.pk, "provider": provider},
+            data={"email_id": email.pk, "prospect_id": prospect.pk, "inbox_id": getattr(inbox, "pk", None),
+                  "provider": provider},
             trace_id=prospect.trace_id,
-            by=ACTOR,
-        )
+            by=by,
+        )  # fmt: skip
 
 
-def _advance_prospect(prospect: Prospect, email: Email) -> None:
+def _advance_prospect(prospect: Prospect, email: Email, by=ACTOR) -> None:
     """First email: (composed →) queued → sending → sent → contacted; a follow-up is logged as such."""
     path = {S.COMPOSED: "queue", S.QUEUED: "start_sending", S.SENDING: "finish_sending", S.SENT: "mark_contacted"}
     if email.type == Email.Type.FOLLOW_UP and prospect.stage == S.CONTACTED:
-        transition(prospect, "follow_up", by=ACTOR, reason=f"follow-up step {email.sequence_step} sent")
+        transition(prospect, "follow_up", by=by, reason=f"follow-up step {email.sequence_step} sent")
         return
     while prospect.stage in path:
-        transition(prospect, path[prospect.stage], by=ACTOR, reason=f"email {email.pk} sent")
+        transition(prospect, path[prospect.stage], by=by, reason=f"email {email.pk} sent")
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -594,13 +601,25 @@ def email_provider_attempts(email_id: int):
 
 
 def email_review_resolve(*, email: Email, sent: bool, by, note: str = "") -> Email:
-    """A human decided what happened to a held email: it went out, or it did not (then it is failed)."""
+    """A human decided what happened to a held email.
+
+    It went out: it is sent, as if the sender had finished (the sequence starts, the
+    prospect moves on, follow-ups will be written). It did not: it goes back to the queue
+    with the same Message-ID, and the next sender run sends it after every check.
+    """
+    last_attempt = email_provider_attempts(email.pk).last()
     with transaction.atomic():
         if sent:
             transition(email, "review_as_sent", by=by, reason=note or "a person confirmed it was sent")
-            Email.objects.filter(pk=email.pk, sent_at__isnull=True).update(sent_at=email.status_changed_at)
+            sent_at = email.sent_at or (last_attempt.created_at if last_attempt else timezone.now())
+            provider = email.provider or (last_attempt.data.get("provider", "") if last_attempt else "")
+            Email.objects.filter(pk=email.pk).update(sent_at=sent_at, provider=provider)
+            email.refresh_from_db()
+            _book_sent(email, email.inbox, provider or "unknown provider", sent_at, by=by)
         else:
             transition(email, "review_as_failed", by=by, reason=note or "a person confirmed it was not sent")
-        decision_record(email, SendDecision.Outcome.SENT if sent else SendDecision.Outcome.CANCELLED,
-                        "reviewed", note or ("confirmed sent" if sent else "confirmed not sent"))  # fmt: skip
+            transition(email, "requeue", by=by, reason="not sent: back in the queue")
+        outcome = SendDecision.Outcome.SENT if sent else SendDecision.Outcome.SKIPPED
+        detail = note or ("confirmed sent" if sent else "confirmed not sent; queued again")
+        decision_record(email, outcome, "reviewed", detail)
     return email

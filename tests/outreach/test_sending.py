@@ -9,9 +9,11 @@ from constance import config
 from django.core.management import call_command
 from django.utils import timezone
 
-from infra.models import CircuitState, StateTransition
+from infra.events import event_record
+from infra.models import CircuitState, Event, StateTransition
+from infra.statemachine import transition
 from outreach.models import Email, EmailStatus, InboxDay, InboxState, SendDecision, Sequence, SinkMessage
-from outreach.services.sending import Pacing, emails_stuck_sweep, inbox_cap_today, sender_run
+from outreach.services.sending import Pacing, email_review_resolve, emails_stuck_sweep, inbox_cap_today, sender_run
 from outreach.services.suppression import suppression_add
 from prospects.models import Prospect, ProspectStage
 from tests.factories import CampaignFactory, EmailFactory, InboxFactory, ProspectFactory
@@ -382,6 +384,46 @@ def test_an_email_stuck_in_sending_is_held_for_review_and_never_resent(sink, inb
     assert decision.outcome == "review" and "<stuck@jengu.test>" in decision.detail
     run()
     assert sink.messages == [] and Email.objects.get(pk=email.pk).status == EmailStatus.NEEDS_REVIEW
+
+
+def _held_for_review(inbox, provider_attempted: bool):
+    """A first email whose sender died mid-send, held for review by the sweeper."""
+    email = queued_email()
+    transition(email, "claim", by="test")
+    Email.objects.filter(pk=email.pk).update(message_id="<held@jengu.test>", inbox=inbox, from_email=inbox.email)
+    if provider_attempted:
+        event_record("email.provider_attempt", data={"email_id": email.pk, "provider": "smtp"})
+    emails_stuck_sweep(now=datetime.datetime.now(UTC) + datetime.timedelta(minutes=11))
+    email.refresh_from_db()
+    assert email.status == EmailStatus.NEEDS_REVIEW
+    return email
+
+
+def test_an_email_confirmed_sent_in_review_starts_its_sequence_and_moves_the_prospect(sink, inbox, sales_user):
+    email = _held_for_review(inbox, provider_attempted=True)
+    email_review_resolve(email=email, sent=True, by=sales_user, note="found it in the inbox's Sent folder")
+    email.refresh_from_db()
+    prospect = Prospect.objects.get(pk=email.prospect_id)
+    sequence = Sequence.objects.get(prospect=prospect)
+    assert email.status == EmailStatus.SENT and email.sent_at is not None and email.provider == "smtp"
+    assert prospect.stage == ProspectStage.CONTACTED and prospect.email_sent_count == 1
+    assert sequence.first_sent_at == email.sent_at and sequence.last_step_sent == 1 and sequence.inbox == inbox
+    assert Event.objects.get(name="email.sent", data__email_id=email.pk).actor == f"user:{sales_user.username}"
+    run()
+    assert sink.messages == []  # settled as sent: never sent again
+
+
+def test_an_email_confirmed_not_sent_in_review_goes_back_to_the_queue_and_out_once(sink, inbox, sales_user):
+    email = _held_for_review(inbox, provider_attempted=False)
+    email_review_resolve(email=email, sent=False, by=sales_user)
+    email.refresh_from_db()
+    assert email.status == EmailStatus.QUEUED
+    assert email.send_decisions.order_by("-id").first().reason == "reviewed"
+    run()
+    run()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT and sink.message_ids() == {"<held@jengu.test>": 1}
+    assert Prospect.objects.get(pk=email.prospect_id).stage == ProspectStage.CONTACTED
 
 
 def test_send_now_dry_run_says_what_and_why_and_changes_nothing(sink, inbox, capsys, time_machine):

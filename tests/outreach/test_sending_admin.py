@@ -188,10 +188,10 @@ def test_a_person_marks_a_held_email_as_sent(admin_client):
 def test_a_person_marks_a_held_email_as_not_sent(admin_client):
     held = EmailFactory(status=EmailStatus.NEEDS_REVIEW)
     response = review(admin_client, "review_mark_not_sent", held)
-    assert "1 email(s) marked as not sent (failed)." in [str(m) for m in get_messages(response.wsgi_request)]
+    assert "1 email(s) marked as not sent and queued again." in [str(m) for m in get_messages(response.wsgi_request)]
     held.refresh_from_db()
-    assert held.status == EmailStatus.FAILED and held.sent_at is None
-    assert held.send_decisions.get().outcome == "cancelled"
+    assert held.status == EmailStatus.QUEUED and held.sent_at is None
+    assert (held.send_decisions.get().outcome, held.send_decisions.get().reason) == ("skipped", "reviewed")
 
 
 def test_the_review_actions_need_the_change_permission(client, sales_user):
