@@ -14,11 +14,16 @@ from django.core.mail import EmailMessage
 
 
 class ProviderError(Exception):
-    """The provider did not take the message. ``login_failed`` marks bad SMTP credentials."""
+    """The provider did not take the message. ``login_failed`` marks bad SMTP credentials.
 
-    def __init__(self, message: str, *, login_failed: bool = False):
+    ``outcome_unknown``: the message may have gone out (the connection broke or timed
+    out after it was handed over), so no other provider may send it.
+    """
+
+    def __init__(self, message: str, *, login_failed: bool = False, outcome_unknown: bool = False):
         super().__init__(message)
         self.login_failed = login_failed
+        self.outcome_unknown = outcome_unknown
 
 
 @dataclass

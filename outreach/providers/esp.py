@@ -12,6 +12,9 @@ from anymail.backends.resend import EmailBackend as ResendBackend
 from anymail.backends.resend import ResendPayload
 from anymail.backends.sendgrid import EmailBackend as SendGridBackend
 from anymail.exceptions import AnymailError
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import ConnectTimeout, ReadTimeout
+from urllib3.exceptions import NewConnectionError
 
 from outreach.providers.base import OutgoingMessage, ProviderError
 
@@ -46,7 +49,10 @@ class AnymailProvider:
             backend.send_messages([django_message])
         except AnymailError as exc:
             # anymail's message includes the ESP's answer, never our API key
-            raise ProviderError(f"{self.name}: {str(exc).splitlines()[0][:300]}") from None
+            cause = f" ({type(exc.__cause__).__name__})" if exc.__cause__ else ""
+            raise ProviderError(
+                f"{self.name}: {str(exc).splitlines()[0][:300]}{cause}", outcome_unknown=_request_may_have_arrived(exc)
+            ) from None
         status = django_message.anymail_status
         if status.status and status.status.issubset({"rejected", "invalid", "failed"}):
             raise ProviderError(f"{self.name}: message {', '.join(sorted(status.status))}")
@@ -55,9 +61,28 @@ class AnymailProvider:
 
 class ResendProvider(AnymailProvider):
     name = "resend"
+    idempotent = True  # Idempotency-Key: Resend drops a repeat of the same key within 24 h
     backend = IdempotentResendBackend
 
 
 class SendGridProvider(AnymailProvider):
     name = "sendgrid"
     backend = SendGridBackend
+
+
+def _request_may_have_arrived(exc: AnymailError) -> bool:
+    """Whether the ESP may have taken the message although the call failed.
+
+    An HTTP answer (even a 5xx) or a connection that never opened means it did not; a
+    read timeout or a connection dropped mid-request means nobody knows. (anymail's error
+    is also an instance of the requests exception it wraps.)
+    """
+    if getattr(exc, "response", None) is not None or isinstance(exc, ConnectTimeout):
+        return False
+    if isinstance(exc, ReadTimeout):
+        return True
+    if isinstance(exc, RequestsConnectionError):
+        original = exc.__cause__ or exc  # anymail raises its error from the requests one
+        reason = getattr(original.args[0], "reason", None) if original.args else None
+        return not isinstance(reason, NewConnectionError)
+    return False

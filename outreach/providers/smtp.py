@@ -46,12 +46,25 @@ class SmtpProvider:
             use_tls=self._offers_starttls(),
             timeout=TIMEOUT_SECONDS,
         )
-        try:
-            sent = backend.send_messages([message.as_django_message()])
+        where = f"SMTP {self.host}:{self.port}"
+        try:  # connect, STARTTLS, login: a failure here sent nothing
+            backend.open()
         except smtplib.SMTPAuthenticationError as exc:
             raise ProviderError(f"SMTP login refused by {self.host} ({exc.smtp_code})", login_failed=True) from None
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            raise ProviderError(f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}") from None
+            raise ProviderError(f"{where}: {type(exc).__name__}: {exc}") from None
+        try:
+            sent = backend.send_messages([message.as_django_message()])
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            raise ProviderError(f"{where} refused the message: {type(exc).__name__}: {exc}") from None
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            # the session broke mid-transaction: the server may have queued it before it went quiet
+            raise ProviderError(
+                f"{where}: {type(exc).__name__} during the send; it may have been delivered: {exc}",
+                outcome_unknown=True,
+            ) from None
+        finally:
+            backend.close()
         if not sent:
-            raise ProviderError(f"SMTP {self.host}:{self.port} accepted no recipient")
+            raise ProviderError(f"{where} accepted no recipient")
         return message.message_id

@@ -14,7 +14,10 @@ At most once:
    (``sent < cap``), so no number of concurrent senders passes a cap; a send that no
    provider accepted gives its slot back and the email returns to the queue;
 3. an email found in ``sending`` after a crash (``emails_stuck_sweep``) is held for a
-   human (needs review), never sent again automatically: the provider may have taken it.
+   human (needs review), never sent again automatically: the provider may have taken it;
+4. a provider whose answer was lost (``ProviderError.outcome_unknown``) ends the
+   failover: Resend is asked again with the same idempotency key, any other provider's
+   email is held for review, as after a crash.
 
 The gap between outreach emails to one company domain holds under concurrency too: the
 gap is re-checked and the email claimed under a per-domain lock, and an email another
@@ -371,10 +374,12 @@ def deliver(message: OutgoingMessage, inbox: Inbox, email: Email) -> tuple[str, 
         event_record("email.provider_attempt", message=f"email {email.pk} via {provider.name}",
                      data={"email_id": email.pk, "provider": provider.name}, trace_id=email.trace_id)  # fmt: skip
         try:
-            provider_message_id = provider.send(message)
+            provider_message_id = _send_once_or_unknown(provider, message)
         except ProviderError as exc:
             breaker.record_failure(str(exc))
             errors.append(str(exc))
+            if exc.outcome_unknown:  # it may be out: another provider could send it twice
+                raise ProviderError("; ".join(errors), outcome_unknown=True) from None
             if exc.login_failed:
                 _smtp_login_failed(inbox, str(exc))
             continue
@@ -385,6 +390,18 @@ def deliver(message: OutgoingMessage, inbox: Inbox, email: Email) -> tuple[str, 
             )
         return provider.name, provider_message_id, errors
     raise ProviderError("; ".join(errors) or "no provider available")
+
+
+def _send_once_or_unknown(provider, message: OutgoingMessage) -> str:
+    """``provider.send``; a provider with an idempotency key is asked once more when the
+    outcome is unknown (it drops the repeat if the first call got through)."""
+    try:
+        return provider.send(message)
+    except ProviderError as exc:
+        if not (exc.outcome_unknown and getattr(provider, "idempotent", False)):
+            raise
+        logger.info("%s: outcome unknown (%s); asking again with the same idempotency key", provider.name, exc)
+        return provider.send(message)
 
 
 def _inbox_for(email: Email, rng: random.Random, day: datetime.date) -> tuple[list[Inbox], str]:
@@ -452,6 +469,8 @@ def email_send(email: Email, *, now: datetime.datetime, rng: random.Random, paci
     try:
         provider, provider_message_id, errors = deliver(message, inbox, email)
     except ProviderError as exc:
+        if exc.outcome_unknown:
+            return _hold_for_review(email, inbox, message.message_id, str(exc), now)
         inbox_slot_release(inbox, day)
         with transaction.atomic():
             transition(email, "release", by=ACTOR, reason="no provider accepted it")
@@ -461,6 +480,18 @@ def email_send(email: Email, *, now: datetime.datetime, rng: random.Random, paci
     detail = _why_now(email, inbox, day, now, pacing, errors)
     _record_sent(email, inbox, provider, provider_message_id, now, detail)
     return SendOutcome(email.pk, SendDecision.Outcome.SENT, "ok", detail)
+
+
+def _hold_for_review(email: Email, inbox: Inbox, message_id: str, error: str, now) -> SendOutcome:
+    """A provider may have sent it: a person checks, as after a crash mid-send (never resent by itself)."""
+    detail = (
+        f"the provider's answer was lost, so it may have gone out ({error}). Message-ID {message_id}: "
+        "check the recipient's thread or the provider's log, then mark it sent or not sent."
+    )
+    with transaction.atomic():
+        transition(email, "hold_for_review", by=ACTOR, reason="provider outcome unknown")
+        decision_record(email, SendDecision.Outcome.REVIEW, "outcome_unknown", detail, inbox=inbox, now=now)
+    return SendOutcome(email.pk, SendDecision.Outcome.REVIEW, "outcome_unknown", detail)
 
 
 def _why_now(email, inbox, day, now, pacing, errors) -> str:

@@ -14,7 +14,9 @@ import random
 from pathlib import Path
 
 import pytest
+import requests
 import responses
+import urllib3
 from constance import config
 
 from infra.models import CircuitState, Event, StateTransition
@@ -211,3 +213,72 @@ def test_resends_circuit_opens_after_three_failures_and_it_is_then_skipped_witho
     run()
     assert len(calls_to(api, RESEND_URL)) == 3 and len(sink.messages) == 5
     assert_no_api_key_written()
+
+
+# --- the provider's answer is lost: never a second provider -------------------------------
+
+
+def resend_times_out(api):
+    api.add(responses.POST, RESEND_URL, body=requests.exceptions.ReadTimeout("Read timed out. (read timeout=30)"))
+
+
+def test_a_resend_timeout_is_asked_again_with_the_same_idempotency_key(api, sink):
+    resend_times_out(api)
+    resend_accepts(api)
+    InboxFactory(smtp_port=sink.port, smtp_password="")
+    email = queued_email()
+    assert run().sent == 1
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT and email.provider == "resend"
+    first, second = calls_to(api, RESEND_URL)
+    assert first.request.headers["Idempotency-Key"] == second.request.headers["Idempotency-Key"]
+    assert sink.messages == [] and calls_to(api, SENDGRID_URL) == []
+
+
+def test_when_resend_times_out_twice_the_email_is_held_for_review_not_sent_elsewhere(api, sink):
+    resend_times_out(api)
+    resend_times_out(api)
+    sendgrid_accepts(api)
+    inbox = InboxFactory(smtp_port=sink.port, smtp_password="")
+    email = queued_email()
+    report = run()
+    email.refresh_from_db()
+    assert [o.outcome for o in report.outcomes] == ["review"]
+    assert email.status == EmailStatus.NEEDS_REVIEW
+    assert sink.messages == [] and calls_to(api, SENDGRID_URL) == []  # neither SMTP nor SendGrid tried
+    decision = email.send_decisions.get()
+    assert decision.reason == "outcome_unknown" and email.message_id in decision.detail
+    assert InboxDay.objects.get(inbox=inbox).sent == 1  # the slot stays taken: it may be out
+    run()
+    assert len(calls_to(api, RESEND_URL)) == 2 and sink.messages == []  # never again by itself
+    assert_no_api_key_written()
+
+
+def test_a_resend_connection_that_never_opened_still_fails_over(api, sink):
+    refused = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection: [Errno 111]")
+    api.add(
+        responses.POST,
+        RESEND_URL,
+        body=requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/emails", refused)),
+    )
+    InboxFactory(smtp_port=sink.port, smtp_password="")
+    email = queued_email()
+    assert run().sent == 1
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT and email.provider == "smtp" and len(sink.messages) == 1
+
+
+def test_an_smtp_server_that_goes_quiet_after_the_data_holds_the_email_for_review(api, monkeypatch):
+    monkeypatch.setattr("outreach.providers.smtp.TIMEOUT_SECONDS", 0.5)
+    resend_fails(api)
+    sendgrid_accepts(api)
+    with RecordingSink(answer_delay=2.0) as quiet:
+        InboxFactory(smtp_port=quiet.port, smtp_password="")
+        email = queued_email()
+        report = run()
+        email.refresh_from_db()
+        assert [o.outcome for o in report.outcomes] == ["review"]
+        assert email.status == EmailStatus.NEEDS_REVIEW
+        assert quiet.message_ids() == {email.message_id: 1}  # the server had it all along
+        assert calls_to(api, SENDGRID_URL) == []  # so SendGrid must not send it again
+        assert "may have been delivered" in email.send_decisions.get().detail

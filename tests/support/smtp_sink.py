@@ -2,11 +2,14 @@
 
 ``RecordingSink`` keeps every message in memory, keyed by its Message-ID, so tests can
 assert "arrived once" at the wire level; ``password`` makes it demand AUTH LOGIN/PLAIN
-and refuse any other password (for the circuit-breaker tests).
+and refuse any other password (for the circuit-breaker tests); ``answer_delay`` keeps a
+message but answers its DATA that many seconds late (a server that went quiet after
+taking it, for the outcome-unknown tests).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -31,12 +34,15 @@ class _Handler:
         parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         with self.sink.lock:
             self.sink.messages.append(parsed)
+        if self.sink.answer_delay:
+            await asyncio.sleep(self.sink.answer_delay)
         return "250 OK"
 
 
 class RecordingSink:
-    def __init__(self, *, password: str | None = None):
+    def __init__(self, *, password: str | None = None, answer_delay: float = 0.0):
         self.messages: list = []
+        self.answer_delay = answer_delay
         self.lock = threading.Lock()
         self.port = free_port()
         kwargs = {}
