@@ -14,7 +14,8 @@ records ``reply.classified`` and calls ``reply_act``, which for the reply's inte
   a company-wide "not interested"/"remove all of us" stops every prospect at the hotel;
 * suppresses the sender for not interested / unsubscribe (the whole domain for a
   company-wide unsubscribe, never a free-mail domain), the failed recipient for a bounce
-  (and marks our email bounced);
+  (a bounce notice goes through ``email_hard_bounce``, as an ESP's bounce webhook does:
+  our email bounced, the ``email.bounced`` event, the inbox's bounce-rate pause);
 * delegated: creates or finds (prospects.dedup) the named contact as a prospect at the
   same hotel, ``referred_by`` the original, with a referral note for its first email,
   and queues it for enrichment;
@@ -43,6 +44,7 @@ from infra.events import event_record
 from infra.stages import stage_enqueue
 from infra.statemachine import transition
 from outreach.models import Email, Suppression
+from outreach.services.deliverability import email_hard_bounce
 from outreach.services.sequences import sequence_pause, sequence_stop, sequence_stop_company
 from outreach.services.suppression import suppression_add
 from prospects.dedup import prospect_ingest
@@ -220,11 +222,14 @@ def _mark_email(reply: Reply, intent: str, cause: str, by, report: ActionReport)
     if email is None:
         return
     if intent == Intent.BOUNCE:
-        name, stamp = "mark_bounced", "bounced_at"
-    elif _is_automatic(reply):
+        # the same path as an ESP's bounce webhook: suppression, the email.bounced event
+        # (and outbound webhook), and the inbox's bounce-rate pause
+        if email_hard_bounce(email=email, at=reply.received_at, source=f"bounce notice, reply {reply.pk}", by=by):
+            report.add(f"email {email.pk} bounced")
+        return
+    if _is_automatic(reply):
         return  # an automatic answer is not the person replying
-    else:
-        name, stamp = "mark_replied", "replied_at"
+    name, stamp = "mark_replied", "replied_at"
     try:
         transition(email, name, by=by, reason=cause)
     except (TransitionNotAllowed, AlreadyMoved):

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 import time_machine
+from constance import config
 from django.utils import timezone
 
 from infra.models import Alert, Event, StateTransition
@@ -239,6 +240,31 @@ def test_a_bounce_suppresses_the_recipient_and_marks_the_email_bounced(django_ca
     assert reply.intent == "bounce" and email.status == "bounced"
     assert suppression_blocks(email.to_email).reason == Suppression.Reason.HARD_BOUNCE
     assert not suppression_blocks("mailer-daemon@googlemail.com")
+
+
+def test_bounce_notices_read_from_the_inbox_pause_it_over_the_bounce_rate(django_capture_on_commit_callbacks):
+    # plain SMTP sending, no ESP webhooks: the bounces only ever arrive as notices in the inbox
+    config.BOUNCE_RATE_PAUSE_THRESHOLD = 0.05
+    _, first = contacted()
+    inbox = first.inbox
+    emails = [first]
+    for _ in range(19):
+        emails.append(contacted()[1])
+    Email.objects.filter(pk__in=[e.pk for e in emails]).update(inbox=inbox)
+    for email in emails[:2]:  # 2 of 20: a 10 % hard-bounce rate
+        raw = inbound(
+            f"Delivery to the following recipient failed permanently: {email.to_email}.",
+            sender="mailer-daemon@googlemail.com",
+            subject="Delivery Status Notification (Failure)",
+            in_reply_to=email.message_id,
+            message_id=f"<dsn-{email.pk}@mx.google.example>",
+        )
+        receive(raw, django_capture_on_commit_callbacks)
+    inbox.refresh_from_db()
+    assert inbox.state == "paused" and "hard-bounce rate 10.0%" in inbox.state_reason
+    bounced_events = Event.objects.filter(name="email.bounced")
+    assert sorted(e.data["email_id"] for e in bounced_events) == sorted(e.pk for e in emails[:2])
+    assert Alert.objects.filter(key=f"inbox.paused:{inbox.pk}").exists()
 
 
 def test_prompt_injection_changes_nothing_beyond_its_classification(django_capture_on_commit_callbacks):
