@@ -15,6 +15,15 @@ def config_error(variable: str, problem: str) -> None:
     CONFIG_ERRORS.append((variable, problem))
 
 
+def positive_ints(value) -> list[int]:
+    """A live setting such as "3,7,14" as [3, 7, 14]; [] when any part is not a positive whole number."""
+    try:
+        numbers = [int(part) for part in str(value).split(",") if part.strip()]
+    except ValueError:
+        return []
+    return numbers if all(number > 0 for number in numbers) else []
+
+
 @dataclass(frozen=True)
 class SmtpInboxConfig:
     """One SMTP_INBOX_n value: ``email|password|host|port|displayName``."""

@@ -143,7 +143,11 @@ CONSTANCE_CONFIG = {
     "SEND_DELAY_MAX_SECONDS": (90, "Longest pause between two sends.", int),
     "MAX_EMAILS_PER_SENDER_RUN": (5, "Emails one sender run may send.", int),
     "BOUNCE_RATE_PAUSE_THRESHOLD": (0.05, "Hard-bounce rate over 28 days that pauses an inbox.", float),
-    "FOLLOW_UP_DAYS": ("3,7,14", "Default follow-up offsets in days after the first email.", str),
+    "FOLLOW_UP_DAYS": (
+        "3,7,14",
+        "Follow-up days after the first email that a new campaign starts with (each campaign keeps its own).",
+        str,
+    ),
     "WARMUP_SCHEDULE": ("5,10,15,18,20", "Daily cap per warmup week; after the last week the inbox's ceiling.", str),
     "WARMUP_JITTER": (True, "Vary each inbox's daily cap by up to ±10% so volume does not look machine-made.", bool),
     "SAME_DOMAIN_GAP_MINUTES": (120, "Minimum gap between two emails from the pool to one company domain.", int),

@@ -12,12 +12,16 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from infra.config import positive_ints
 from infra.statemachine import StateField, StateMachine, StateMachineModel, state_check_constraint
 from prospects.models import Prospect, unit_interval
 
 
 def default_follow_up_days():
-    return [3, 7, 14]
+    """A new campaign's follow-up days: the live setting FOLLOW_UP_DAYS (3,7,14 unless changed)."""
+    from constance import config
+
+    return sorted(set(positive_ints(config.FOLLOW_UP_DAYS))) or [3, 7, 14]
 
 
 def default_follow_up_angles():

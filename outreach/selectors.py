@@ -7,16 +7,13 @@ from django.db.models import Count, F, FloatField, OuterRef, Q, QuerySet, Subque
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
+from infra.config import positive_ints
 from outreach.models import Inbox, InboxDay
 
 
 def warmup_schedule() -> list[int]:
     """The live warmup schedule: daily cap for week 1, 2, … of an inbox's warmup."""
-    try:
-        caps = [int(part) for part in str(config.WARMUP_SCHEDULE).split(",") if part.strip()]
-    except ValueError:
-        caps = []
-    return caps or [5, 10, 15, 18, 20]
+    return positive_ints(config.WARMUP_SCHEDULE) or [5, 10, 15, 18, 20]
 
 
 def inbox_warmup_week(inbox: Inbox, day: datetime.date | None = None) -> int:

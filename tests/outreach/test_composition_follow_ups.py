@@ -122,3 +122,22 @@ def test_an_ai_follow_up_keeps_the_thread_subject_and_gets_its_angle_in_the_prom
     assert email.written_by == "grok" and email.subject == "Re: Front Desk Manager at Harbour View Hotel"
     prompt = script.prompts()[0]
     assert "a different value proposition" in prompt and "25 to 120 words" in prompt
+
+
+def test_the_live_follow_up_days_are_what_a_new_campaign_starts_with(admin_client):
+    from constance import config
+    from django.urls import reverse
+
+    from outreach.selectors import sequence_step_count
+    from tests.factories import CampaignFactory
+
+    existing = CampaignFactory(name="Before the change")
+    config.FOLLOW_UP_DAYS = "2, 5,9"
+    new = CampaignFactory(name="After the change")
+    assert new.follow_up_days == [2, 5, 9] and sequence_step_count(new) == 4
+    existing.refresh_from_db()
+    assert existing.follow_up_days == [3, 7, 14]  # a campaign keeps its own days
+    page = admin_client.get(reverse("admin:outreach_campaign_add"))
+    assert "[2, 5, 9]" in page.content.decode()  # the add form starts from the live setting
+    config.FOLLOW_UP_DAYS = "3, soon"  # a value that does not parse never breaks a new campaign
+    assert CampaignFactory(name="Bad setting").follow_up_days == [3, 7, 14]
