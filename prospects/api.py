@@ -330,6 +330,18 @@ def update_prospect(request, prospect_id: ObjectId, payload: ProspectPatch):
         raise
 
 
+@router.put(
+    "/prospects/{prospect_id}",
+    auth=WRITE,
+    response={200: ProspectOut, **errors(*AUTH_ERRORS, 400, 404, 409)},
+    summary="Update Prospect (PUT, as PATCH)",
+)
+def update_prospect_put(request, prospect_id: ObjectId, payload: ProspectPatch):
+    """The same change as PATCH, under the verb the reference design's clients use: only the fields
+    sent change (this is not a full replacement)."""
+    return update_prospect(request, prospect_id, payload)
+
+
 @router.post(
     "/prospects/{prospect_id}/transitions/{name}",
     auth=WRITE,

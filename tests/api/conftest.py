@@ -48,6 +48,9 @@ class ApiClient:
     def patch(self, url, body=None, headers=None):
         return self.client.patch(url, body or {}, content_type="application/json", headers=self._headers(headers))
 
+    def put(self, url, body=None, headers=None):
+        return self.client.put(url, body or {}, content_type="application/json", headers=self._headers(headers))
+
     def delete(self, url, headers=None):
         return self.client.delete(url, headers=self._headers(headers))
 

@@ -269,38 +269,49 @@ def test_malformed_json_is_a_4xx_never_a_500(api):
 # --- update ---------------------------------------------------------------------------
 
 
-def test_patch_changes_only_the_fields_sent(api):
+# PUT is the reference design's verb for the same partial update
+UPDATE_VERBS = pytest.mark.parametrize("verb", ["patch", "put"])
+
+
+@UPDATE_VERBS
+def test_an_update_changes_only_the_fields_sent(api, verb):
     prospect = ProspectFactory(phone="1")
-    response = api.patch(f"/api/prospects/{prospect.pk}", {"title": "Hotel Manager", "tier": "hot"})
+    response = getattr(api, verb)(f"/api/prospects/{prospect.pk}", {"title": "Hotel Manager", "tier": "hot"})
     assert response.status_code == 200, response.content
+    assert response.json()["title"] == "Hotel Manager"
     prospect.refresh_from_db()
     assert (prospect.title, prospect.tier, prospect.phone) == ("Hotel Manager", "hot", "1")
     assert Event.objects.get(name="prospect.updated").data["fields"] == ["tier", "title"]
 
 
-def test_patch_cannot_change_the_stage(api):
+@UPDATE_VERBS
+def test_an_update_cannot_change_the_stage(api, verb):
     prospect = ProspectFactory()
-    response = api.patch(f"/api/prospects/{prospect.pk}", {"stage": "won"})
+    response = getattr(api, verb)(f"/api/prospects/{prospect.pk}", {"stage": "won"})
     assert response.status_code == 422
     prospect.refresh_from_db()
     assert prospect.stage == "new"
 
 
-def test_patch_bad_input_404_and_conflict(api):
+@UPDATE_VERBS
+def test_an_update_answers_bad_input_404_and_conflict(api, verb):
+    update = getattr(api, verb)
     prospect, other = ProspectFactory(), ProspectFactory()
-    assert api.patch(f"/api/prospects/{prospect.pk}", {"email": "nope"}).status_code == 422
-    assert api.patch(f"/api/prospects/{prospect.pk}", {"company_name": "   "}).status_code == 422
-    assert api.patch(f"/api/prospects/{prospect.pk}", {"name": None}).status_code == 422
-    assert api.patch("/api/prospects/999999", {"name": "X"}).status_code == 404
-    clash = api.patch(f"/api/prospects/{prospect.pk}", {"email": other.email})
+    assert update(f"/api/prospects/{prospect.pk}", {"email": "nope"}).status_code == 422
+    assert update(f"/api/prospects/{prospect.pk}", {"company_name": "   "}).status_code == 422
+    assert update(f"/api/prospects/{prospect.pk}", {"name": None}).status_code == 422
+    assert update("/api/prospects/999999", {"name": "X"}).status_code == 404
+    clash = update(f"/api/prospects/{prospect.pk}", {"email": other.email})
     assert clash.status_code == 409
     prospect.refresh_from_db()
     assert prospect.email != other.email
 
 
-def test_patch_needs_the_write_scope(reader):
+@UPDATE_VERBS
+def test_an_update_needs_a_key_with_the_write_scope(reader, anonymous, verb):
     prospect = ProspectFactory()
-    assert reader.patch(f"/api/prospects/{prospect.pk}", {"title": "x"}).status_code == 403
+    assert getattr(reader, verb)(f"/api/prospects/{prospect.pk}", {"title": "x"}).status_code == 403
+    assert getattr(anonymous, verb)(f"/api/prospects/{prospect.pk}", {"title": "x"}).status_code == 401
 
 
 # --- transitions ----------------------------------------------------------------------
