@@ -127,7 +127,7 @@ class ProspectAdmin(LargeTableAdmin):
         ),
     ]
     inlines = [EmailInline, ReplyInline, JobPostingInline, TransitionInline]
-    actions = ["mark_lost", "reenrich", "reresearch", "erase_personal_data"]
+    actions = ["book_meeting", "mark_won", "mark_lost", "reenrich", "reresearch", "erase_personal_data"]
 
     @admin.display(description="country", ordering="country")
     def country_name(self, prospect):
@@ -151,6 +151,14 @@ class ProspectAdmin(LargeTableAdmin):
     @admin.action(description="Research again", permissions=["change"])
     def reresearch(self, request, queryset):
         return run_bulk_action(self, request, queryset, "prospects.reresearch", "queued for research")
+
+    @admin.action(description="Meeting booked with selected prospects", permissions=["change"])
+    def book_meeting(self, request, queryset):
+        return run_bulk_action(self, request, queryset, "prospects.book_meeting", "moved to meeting")
+
+    @admin.action(description="Mark selected prospects won", permissions=["change"])
+    def mark_won(self, request, queryset):
+        return run_bulk_action(self, request, queryset, "prospects.mark_won", "marked won")
 
     @admin.action(description="Mark selected prospects lost", permissions=["change"])
     def mark_lost(self, request, queryset):

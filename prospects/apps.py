@@ -8,7 +8,7 @@ class ProspectsConfig(AppConfig):
     def ready(self):
         from jengu.bulk import bulk_action_register
         from prospects import pipeline  # registers the enrichment and research stages
-        from prospects.services import prospect_mark_lost
+        from prospects.services import prospect_mark_lost, prospect_transition
 
         # admin actions that may cover thousands of prospects run in the background
         bulk_action_register(
@@ -23,6 +23,13 @@ class ProspectsConfig(AppConfig):
             "prospects.Prospect",
             lambda prospect, *, by: pipeline.prospect_reresearch(prospect=prospect, by=by),
         )
+        for transition_name, description in (("book_meeting", "Meeting booked"), ("mark_won", "Mark won")):
+            bulk_action_register(
+                f"prospects.{transition_name}", description, "prospects.Prospect",
+                lambda prospect, *, by, name=transition_name: prospect_transition(
+                    prospect=prospect, name=name, by=by, reason="from the admin"
+                ),
+            )  # fmt: skip
         bulk_action_register(
             "prospects.mark_lost", "Mark lost", "prospects.Prospect",
             lambda prospect, *, by: prospect_mark_lost(prospect=prospect, by=by, reason="marked lost from the admin"),

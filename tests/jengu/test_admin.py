@@ -211,6 +211,26 @@ def test_mark_lost_action(admin_client):
 
 
 @pytest.mark.django_db
+def test_sales_books_a_meeting_then_marks_the_deal_won_from_the_list(client, sales_user):
+    replied = ProspectFactory(stage=ProspectStage.REPLIED)
+    fresh = ProspectFactory(stage=ProspectStage.NEW)
+    client.force_login(sales_user)
+    url = _url(type(replied), "changelist")
+    response = client.post(url, {"action": "book_meeting", "_selected_action": [replied.pk, fresh.pk]}, follow=True)
+    texts = [str(m) for m in response.context["messages"]]
+    assert texts[0] == "1 row(s): moved to meeting."
+    assert f"Cannot book meeting prospect #{fresh.pk}: it is 'new'" in texts[1]  # the refusal says why
+    replied.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (replied.stage, fresh.stage) == (ProspectStage.MEETING, ProspectStage.NEW)
+    client.post(url, {"action": "mark_won", "_selected_action": [replied.pk]})
+    replied.refresh_from_db()
+    assert replied.stage == ProspectStage.WON
+    log = StateTransition.objects.get(object_id=replied.pk, transition="mark_won")
+    assert log.actor == f"user:{sales_user.username}" and log.reason == "from the admin"
+
+
+@pytest.mark.django_db
 def test_gdpr_erasure_from_the_admin_asks_first_then_erases(admin_client):
     from outreach.services.suppression import suppression_blocks
 
