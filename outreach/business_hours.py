@@ -62,3 +62,27 @@ def business_hours_check(prospect, now: datetime.datetime) -> LocalWindow:
     if not OPEN <= local.time() < CLOSE:
         return LocalWindow(False, "window", local, f"{stamp}: outside 09:00–17:00")
     return LocalWindow(True, "", local, stamp)
+
+
+def next_opening(prospect, now: datetime.datetime, *, max_days: int = 21) -> datetime.datetime | None:
+    """When the prospect's next working hour starts (09:00 local on a working day), in UTC.
+
+    ``now`` itself when its window is open; None when the zone is unknown or no working
+    day falls in the next ``max_days`` (a country with a very long holiday run).
+    """
+    zone = prospect_zone(prospect)
+    if zone is None:
+        return None
+    local = now.astimezone(zone)
+    country = str(prospect.country or "")
+    for offset in range(max_days + 1):
+        day = local.date() + datetime.timedelta(days=offset)
+        if day.weekday() >= 5 or (country and _country_holidays(country, day.year).get(day)):
+            continue
+        if offset == 0 and local.time() >= CLOSE:
+            continue
+        opening = datetime.datetime.combine(day, OPEN, tzinfo=zone)
+        if offset == 0 and local.time() >= OPEN:
+            return now  # open now
+        return opening.astimezone(datetime.UTC)
+    return None

@@ -48,7 +48,7 @@ from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
 from infra.models import CircuitState
 from infra.statemachine import transition
-from outreach.business_hours import business_hours_check
+from outreach.business_hours import business_hours_check, next_opening
 from outreach.models import Email, EmailStatus, Inbox, InboxDay, InboxState, SendDecision, Sequence, SequenceState
 from outreach.providers.base import OutgoingMessage, ProviderError
 from outreach.providers.esp import ResendProvider, SendGridProvider
@@ -76,6 +76,7 @@ SENT_FAMILY = [
 ANSWERED_STAGES = [S.ENGAGED, S.REPLIED, S.MEETING, S.WON, S.LOST]
 SMTP_LOGIN_FAILURES_TO_OPEN = 3
 STOP_AFTER_PROVIDER_FAILURES = 3
+BUSINESS_HOURS_REASONS = ("window", "weekend", "holiday")  # business_hours_check's refusals that pass
 
 
 @dataclass
@@ -210,6 +211,20 @@ def _cancel(email: Email, reason: str, detail: str, now) -> SendOutcome:
             return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "another worker has it")
         decision_record(email, SendDecision.Outcome.CANCELLED, reason, detail, now=now)
     return SendOutcome(email.pk, SendDecision.Outcome.CANCELLED, reason, detail)
+
+
+def _defer_to_next_opening(email: Email, now) -> None:
+    """Keep an email out of the runs until its prospect's working hours start again.
+
+    The sender runs every five minutes around the clock (prospects live in every time
+    zone); without this each run would re-check, and re-record, every email waiting for
+    a morning on the other side of the world.
+    """
+    opening = next_opening(email.prospect, now)
+    if opening and opening > now:
+        Email.objects.filter(pk=email.pk, status=EmailStatus.QUEUED).filter(
+            Q(not_before__isnull=True) | Q(not_before__lt=opening)
+        ).update(not_before=opening)
 
 
 def _skip(email: Email, reason: str, detail: str, now) -> SendOutcome:
@@ -436,6 +451,8 @@ def email_send(email: Email, *, now: datetime.datetime, rng: random.Random, paci
             if reason in ("suppression", "account_reply", "bounced"):
                 sequence_stop(prospect=email.prospect, reason=f"{reason}: {detail}", by=ACTOR, now=now)
             return result
+        if reason in BUSINESS_HOURS_REASONS:
+            _defer_to_next_opening(email, now)
         return _skip(email, reason, detail, now)
 
     day = now.date()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from infra.events import event_record
 from infra.models import CircuitState, Event, StateTransition
 from infra.statemachine import transition
+from outreach.business_hours import next_opening
 from outreach.models import Email, EmailStatus, InboxDay, InboxState, SendDecision, Sequence, SinkMessage
 from outreach.services.sending import Pacing, email_review_resolve, emails_stuck_sweep, inbox_cap_today, sender_run
 from outreach.services.suppression import suppression_add
@@ -201,6 +202,40 @@ def test_business_hours_in_the_prospects_zone(sink, inbox, zone, country, instan
         assert email.send_decisions.get().reason == expected
 
 
+@pytest.mark.parametrize(
+    "zone, country, instant, expected",
+    [
+        ("Australia/Sydney", "AU", "2026-11-30T12:00", "2026-11-30T22:00"),  # Mon 23:00 AEDT → Tue 09:00
+        ("Europe/London", "GB", "2026-12-04T18:00", "2026-12-07T09:00"),  # Friday evening → Monday
+        ("Europe/London", "GB", "2026-12-24T17:30", "2026-12-29T09:00"),  # Christmas, weekend, Boxing Day observed
+        ("Asia/Kolkata", "IN", "2026-06-15T03:00", "2026-06-15T03:30"),  # 08:30 → 09:00 the same day
+        ("Europe/Paris", "FR", "2026-07-15T09:00", "2026-07-15T09:00"),  # open now: now
+        ("", "US", "2026-07-15T09:00", None),  # the US spans several zones: unknown
+    ],
+)
+def test_next_opening_is_09_00_on_the_prospects_next_working_day(zone, country, instant, expected):
+    prospect = Prospect(timezone=zone, country=country)
+    at = datetime.datetime.fromisoformat(instant).replace(tzinfo=UTC)
+    opening = next_opening(prospect, at)
+    assert opening == (datetime.datetime.fromisoformat(expected).replace(tzinfo=UTC) if expected else None)
+
+
+def test_an_email_outside_its_window_is_left_alone_until_the_window_opens(sink, inbox):
+    # NOW is Wednesday 04:00 in Sydney: the email waits for 09:00 there, 22:00 UTC
+    email = queued_email(timezone="Australia/Sydney", country="AU")
+    run()
+    email.refresh_from_db()
+    opening = datetime.datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
+    assert email.status == EmailStatus.QUEUED and email.not_before == opening
+    first_skip = email.send_decisions.get()
+    assert first_skip.reason == "window"
+    run(clock=lambda: opening - datetime.timedelta(minutes=5))
+    assert email.send_decisions.get().created_at == first_skip.created_at  # not even looked at
+    run(clock=lambda: opening)
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT and len(sink.messages) == 1
+
+
 def test_a_prospect_without_a_known_zone_is_not_emailed_blind(sink, inbox):
     email = queued_email(timezone="", country="US")  # the US spans several zones
     run()
@@ -371,7 +406,6 @@ def test_emergency_stop_halts_a_run_in_progress(sink, inbox):
 
 def test_an_email_stuck_in_sending_is_held_for_review_and_never_resent(sink, inbox):
     email = queued_email()
-    from infra.statemachine import transition
 
     transition(email, "claim", by="test")  # a sender claimed it, then died
     Email.objects.filter(pk=email.pk).update(message_id="<stuck@jengu.test>")
