@@ -527,7 +527,12 @@ _BROKEN = [
     (re.compile(r",\s*[.!?]|,,|\.\.(?!\.)|;\s*[.!?]"), "doubled punctuation"),
     (re.compile(r"\(\s*\)|\"\s*\"|“\s*”"), "empty brackets or quotes"),
     (re.compile(r"[^\S\n]{2,}"), "a double space"),
-    (re.compile(r"\b(at|of|for|the|a|an|with|from|to)[.!?](?:\s|$)", re.IGNORECASE), "a sentence that stops mid-way"),
+    # a word on its own (not the end of "A-a" or "Spa-A"), and a capital "A." is a grade or a
+    # letter ("Chef de Partie A"), not "hiring a."
+    (
+        re.compile(r"(?:^|(?<=\s))(?:(?i:at|of|for|the|an|with|from|to)|a)[.!?](?:\s|$)"),
+        "a sentence that stops mid-way",
+    ),
     (re.compile(r"\b(\w{2,})\s+\1\b"), "a doubled word"),
 ]
 _BROKEN_NOT_FRENCH = [(re.compile(r"[^\S\n]+[;:!?]"), "a space before punctuation")]

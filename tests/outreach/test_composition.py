@@ -125,6 +125,22 @@ def test_placeholders_are_caught(context, body):
     assert any("placeholder" in reason for reason in result.reasons), result.reasons
 
 
+@pytest.mark.parametrize(
+    "sentence, stopped",
+    [
+        ("We are hiring a.", True),
+        ("Guests wait at the.", True),
+        ("A short note for.", True),
+        ("You are hiring a new Chef de Partie A.", False),  # a grade, not a missing word
+        ("You are hiring a new A-a.", False),  # the end of a hyphenated title
+        ("Guests check in at 3 p.m. and leave happy.", False),
+    ],
+)
+def test_the_form_gate_tells_a_stopped_sentence_from_a_title_ending_in_a(context, sentence, stopped):
+    result = form_gate("A note", f"Hi Anna,\n\n{sentence}", context)
+    assert any("stops mid-way" in reason for reason in result.reasons) is stopped, result.reasons
+
+
 def test_the_form_gate_checks_greeting_subject_length_words_and_links(context):
     long_subject = "A very long subject line that goes on and on about check-in at your hotel"
     body = "Hi Maria,\n\nSee https://jengu.example for more."
