@@ -300,17 +300,16 @@ def _stats() -> dict:
     from infra.models import CircuitState, DeadLetter
     from jengu.status import queue_depths
     from outreach.models import Email
-    from outreach.selectors import inbox_warmup_cap, inboxes_with_sent_today
+    from outreach.selectors import inbox_caps_today, inboxes_with_sent_today
     from prospects.models import Prospect, ProspectStage
     from replies.models import Intent, Reply
 
     per_stage = dict(Prospect.objects.values_list("stage").annotate(n=Count("id")))
     sent = Email.objects.filter(sent_at__isnull=False).count()
     intents = dict(Reply.objects.exclude(intent="").values_list("intent").annotate(n=Count("id")))
-    inboxes = [
-        {"inbox_id": i.pk, "state": i.state, "sent_today": i.sent_today, "cap_today": inbox_warmup_cap(i)}
-        for i in inboxes_with_sent_today()
-    ]
+    rows = list(inboxes_with_sent_today())
+    caps = inbox_caps_today(rows)
+    inboxes = [{"inbox_id": i.pk, "state": i.state, "sent_today": i.sent_today, "cap_today": caps[i.pk]} for i in rows]
     return {
         "prospects_per_stage": {stage: per_stage.get(stage, 0) for stage in ProspectStage.values},
         "emails_sent": sent,

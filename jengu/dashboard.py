@@ -24,9 +24,8 @@ from jengu.status import queue_depths
 from outreach.models import Campaign, Email, EmailStatus, Inbox
 from outreach.selectors import (
     emails_awaiting_approval,
-    inbox_warmup_cap,
+    inbox_caps_today,
     inboxes_with_sent_today,
-    warmup_schedule,
 )
 from prospects.models import Prospect, ProspectStage
 from replies.models import Intent, Reply
@@ -138,10 +137,11 @@ def funnel() -> tuple[list[Bar], int]:
 
 
 def sends_today() -> list[Bar]:
-    bars, schedule = [], warmup_schedule()
-    for inbox in inboxes_with_sent_today():
+    bars, inboxes = [], list(inboxes_with_sent_today())
+    caps = inbox_caps_today(inboxes)
+    for inbox in inboxes:
         url = changelist("outreach_email", inbox__id__exact=inbox.pk, sent_at__gte=timezone.localdate().isoformat())
-        cap = inbox_warmup_cap(inbox, schedule=schedule)
+        cap = caps[inbox.pk]
         bars.append(Bar(inbox.email, inbox.sent_today, url, limit=cap, note=f"{inbox.sent_today} of {cap}"))
     return scale(bars)
 

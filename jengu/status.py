@@ -9,7 +9,7 @@ from django_q.models import OrmQ
 
 from infra.models import CircuitState, DeadLetter
 from infra.stages import QUEUES
-from outreach.selectors import inbox_warmup_cap, inboxes_with_sent_today
+from outreach.selectors import inbox_caps_today, inboxes_with_sent_today
 from prospects.models import Prospect, ProspectStage
 
 
@@ -25,14 +25,11 @@ def queue_depths() -> dict[str, int]:
 
 def pipeline_status() -> dict:
     per_stage = dict(Prospect.objects.values_list("stage").annotate(n=Count("id")))
+    rows = list(inboxes_with_sent_today())
+    caps = inbox_caps_today(rows)
     inboxes = [
-        {
-            "inbox": inbox.email,
-            "state": inbox.state,
-            "sent_today": inbox.sent_today,
-            "cap_today": inbox_warmup_cap(inbox),
-        }
-        for inbox in inboxes_with_sent_today()
+        {"inbox": inbox.email, "state": inbox.state, "sent_today": inbox.sent_today, "cap_today": caps[inbox.pk]}
+        for inbox in rows
     ]
     return {
         "prospects_per_stage": {stage: per_stage.get(stage, 0) for stage in ProspectStage.values},

@@ -5,8 +5,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db.models import OuterRef, Subquery
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from infra.admin import LargeTableAdmin
@@ -29,7 +27,7 @@ from outreach.models import (
 from outreach.selectors import (
     BOUNCE_RATE_MIN_SENDS,
     BOUNCE_WINDOW_DAYS,
-    inbox_warmup_cap,
+    inbox_cap_today,
     inbox_warmup_week,
     inboxes_with_bounces,
     inboxes_with_sent_today,
@@ -128,18 +126,15 @@ class InboxAdmin(admin.ModelAdmin):
     actions = ["pause", "resume"]
 
     def get_queryset(self, request):
-        today_row = InboxDay.objects.filter(inbox=OuterRef("pk"), day=timezone.localdate())
-        queryset = inboxes_with_bounces(super().get_queryset(request))
-        # the cap already fixed for today (jitter included) once the first send made the row
-        return inboxes_with_sent_today(queryset).annotate(cap_fixed_today=Subquery(today_row.values("cap")[:1]))
+        return inboxes_with_sent_today(inboxes_with_bounces(super().get_queryset(request)))
 
     def get_list_display(self, request):
-        schedule = warmup_schedule()  # live settings: read once for the page
+        schedule, jitter = warmup_schedule(), bool(config.WARMUP_JITTER)  # live settings: read once for the page
         threshold = float(config.BOUNCE_RATE_PAUSE_THRESHOLD)
 
         @admin.display(description="sent / cap today", ordering="sent_today")
         def sends_today(inbox):
-            return _sends_today(inbox, schedule)
+            return _sends_today(inbox, schedule, jitter)
 
         @admin.display(description=f"hard bounces ({BOUNCE_WINDOW_DAYS} days)", ordering="bounce_rate_28d")
         def bounce_rate(inbox):
@@ -168,7 +163,7 @@ class InboxAdmin(admin.ModelAdmin):
 
     @admin.display(description="today")
     def today(self, inbox):
-        return "" if inbox.pk is None else _sends_today(inbox, warmup_schedule())
+        return "" if inbox.pk is None else _sends_today(inbox, warmup_schedule(), None)
 
     @admin.display(description=f"hard bounces over {BOUNCE_WINDOW_DAYS} days")
     def bounce_rate_28d(self, inbox):
@@ -225,10 +220,8 @@ class InboxAdmin(admin.ModelAdmin):
         self._apply(request, queryset, inbox_resume, "resumed")
 
 
-def _sends_today(inbox: Inbox, schedule: list[int]) -> str:
-    fixed = getattr(inbox, "cap_fixed_today", None)
-    cap = fixed if fixed is not None else inbox_warmup_cap(inbox, schedule=schedule)
-    return f"{getattr(inbox, 'sent_today', 0)} / {cap}"
+def _sends_today(inbox: Inbox, schedule: list[int], jitter: bool | None) -> str:
+    return f"{getattr(inbox, 'sent_today', 0)} / {inbox_cap_today(inbox, schedule, jitter)}"
 
 
 def _bounce_rate(inbox: Inbox, threshold: float) -> str:

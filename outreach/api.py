@@ -8,6 +8,7 @@ suppression_remove), with the API key as the actor.
 import datetime
 from typing import Any, ClassVar
 
+from constance import config
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
@@ -32,7 +33,14 @@ from infra.api_common import (
 from infra.errors import ApplicationError
 from infra.models import CircuitState, StateTransition
 from outreach.models import Email, EmailStatus, Inbox, InboxState, Suppression, suppression_hash
-from outreach.selectors import inbox_warmup_cap, inbox_warmup_week, inboxes_with_sent_today, warmup_schedule
+from outreach.selectors import (
+    inbox_cap_on,
+    inbox_cap_today,
+    inbox_caps_today,
+    inbox_warmup_week,
+    inboxes_with_sent_today,
+    warmup_schedule,
+)
 from outreach.services.inboxes import inbox_pause, inbox_resume
 from outreach.services.sending_control import sending_emergency_stop, sending_enabled, sending_resume
 from outreach.services.suppression import suppression_add, suppression_remove
@@ -177,8 +185,9 @@ class PauseIn(BodyIn):
 
 def _inbox_rows():
     inboxes = list(inboxes_with_sent_today())
+    caps = inbox_caps_today(inboxes)
     for inbox in inboxes:
-        inbox.cap_today = inbox_warmup_cap(inbox)
+        inbox.cap_today = caps[inbox.pk]
     return inboxes
 
 
@@ -191,8 +200,6 @@ def list_inboxes(request):
 @router.get("/inboxes/health", auth=READ, response={200: InboxesHealthOut, **errors(*AUTH_ERRORS)})
 def inboxes_health(request):
     """Per inbox: state, scores, today's sends vs cap, bounce rate over 28 days; and open circuits."""
-    from constance import config
-
     since = timezone.now() - datetime.timedelta(days=BOUNCE_WINDOW_DAYS)
     counts = {
         row["inbox_id"]: row
@@ -228,7 +235,7 @@ def inboxes_health(request):
 
 def _inbox_out(inbox: Inbox) -> Inbox:
     inbox = inboxes_with_sent_today(Inbox.objects.filter(pk=inbox.pk)).get()
-    inbox.cap_today = inbox_warmup_cap(inbox)
+    inbox.cap_today = inbox_cap_today(inbox)
     return inbox
 
 
@@ -274,7 +281,7 @@ class WarmupStatusOut(Schema):
 def warmup_status(request):
     """Each inbox's warmup week, today's cap and sends, and the cap from next week."""
     today = timezone.localdate()
-    schedule = warmup_schedule()
+    schedule, jitter = warmup_schedule(), bool(config.WARMUP_JITTER)
     rows = []
     for inbox in inboxes_with_sent_today():
         week = inbox_warmup_week(inbox, today)
@@ -288,9 +295,9 @@ def warmup_status(request):
                 "warmup_started_on": inbox.warmup_started_on,
                 "week": week,
                 "in_warmup": week <= len(schedule),
-                "cap_today": inbox_warmup_cap(inbox, today),
+                "cap_today": inbox_cap_today(inbox, schedule, jitter),
                 "sent_today": inbox.sent_today,
-                "next_cap": inbox_warmup_cap(inbox, next_on),
+                "next_cap": inbox_cap_on(inbox, next_on, schedule, jitter),
                 "next_cap_on": next_on,
             }
         )

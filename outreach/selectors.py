@@ -1,6 +1,7 @@
 """Reads for the inbox pool: warmup caps and today's sends."""
 
 import datetime
+import random
 
 from constance import config
 from django.db.models import Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
@@ -33,11 +34,41 @@ def inbox_warmup_cap(inbox: Inbox, day: datetime.date | None = None, schedule: l
     return inbox.daily_ceiling
 
 
+def inbox_cap_on(
+    inbox: Inbox, day: datetime.date, schedule: list[int] | None = None, jitter: bool | None = None
+) -> int:
+    """The cap the sender enforces on ``day``: the warmup figure, varied by up to ±10 % per
+    inbox and day when WARMUP_JITTER is on (stable for the day), so volume does not look
+    machine-made. Lists pass ``schedule`` and ``jitter`` to read the live settings once."""
+    cap = inbox_warmup_cap(inbox, day, schedule)
+    jitter = bool(config.WARMUP_JITTER) if jitter is None else jitter
+    if jitter and cap > 1:
+        factor = random.Random(f"{inbox.pk}:{day.isoformat()}").uniform(-0.1, 0.1)
+        cap = max(1, round(cap * (1 + factor)))
+    return cap
+
+
+def inbox_cap_today(inbox: Inbox, schedule: list[int] | None = None, jitter: bool | None = None) -> int:
+    """Today's cap as the sender sees it: the one stored with today's first send (an inbox
+    from ``inboxes_with_sent_today``), else the one that send will store."""
+    fixed = getattr(inbox, "cap_fixed_today", None)
+    return fixed if fixed is not None else inbox_cap_on(inbox, timezone.localdate(), schedule, jitter)
+
+
+def inbox_caps_today(inboxes) -> dict[int, int]:
+    """Today's cap of each inbox (from ``inboxes_with_sent_today``), reading the live settings once."""
+    schedule, jitter = warmup_schedule(), bool(config.WARMUP_JITTER)
+    return {inbox.pk: inbox_cap_today(inbox, schedule, jitter) for inbox in inboxes}
+
+
 def inboxes_with_sent_today(queryset: QuerySet[Inbox] | None = None) -> QuerySet[Inbox]:
-    """Inboxes annotated with ``sent_today`` in one query (no N+1 in lists)."""
+    """Inboxes annotated with ``sent_today`` and ``cap_fixed_today`` (once a send stored it) in one query."""
     today_row = InboxDay.objects.filter(inbox=OuterRef("pk"), day=timezone.localdate())
     queryset = Inbox.objects.all() if queryset is None else queryset
-    return queryset.annotate(sent_today=Coalesce(Subquery(today_row.values("sent")[:1]), Value(0)))
+    return queryset.annotate(
+        sent_today=Coalesce(Subquery(today_row.values("sent")[:1]), Value(0)),
+        cap_fixed_today=Subquery(today_row.values("cap")[:1]),
+    )
 
 
 BOUNCE_WINDOW_DAYS = 28

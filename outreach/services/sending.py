@@ -53,7 +53,7 @@ from outreach.models import Email, EmailStatus, Inbox, InboxDay, InboxState, Sen
 from outreach.providers.base import OutgoingMessage, ProviderError
 from outreach.providers.esp import ResendProvider, SendGridProvider
 from outreach.providers.smtp import SmtpProvider
-from outreach.selectors import inbox_warmup_cap
+from outreach.selectors import inbox_cap_on
 from outreach.services.sending_control import sending_enabled
 from outreach.services.sequences import prospects_at_same_company, sequence_is_open, sequence_stop
 from outreach.services.suppression import email_domain, suppression_blocks
@@ -146,18 +146,9 @@ def emails_ready_to_send(now: datetime.datetime):
     )
 
 
-def inbox_cap_today(inbox: Inbox, day: datetime.date) -> int:
-    """Today's cap from the warmup schedule, varied by up to ±10% per inbox and day when jitter is on."""
-    cap = inbox_warmup_cap(inbox, day)
-    if config.WARMUP_JITTER and cap > 1:
-        factor = random.Random(f"{inbox.pk}:{day.isoformat()}").uniform(-0.1, 0.1)
-        cap = max(1, round(cap * (1 + factor)))
-    return cap
-
-
 def inbox_day(inbox: Inbox, day: datetime.date) -> InboxDay:
     try:
-        row, _ = InboxDay.objects.get_or_create(inbox=inbox, day=day, defaults={"cap": inbox_cap_today(inbox, day)})
+        row, _ = InboxDay.objects.get_or_create(inbox=inbox, day=day, defaults={"cap": inbox_cap_on(inbox, day)})
     except IntegrityError:  # another sender created it a moment ago
         row = InboxDay.objects.get(inbox=inbox, day=day)
     return row

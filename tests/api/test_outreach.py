@@ -85,6 +85,22 @@ def test_inbox_list_shows_sends_and_cap_but_never_passwords(reader):
     assert "s3cret-smtp-password" not in response.content.decode()
 
 
+def test_every_view_of_todays_cap_is_the_cap_the_sender_enforces(reader):
+    from constance import config
+
+    from outreach.services.sending import inbox_day
+
+    config.WARMUP_JITTER = True
+    today = timezone.localdate()
+    inboxes = [InboxFactory(warmup_started_on=today - datetime.timedelta(weeks=8), daily_ceiling=50) for _ in range(6)]
+    shown = {row["id"]: row["cap_today"] for row in reader.get("/api/inboxes").json()}
+    warmup = {row["id"]: row["cap_today"] for row in reader.get("/api/warmup/status").json()["inboxes"]}
+    stats = {row["inbox_id"]: row["cap_today"] for row in reader.get("/api/stats").json()["sends_today"]}
+    enforced = {inbox.pk: inbox_day(inbox, today).cap for inbox in inboxes}  # what the first send stores
+    assert shown == warmup == stats == enforced
+    assert set(enforced.values()) != {50}  # jitter moved at least one away from the ceiling
+
+
 def test_inbox_health_reports_bounce_rate_and_open_circuits(reader):
     from infra.models import CircuitState
 

@@ -14,7 +14,8 @@ from infra.models import CircuitState, Event, StateTransition
 from infra.statemachine import transition
 from outreach.business_hours import next_opening
 from outreach.models import Email, EmailStatus, InboxDay, InboxState, SendDecision, Sequence, SinkMessage
-from outreach.services.sending import Pacing, email_review_resolve, emails_stuck_sweep, inbox_cap_today, sender_run
+from outreach.selectors import inbox_cap_on
+from outreach.services.sending import Pacing, email_review_resolve, emails_stuck_sweep, sender_run
 from outreach.services.suppression import suppression_add
 from prospects.models import Prospect, ProspectStage
 from tests.factories import CampaignFactory, EmailFactory, InboxFactory, ProspectFactory
@@ -154,9 +155,9 @@ def test_a_bad_smtp_password_opens_the_inbox_circuit():
 
 def test_jittered_caps_stay_within_ten_percent_and_are_stable_per_day(inbox):
     config.WARMUP_JITTER = True
-    caps = {inbox_cap_today(inbox, NOW.date() + datetime.timedelta(days=d)) for d in range(30)}
+    caps = {inbox_cap_on(inbox, NOW.date() + datetime.timedelta(days=d)) for d in range(30)}
     assert all(36 <= cap <= 44 for cap in caps) and len(caps) > 1
-    assert inbox_cap_today(inbox, NOW.date()) == inbox_cap_today(inbox, NOW.date())
+    assert inbox_cap_on(inbox, NOW.date()) == inbox_cap_on(inbox, NOW.date())
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ from django.utils import timezone
 from infra.circuit import CircuitBreaker
 from infra.models import CircuitState, StateTransition
 from outreach.models import Email, EmailStatus, InboxDay, InboxState, SendDecision, SinkMessage
-from outreach.services.sending import decision_record
+from outreach.selectors import inbox_cap_on
+from outreach.services.sending import decision_record, inbox_day
 from tests.factories import EmailFactory, InboxFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,10 @@ def test_inbox_list_shows_sends_against_cap_state_reason_warmup_week_and_bounce_
     sent_emails(bouncing, 10, bounced=10, days_ago=40)  # outside the window: not counted
     _, page = queries_for(admin_client, reverse("admin:outreach_inbox_changelist"))
     assert "3 / 11" in page  # the inbox-day row's cap once it exists
-    assert "0 / 40" in page  # no row yet: the warmup schedule (week 6: its ceiling)
+    # no row yet: the cap today's first send will store (week 6: the ceiling, 40, ±10 % jitter)
+    expected = inbox_cap_on(bouncing, today)
+    assert f"0 / {expected}" in page and 36 <= expected <= 44
+    assert inbox_day(bouncing, today).cap == expected
     assert "hard-bounce rate 7.5% over 28 days" in page  # the state's reason beside it
     assert "7.5% (3 of 40), over 5%" in page
     assert "no sends" in page
