@@ -1,8 +1,18 @@
+import os
+
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from jengu.roles import OPERATIONS, SALES
 from tests.factories import UserFactory
+
+# Property tests draw the same examples on every run, so a red build means a change broke
+# something, not that a new random example turned up. To hunt for new failing inputs:
+# HYPOTHESIS_PROFILE=explore make test (and keep what it finds as a fixed case).
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 def pytest_collection_modifyitems(config, items):
