@@ -149,11 +149,19 @@ def sequence_step_count(campaign) -> int:
 
 
 def sequence_step_due_at(sequence, step: int) -> datetime.datetime | None:
-    """When follow-up ``step`` (2, 3, …) of ``sequence`` is due: its day offset after the first send."""
-    days = sequence.campaign.follow_up_days or []
+    """When follow-up ``step`` (2, 3, …) of ``sequence`` is due: its day offset after the first
+    send, and never sooner after the last email than the campaign spaces its steps. A step
+    that went out late (an out-of-office pause, a sender outage) pushes the later ones back
+    instead of letting them follow on consecutive days."""
+    days = [int(d) for d in sequence.campaign.follow_up_days or []]
     if sequence.first_sent_at is None or not 2 <= step <= len(days) + 1:
         return None
-    return sequence.first_sent_at + datetime.timedelta(days=int(days[step - 2]))
+    due = sequence.first_sent_at + datetime.timedelta(days=days[step - 2])
+    last_sent = sequence.prospect.last_email_sent_at
+    if last_sent:
+        spacing = days[step - 2] - (days[step - 3] if step > 2 else 0)
+        due = max(due, last_sent + datetime.timedelta(days=spacing))
+    return due
 
 
 SEQUENCE_CLOSE_AFTER_DAYS = 7  # after the last step, how long we wait for an answer
@@ -209,6 +217,9 @@ def sequences_due_to_close(now: datetime.datetime) -> list:
             continue
         days = sequence.campaign.follow_up_days or [0]
         close_at = sequence.first_sent_at + datetime.timedelta(days=int(days[-1]) + SEQUENCE_CLOSE_AFTER_DAYS)
+        last_sent = sequence.prospect.last_email_sent_at  # a late last step gets its full week too
+        if last_sent:
+            close_at = max(close_at, last_sent + datetime.timedelta(days=SEQUENCE_CLOSE_AFTER_DAYS))
         if close_at <= now:
             due.append(sequence)
     return due

@@ -69,6 +69,23 @@ def test_steps_two_to_four_come_on_days_3_7_14_in_the_thread_with_their_angles(s
     assert "Marriott Courtyard Austin" in Email.objects.get(sequence_step=3).body
 
 
+def test_a_late_step_pushes_the_next_ones_back_instead_of_sending_on_consecutive_days(sequence):
+    from outreach.selectors import sequences_due_for_follow_up, sequences_due_to_close
+    from prospects.models import Prospect
+
+    # step 2 (due day 3) went out on day 10, after an out-of-office pause
+    Sequence.objects.filter(pk=sequence.pk).update(last_step_sent=2)
+    Prospect.objects.filter(pk=sequence.prospect_id).update(last_email_sent_at=day(10))
+    assert sequences_due_for_follow_up(day(11)) == []  # step 3's day 7 has passed, but 4 days must follow step 2
+    assert sequences_due_for_follow_up(day(13, hour=23)) == []
+    assert [(s.pk, s.next_step) for s in sequences_due_for_follow_up(day(14))] == [(sequence.pk, 3)]
+    # the last step, late too, still gets a week's wait before the sequence closes
+    Sequence.objects.filter(pk=sequence.pk).update(last_step_sent=4)
+    Prospect.objects.filter(pk=sequence.prospect_id).update(last_email_sent_at=day(25))
+    assert sequences_due_to_close(day(31)) == []
+    assert [s.pk for s in sequences_due_to_close(day(32))] == [sequence.pk]
+
+
 def test_after_the_last_step_and_a_week_of_silence_the_sequence_closes_lost(sequence):
     for step in (2, 3, 4):
         EmailFactory(
