@@ -13,7 +13,7 @@ from anymail.backends.resend import ResendPayload
 from anymail.backends.sendgrid import EmailBackend as SendGridBackend
 from anymail.exceptions import AnymailError
 from requests.exceptions import ConnectionError as RequestsConnectionError
-from requests.exceptions import ConnectTimeout, ReadTimeout
+from requests.exceptions import ConnectTimeout, RequestException, SSLError
 from urllib3.exceptions import NewConnectionError
 
 from outreach.providers.base import OutgoingMessage, ProviderError
@@ -70,19 +70,26 @@ class SendGridProvider(AnymailProvider):
     backend = SendGridBackend
 
 
+# answers after which the ESP may still have taken the message: a gateway that lost its
+# upstream's answer, and (Resend) a request with the same idempotency key still in flight
+STATUSES_OF_UNKNOWN_OUTCOME = {409, 502, 504}
+
+
 def _request_may_have_arrived(exc: AnymailError) -> bool:
     """Whether the ESP may have taken the message although the call failed.
 
-    An HTTP answer (even a 5xx) or a connection that never opened means it did not; a
-    read timeout or a connection dropped mid-request means nobody knows. (anymail's error
-    is also an instance of the requests exception it wraps.)
+    Definitely not: an error answer that says so (4xx, 500, 503), a connection that never
+    opened (refused, DNS, connect timeout, TLS handshake). Nobody knows: a read timeout,
+    a connection dropped mid-request, a gateway 502/504, a 409, or a 2xx anymail could not
+    read. (anymail's error is also an instance of the requests exception it wraps.)
     """
-    if getattr(exc, "response", None) is not None or isinstance(exc, ConnectTimeout):
+    response = getattr(exc, "response", None)
+    if response is not None:
+        return response.status_code < 300 or response.status_code in STATUSES_OF_UNKNOWN_OUTCOME
+    if isinstance(exc, (ConnectTimeout, SSLError)):
         return False
-    if isinstance(exc, ReadTimeout):
-        return True
     if isinstance(exc, RequestsConnectionError):
         original = exc.__cause__ or exc  # anymail raises its error from the requests one
         reason = getattr(original.args[0], "reason", None) if original.args else None
         return not isinstance(reason, NewConnectionError)
-    return False
+    return isinstance(exc, RequestException)  # the request went out: ReadTimeout, a broken answer

@@ -50,8 +50,10 @@ class SmtpProvider:
         try:  # connect, STARTTLS, login: a failure here sent nothing
             backend.open()
         except smtplib.SMTPAuthenticationError as exc:
+            backend.close()  # the half-open session Django keeps after a failed login
             raise ProviderError(f"SMTP login refused by {self.host} ({exc.smtp_code})", login_failed=True) from None
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            backend.close()
             raise ProviderError(f"{where}: {type(exc).__name__}: {exc}") from None
         try:
             sent = backend.send_messages([message.as_django_message()])

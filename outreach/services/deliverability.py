@@ -158,7 +158,10 @@ def email_hard_bounce(*, email: Email, at: datetime.datetime, source: str, by, d
             by=by,
         )
     if email.inbox_id:
-        inbox_check_bounce_rate(email.inbox, now=now)
+        # after the commit of the caller's transaction too (a bounce notice is read inside one):
+        # the pause and its alert never roll back with it, nor hold its locks
+        inbox = email.inbox
+        transaction.on_commit(lambda: inbox_check_bounce_rate(inbox, now=now))
     return True
 
 

@@ -46,7 +46,7 @@ from django.utils import timezone
 from infra.circuit import CircuitBreaker
 from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
-from infra.models import CircuitState
+from infra.models import CircuitState, StateTransition
 from infra.statemachine import transition
 from outreach.business_hours import business_hours_check, next_opening
 from outreach.models import Email, EmailStatus, Inbox, InboxDay, InboxState, SendDecision, Sequence, SequenceState
@@ -269,15 +269,18 @@ def send_blocker(email: Email, now: datetime.datetime, pacing: Pacing) -> tuple[
 def domain_gap_blocks(email: Email, now: datetime.datetime) -> str:
     """Why the company domain's gap forbids this outreach email now ('' when it does not).
 
-    An email to the domain that another sender holds in ``sending`` counts as just sent:
-    it may be on the wire this second.
+    An email to the domain that another sender holds in ``sending``, or that was held for
+    review within the gap, counts as just sent: it may be on the wire, or have gone out.
     """
     gap = int(config.SAME_DOMAIN_GAP_MINUTES)
     domain = email_domain(email.to_email)
     if not (gap and domain and email.type == Email.Type.OUTREACH):
         return ""
+    since = now - datetime.timedelta(minutes=gap)
     recent = Email.objects.filter(
-        Q(status=EmailStatus.SENDING) | Q(status__in=SENT_FAMILY, sent_at__gte=now - datetime.timedelta(minutes=gap)),
+        Q(status=EmailStatus.SENDING)
+        | Q(status__in=SENT_FAMILY, sent_at__gte=since)
+        | Q(status=EmailStatus.NEEDS_REVIEW, status_changed_at__gte=since),  # it may have gone out
         to_email__iendswith=f"@{domain}",
     ).exclude(pk=email.pk)
     if recent.exists():
@@ -406,8 +409,13 @@ def _send_once_or_unknown(provider, message: OutgoingMessage) -> str:
     except ProviderError as exc:
         if not (exc.outcome_unknown and getattr(provider, "idempotent", False)):
             raise
-        logger.info("%s: outcome unknown (%s); asking again with the same idempotency key", provider.name, exc)
+        first = str(exc)
+    logger.info("%s: outcome unknown (%s); asking again with the same idempotency key", provider.name, first)
+    try:
         return provider.send(message)
+    except ProviderError as exc:
+        # whatever the second answer says, the first call may have gone through
+        raise ProviderError(f"{first}; asked again: {exc}", outcome_unknown=True) from None
 
 
 def _inbox_for(email: Email, rng: random.Random, day: datetime.date) -> tuple[list[Inbox], str]:
@@ -496,9 +504,12 @@ def _hold_for_review(email: Email, inbox: Inbox, message_id: str, error: str, no
         f"the provider's answer was lost, so it may have gone out ({error}). Message-ID {message_id}: "
         "check the recipient's thread or the provider's log, then mark it sent or not sent."
     )
-    with transaction.atomic():
-        transition(email, "hold_for_review", by=ACTOR, reason="provider outcome unknown")
-        decision_record(email, SendDecision.Outcome.REVIEW, "outcome_unknown", detail, inbox=inbox, now=now)
+    try:
+        with transaction.atomic():
+            transition(email, "hold_for_review", by=ACTOR, reason="provider outcome unknown")
+            decision_record(email, SendDecision.Outcome.REVIEW, "outcome_unknown", detail, inbox=inbox, now=now)
+    except (AlreadyMoved, TransitionNotAllowed):
+        pass  # the stuck-email sweep held it first: it waits for a person either way
     return SendOutcome(email.pk, SendDecision.Outcome.REVIEW, "outcome_unknown", detail)
 
 
@@ -646,7 +657,16 @@ def email_review_resolve(*, email: Email, sent: bool, by, note: str = "") -> Ema
     prospect moves on, follow-ups will be written). It did not: it goes back to the queue
     with the same Message-ID, and the next sender run sends it after every check.
     """
-    last_attempt = email_provider_attempts(email.pk).last()
+    # this claim's attempts only: a requeued email may have been claimed (and held) before
+    claimed = (
+        StateTransition.objects.filter(
+            content_type=StateTransition.content_type_for(Email), object_id=email.pk, transition="claim"
+        )
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    attempts = email_provider_attempts(email.pk)
+    last_attempt = (attempts.filter(created_at__gte=claimed) if claimed else attempts).last()
     with transaction.atomic():
         if sent:
             transition(email, "review_as_sent", by=by, reason=note or "a person confirmed it was sent")
@@ -658,6 +678,8 @@ def email_review_resolve(*, email: Email, sent: bool, by, note: str = "") -> Ema
         else:
             transition(email, "review_as_failed", by=by, reason=note or "a person confirmed it was not sent")
             transition(email, "requeue", by=by, reason="not sent: back in the queue")
+            if email.inbox_id and claimed:  # the slot the claim took goes back to that day
+                inbox_slot_release(email.inbox, claimed.date())
         outcome = SendDecision.Outcome.SENT if sent else SendDecision.Outcome.SKIPPED
         detail = note or ("confirmed sent" if sent else "confirmed not sent; queued again")
         decision_record(email, outcome, "reviewed", detail)

@@ -5,6 +5,7 @@ import datetime
 import random
 
 import pytest
+import time_machine
 from constance import config
 from django.core.management import call_command
 from django.utils import timezone
@@ -338,6 +339,21 @@ def test_two_first_emails_to_one_company_domain_keep_the_gap(sink, inbox):
     assert Email.objects.get(pk=second.pk).status == EmailStatus.SENT
 
 
+def test_an_email_held_for_review_counts_toward_the_domain_gap(sink, inbox):
+    # its provider's answer was lost ten minutes ago: it may be in the hotel's inbox already
+    config.SAME_DOMAIN_GAP_MINUTES = 120
+    held = queued_email(email="gm@grand-hotel.example")
+    with time_machine.travel(NOW - datetime.timedelta(minutes=10), tick=False):
+        transition(held, "claim", by="test")
+        transition(held, "hold_for_review", by="test", reason="provider outcome unknown")
+    colleague = queued_email(email="fom@grand-hotel.example", company_name="Grand Hotel Annex")
+    run()
+    colleague.refresh_from_db()
+    assert colleague.status == EmailStatus.QUEUED and colleague.send_decisions.get().reason == "domain_gap"
+    run(clock=lambda: NOW + datetime.timedelta(minutes=111))
+    assert Email.objects.get(pk=colleague.pk).status == EmailStatus.SENT
+
+
 def test_pacing_waits_a_random_thirty_to_ninety_seconds_between_sends(sink, inbox):
     for _ in range(3):
         queued_email()
@@ -459,6 +475,22 @@ def test_an_email_confirmed_not_sent_in_review_goes_back_to_the_queue_and_out_on
     email.refresh_from_db()
     assert email.status == EmailStatus.SENT and sink.message_ids() == {"<held@jengu.test>": 1}
     assert Prospect.objects.get(pk=email.prospect_id).stage == ProspectStage.CONTACTED
+
+
+def test_not_sent_in_review_gives_the_slot_back_and_ignores_an_earlier_claims_attempts(sink, inbox, sales_user):
+    email = _held_for_review(inbox, provider_attempted=True)  # first claim: an smtp attempt
+    InboxDay.objects.create(inbox=inbox, day=timezone.now().date(), cap=10, sent=1)  # the slot that claim took
+    email_review_resolve(email=email, sent=False, by=sales_user)
+    assert InboxDay.objects.get(inbox=inbox).sent == 0
+    # claimed again and held again with no attempt recorded: settled as sent, it names no provider
+    transition(email, "claim", by="test")
+    Email.objects.filter(pk=email.pk).update(inbox=inbox)
+    emails_stuck_sweep(now=datetime.datetime.now(UTC) + datetime.timedelta(minutes=11))
+    email.refresh_from_db()
+    email_review_resolve(email=email, sent=True, by=sales_user)
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT and email.provider == ""
+    assert Event.objects.get(name="email.sent", data__email_id=email.pk).data["provider"] == "unknown provider"
 
 
 def test_send_now_dry_run_says_what_and_why_and_changes_nothing(sink, inbox, capsys, time_machine):

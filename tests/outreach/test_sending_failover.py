@@ -21,6 +21,8 @@ from constance import config
 
 from infra.models import CircuitState, Event, StateTransition
 from outreach.models import EmailStatus, InboxDay, SendDecision, Sequence
+from outreach.providers.base import OutgoingMessage, ProviderError
+from outreach.providers.esp import ResendProvider
 from outreach.services.sending import Pacing, sender_run
 from prospects.models import ProspectStage
 from tests.factories import CampaignFactory, EmailFactory, InboxFactory, ProspectFactory
@@ -282,3 +284,51 @@ def test_an_smtp_server_that_goes_quiet_after_the_data_holds_the_email_for_revie
         assert quiet.message_ids() == {email.message_id: 1}  # the server had it all along
         assert calls_to(api, SENDGRID_URL) == []  # so SendGrid must not send it again
         assert "may have been delivered" in email.send_decisions.get().detail
+
+
+def test_when_the_second_ask_fails_outright_the_first_may_still_have_gone_out(api, sink):
+    # a 500 to the repeat says nothing about the first call, whose answer was lost
+    resend_times_out(api)
+    resend_fails(api)
+    sendgrid_accepts(api)
+    InboxFactory(smtp_port=sink.port, smtp_password="")
+    email = queued_email()
+    assert [o.outcome for o in run().outcomes] == ["review"]
+    email.refresh_from_db()
+    assert email.status == EmailStatus.NEEDS_REVIEW
+    assert sink.messages == [] and calls_to(api, SENDGRID_URL) == []
+
+
+def _refused_connection():
+    refused = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection: [Errno 111]")
+    return requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/emails", refused))
+
+
+@pytest.mark.parametrize(
+    "answer, outcome_unknown",
+    [
+        ({"status": 500, "json": {"statusCode": 500, "name": "internal_server_error", "message": "x"}}, False),
+        ({"status": 503, "json": {"statusCode": 503, "name": "service_unavailable", "message": "x"}}, False),
+        ({"status": 422, "json": {"statusCode": 422, "name": "validation_error", "message": "x"}}, False),
+        ({"status": 429, "json": {"statusCode": 429, "name": "rate_limit_exceeded", "message": "x"}}, False),
+        ({"status": 502, "body": "<html>502 Bad Gateway</html>"}, True),
+        ({"status": 504, "body": "<html>504 Gateway Time-out</html>"}, True),
+        ({"status": 409, "json": {"statusCode": 409, "name": "concurrent_idempotent_requests", "message": "x"}}, True),
+        ({"body": requests.exceptions.ConnectTimeout("connect timeout")}, False),
+        ({"body": requests.exceptions.SSLError("handshake failure")}, False),
+        ({"body": _refused_connection()}, False),
+        ({"body": requests.exceptions.ReadTimeout("read timeout")}, True),
+        ({"body": requests.exceptions.ConnectionError(ConnectionResetError("reset by peer"))}, True),
+        ({"body": requests.exceptions.ChunkedEncodingError("broken answer")}, True),
+    ],
+)
+def test_which_esp_failures_leave_the_outcome_unknown(api, answer, outcome_unknown):
+    api.add(responses.POST, RESEND_URL, **answer)
+    message = OutgoingMessage(
+        from_email="edd@mail.jengu.test", from_name="Edd", to="gm@hotel.example", subject="Hi", text="Hello",
+        message_id="<m1@mail.jengu.test>", idempotency_key="k-1",
+    )  # fmt: skip
+    with pytest.raises(ProviderError) as failure:
+        ResendProvider(api_key=RESEND_KEY).send(message)
+    assert failure.value.outcome_unknown is outcome_unknown
+    assert RESEND_KEY not in str(failure.value)
