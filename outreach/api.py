@@ -34,9 +34,9 @@ from infra.errors import ApplicationError
 from infra.models import CircuitState, StateTransition
 from outreach.models import Email, EmailStatus, Inbox, InboxState, Suppression, suppression_hash
 from outreach.selectors import (
-    inbox_cap_on,
     inbox_cap_today,
     inbox_caps_today,
+    inbox_warmup_cap,
     inbox_warmup_week,
     inboxes_with_sent_today,
     warmup_schedule,
@@ -266,9 +266,12 @@ class WarmupOut(Schema):
     warmup_started_on: datetime.date
     week: int = Field(description="warmup week, 1 on the start day")
     in_warmup: bool = Field(description="false once the schedule is over and the ceiling applies")
-    cap_today: int
+    cap_today: int = Field(description="the cap the sender enforces today (jitter included)")
     sent_today: int
-    next_cap: int = Field(description="the cap from next_cap_on")
+    next_cap: int = Field(
+        description="the warmup schedule's cap from next_cap_on (each day varies it by up to ±10 % when "
+        "WARMUP_JITTER is on, as cap_today shows)"
+    )
     next_cap_on: datetime.date = Field(description="the first day of the next warmup week")
 
 
@@ -297,7 +300,7 @@ def warmup_status(request):
                 "in_warmup": week <= len(schedule),
                 "cap_today": inbox_cap_today(inbox, schedule, jitter),
                 "sent_today": inbox.sent_today,
-                "next_cap": inbox_cap_on(inbox, next_on, schedule, jitter),
+                "next_cap": inbox_warmup_cap(inbox, next_on, schedule),
                 "next_cap_on": next_on,
             }
         )
