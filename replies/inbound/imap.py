@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -71,6 +72,7 @@ class Fetched:
     messages: list[tuple[int, bytes]] = field(default_factory=list)
     reset: bool = False
     error: str = ""
+    unreadable: list[tuple[int, str]] = field(default_factory=list)  # UIDs the server would not hand over
     # after a first or reset poll: the highest UID the mailbox has, so older mail outside
     # the SINCE window is not read on the next poll
     high_water: int = 0
@@ -116,7 +118,7 @@ def imap_fetch_new(box: Mailbox, *, timeout: float = 20.0) -> Fetched:
             uids = uids[:MAX_MESSAGES_PER_POLL]
             for start in range(0, len(uids), FETCH_BATCH):
                 batch = uids[start : start + FETCH_BATCH]
-                for uid, data in sorted(client.fetch(batch, ["BODY.PEEK[]"]).items()):
+                for uid, data in sorted(_fetch_batch(client, batch, result).items()):
                     raw = data.get(b"BODY[]")
                     if raw is not None:
                         result.messages.append((uid, raw))
@@ -127,6 +129,21 @@ def imap_fetch_new(box: Mailbox, *, timeout: float = 20.0) -> Fetched:
     except (TimeoutError, IMAPClientError, OSError, ssl.SSLError, KeyError, ValueError) as exc:
         result.error = f"{type(exc).__name__}: {exc}"[:500]
     return result
+
+
+def _fetch_batch(client: IMAPClient, batch: list[int], result: Fetched) -> dict:
+    """One FETCH for the batch; if the server refuses it (NO for a corrupt message), one UID at
+    a time, so a single unreadable message is noted and passed instead of holding back the rest."""
+    try:
+        return client.fetch(batch, ["BODY.PEEK[]"])
+    except IMAPClientError:
+        fetched = {}
+        for uid in batch:
+            try:
+                fetched.update(client.fetch([uid], ["BODY.PEEK[]"]))
+            except IMAPClientError as exc:
+                result.unreadable.append((uid, f"{type(exc).__name__}: {exc}"[:300]))
+        return fetched
 
 
 def _mailbox(inbox: Inbox, cursor: InboxCursor | None) -> Mailbox:
@@ -170,7 +187,13 @@ def imap_poll(*, inboxes=None, threads: int | None = None, timeout: float = 20.0
                 cursor.last_uid = max(cursor.last_uid, fetched.high_water)
                 quiet.append(cursor)
             else:
-                _store(fetched, inbox, cursor, summary, reply_ingest)
+                try:
+                    _store(fetched, inbox, cursor, summary, reply_ingest)
+                except Exception as exc:  # noqa: BLE001 (one inbox's failure must not stop the others' storing)
+                    summary.errors += 1
+                    logger.exception("storing the IMAP poll of %s failed", inbox.email)
+                    event_record("reply.poll_failed", level="error", data={"inbox_id": inbox.pk},
+                                 message=f"{inbox.email}: {type(exc).__name__} while storing its new mail")  # fmt: skip
     InboxCursor.objects.bulk_update(quiet, ["last_polled_at", "last_error", "last_uid"], batch_size=500)
     if summary.errors or summary.new_replies:
         event_record(
@@ -187,11 +210,13 @@ def _store(fetched: Fetched, inbox: Inbox, cursor: InboxCursor | None, summary: 
     cursor = cursor or InboxCursor(inbox=inbox)
     if fetched.error:
         summary.errors += 1
-        cursor.last_error = fetched.error
-        cursor.last_polled_at = now
-        cursor.save()
         logger.warning("IMAP poll of %s failed: %s", inbox.email, fetched.error)
-        return
+        if not (fetched.messages or fetched.unreadable) or fetched.uidvalidity is None:
+            cursor.last_error = fetched.error
+            cursor.last_polled_at = now
+            cursor.save()
+            return
+        # the batches fetched before the failure are stored; the next poll goes on from there
     if fetched.reset:
         summary.resets += 1
         event_record(
@@ -202,12 +227,18 @@ def _store(fetched: Fetched, inbox: Inbox, cursor: InboxCursor | None, summary: 
         )
         cursor.last_uid = 0
     last_uid = cursor.last_uid
+    for uid, problem in fetched.unreadable:
+        message = f"{inbox.email} UID {uid}: the server would not hand it over ({problem})"[:500]
+        event_record("reply.ingest_failed", level="error", message=message, data={"inbox_id": inbox.pk, "uid": uid})
+        last_uid = max(last_uid, uid)
     for uid, raw in fetched.messages:
         summary.messages += 1
         try:
-            result = ingest(raw, source=Reply.Source.IMAP, inbox=inbox)
-        except (ValueError, TypeError, LookupError, UnicodeError) as exc:
+            with transaction.atomic():  # a database error rolls back this message only
+                result = ingest(raw, source=Reply.Source.IMAP, inbox=inbox)
+        except Exception as exc:  # noqa: BLE001 (a parser or database surprise on one message)
             # one unreadable message must not hold the cursor (and every later message) back
+            logger.warning("IMAP message %s of %s not stored: %s", uid, inbox.email, type(exc).__name__)
             event_record(
                 "reply.ingest_failed",
                 level="error",
@@ -221,7 +252,7 @@ def _store(fetched: Fetched, inbox: Inbox, cursor: InboxCursor | None, summary: 
                 summary.duplicates += 1
         last_uid = max(last_uid, uid)
     cursor.uidvalidity = fetched.uidvalidity
-    cursor.last_uid = max(last_uid, fetched.high_water)
+    cursor.last_uid = last_uid if fetched.error else max(last_uid, fetched.high_water)
     cursor.last_polled_at = now
-    cursor.last_error = ""
+    cursor.last_error = fetched.error
     cursor.save()

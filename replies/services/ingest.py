@@ -34,6 +34,11 @@ AUTOMATIC_WORDING = re.compile(
 )
 
 
+def _without_nul(**fields) -> dict:
+    """PostgreSQL refuses a NUL in text; a stray one (a broken mailer) must not lose the reply."""
+    return {name: value.replace("\x00", "") if isinstance(value, str) else value for name, value in fields.items()}
+
+
 @dataclass
 class IngestResult:
     reply: Reply | None  # None: a message from one of our own inboxes, not a reply
@@ -75,7 +80,7 @@ def reply_ingest(
         inbox = match.email.inbox
     if inbox is None and message.to:
         inbox = Inbox.objects.filter(email__in=message.to).first()
-    fields = dict(
+    fields = _without_nul(
         email=match.email,
         prospect=match.prospect,
         inbox=inbox,

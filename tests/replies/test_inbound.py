@@ -122,3 +122,26 @@ def test_the_same_reply_by_webhook_and_by_imap_is_stored_once(client, settings, 
     summary = imap_poll()
     assert (summary.messages, summary.new_replies, summary.duplicates) == (1, 0, 1)
     assert Reply.objects.count() == 1
+
+
+def test_a_message_that_breaks_the_parser_is_passed_and_the_rest_are_stored(dovecot, inboxes):
+    from infra.models import Event
+
+    _prospect, email = contacted()
+    broken = (
+        b"From: Anna <anna@hotel.example>\r\nTo: <a@[b>\r\nSubject: hi\r\nMessage-ID: <bad@hotel.example>\r\n\r\nHi\r\n"
+    )
+    dovecot.deliver(USERS[0], broken)  # Python's header parser raises AttributeError on that To
+    with_nul = reply_to(email, "Sounds good,\x00 call me", message_id="<nul@hotel.example>")
+    dovecot.deliver(USERS[0], with_nul)  # PostgreSQL refuses a NUL in text
+    dovecot.deliver(USERS[0], inbound("Tell me more", sender="y@unknown.example", message_id="<ok@unknown.example>"))
+    imap_poll(inboxes=inboxes[:1])
+    stored = dict(Reply.objects.values_list("message_id", "body"))
+    assert set(stored) == {"<nul@hotel.example>", "<ok@unknown.example>"}
+    assert "\x00" not in stored["<nul@hotel.example>"] and "call me" in stored["<nul@hotel.example>"]
+    failure = Event.objects.get(name="reply.ingest_failed")
+    assert "AttributeError" in failure.message and failure.data["uid"] == 1
+    cursor = InboxCursor.objects.get(inbox=inboxes[0])
+    assert cursor.last_uid == 3 and cursor.last_error == ""  # past the broken one: never fetched again
+    imap_poll(inboxes=inboxes[:1])
+    assert Reply.objects.count() == 2 and Event.objects.filter(name="reply.ingest_failed").count() == 1
