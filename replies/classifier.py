@@ -5,8 +5,9 @@
 keyword/regex rules over the cleaned new text, in this order of precedence:
 
 1. delivery failures (a mailer-daemon sender, a delivery-status report, bounce wording);
-2. automatic replies: out of office (with the return date parsed), or "no longer works here";
-3. unsubscribe requests (stronger than a mere "not interested");
+2. unsubscribe requests (stronger than a mere "not interested", and than absence wording:
+   "I was out of office last week, please remove me" is a removal);
+3. automatic replies: out of office (with the return date parsed), or "no longer works here";
 4. delegation: a referral verb plus another person (name, title, address extracted);
 5. otherwise the best-scoring of meeting request, needs more info, interested,
    not interested and wrong person.
@@ -645,7 +646,12 @@ def classify_reply(
     if scores["bounce"] >= 3 and scores["bounce"] > scores["out_of_office"]:
         return answer("bounce", 0.8, "delivery failure wording")
 
-    # 2. automatic replies
+    # 2. an explicit request to be removed wins over absence wording ("I was out of office
+    # last week. Please stop emailing me"): ignoring it is the costlier mistake
+    if scores["unsubscribe"] >= 3:
+        return answer("unsubscribe", 0.9 if scores["unsubscribe"] >= 4 else 0.8, "asks to be removed")
+
+    # 3. automatic replies
     left = scores["left"] >= 3
     if auto or scores["out_of_office"] >= 3:
         if left:
@@ -656,10 +662,6 @@ def classify_reply(
             return_date = parse_return_date(text, today=today)
             confidence = 0.95 if auto and scores["out_of_office"] >= 2 else 0.8 if auto else 0.75
             return answer("out_of_office", confidence, "automatic reply / absence wording", return_date=return_date)
-
-    # 3. unsubscribe
-    if scores["unsubscribe"] >= 3:
-        return answer("unsubscribe", 0.9 if scores["unsubscribe"] >= 4 else 0.8, "asks to be removed")
 
     # 4. delegation
     if delegate and referral and (delegate.email or delegate.name):

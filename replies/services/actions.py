@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -49,7 +50,7 @@ from outreach.services.sequences import sequence_pause, sequence_stop, sequence_
 from outreach.services.suppression import suppression_add
 from prospects.dedup import prospect_ingest
 from prospects.models import LeadSource, Prospect, ProspectStage
-from replies.classifier import COMPANY_WIDE, fold
+from replies.classifier import BOUNCE_SENDER, COMPANY_WIDE, fold
 from replies.matching import FREE_MAIL_DOMAINS
 from replies.models import Intent, Reply
 from replies.schema import ReplyInterpretation
@@ -58,6 +59,15 @@ from replies.scoring import behavioral_score
 logger = logging.getLogger(__name__)
 
 CONFIDENCE_ALERT_THRESHOLD = 0.7
+# in a delivery report (folded text): a permanent failure, and a delay the server will retry
+PERMANENT_FAILURE = re.compile(
+    r"action:\s*failed|\b5\.\d{1,3}\.\d{1,3}\b|failed permanently|permanent(?:ly)? (?:error|failure)|"
+    r"user unknown|unknown user|no such user|does not exist|address (?:not found|rejected)"
+)
+DELAYED_DELIVERY = re.compile(
+    r"action:\s*delayed|\bdelay(?:ed)?\b|will (?:be )?retr|retrying|temporar|\b4\.\d{1,3}\.\d{1,3}\b|"
+    r"not yet been delivered"
+)
 OUT_OF_OFFICE_DEFAULT_DAYS = 7
 STAGE_FOR_INTENT = {
     Intent.INTERESTED: "mark_replied",
@@ -164,6 +174,11 @@ def reply_act(*, reply: Reply, by, company_wide: bool | None = None, alerts: boo
         company_wide = bool(COMPANY_WIDE.search(fold(reply.body)))
     company_wide = company_wide and intent in (Intent.NOT_INTERESTED, Intent.UNSUBSCRIBE)
     prospect = reply.prospect
+    if intent == Intent.BOUNCE and not hard_bounce_report(reply):
+        # a person's words that read like a bounce ("that problem does not exist here"), or a
+        # "delayed, will retry" notice: nothing is suppressed or closed, a person looks
+        prospect = None
+        report.add("not a permanent delivery failure from a mail system: left for a person")
     with transaction.atomic():
         if prospect is not None:
             _update_prospect_engagement(reply, prospect)
@@ -181,8 +196,9 @@ def reply_act(*, reply: Reply, by, company_wide: bool | None = None, alerts: boo
                 report.add("sequence stopped")
             if intent == Intent.DELEGATED:
                 _delegate(reply, prospect, by, report)
-        _suppress(reply, intent, company_wide, cause, by, report)
-        reply.needs_human = _needs_human(reply)
+        if prospect is not None or intent != Intent.BOUNCE:
+            _suppress(reply, intent, company_wide, cause, by, report)
+        reply.needs_human = _needs_human(reply) or (intent == Intent.BOUNCE and prospect is None)
         reply.save(update_fields=["needs_human", "delegated_prospect"])
         if alerts and reply.needs_human:
             text = _alert_text(reply)
@@ -327,6 +343,14 @@ def _delegate(reply: Reply, original: Prospect, by, report: ActionReport) -> Non
     )
     report.delegated_prospect = delegate
     report.add(f"delegated prospect {delegate.pk} {'created' if result.created else 'found'}")
+
+
+def hard_bounce_report(reply: Reply) -> bool:
+    """A mail system's report that the address failed for good (not a delay, not a person)."""
+    if not BOUNCE_SENDER.search(f"{reply.from_email} {reply.from_name}"):
+        return False
+    text = fold(f"{reply.subject}\n{reply.raw_body or reply.body}")
+    return bool(PERMANENT_FAILURE.search(text)) or not DELAYED_DELIVERY.search(text)
 
 
 def _needs_human(reply: Reply) -> bool:

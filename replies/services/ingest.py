@@ -29,9 +29,11 @@ AUTOMATIC_WORDING = re.compile(
     r"this is an? automatic(?:ally generated)? (?:reply|response|message)|"
     r"(?:diese|dies ist eine) automatische (?:antwort|nachricht)|"
     r"(?:ceci est une |message de )?r[ée]ponse automatique|respuesta autom[aá]tica|"
-    r"\bout of (?:the )?office\b|\bauto-?reply\b",
+    r"\bauto-?reply\b",
     re.I,
 )
+# only in a subject: a person may well write "I was out of office last week" in a reply
+AUTOMATIC_SUBJECT = re.compile(r"\bout of (?:the )?office\b", re.I)
 
 
 def _without_nul(**fields) -> dict:
@@ -75,7 +77,11 @@ def reply_ingest(
         failed_recipients=message.failed_recipients,
     )
     body = clean_reply_text(message.text)
-    automatic = message.is_auto_reply or bool(AUTOMATIC_WORDING.search(f"{message.subject}\n{body[:500]}"))
+    automatic = (
+        message.is_auto_reply
+        or bool(AUTOMATIC_WORDING.search(f"{message.subject}\n{body[:500]}"))
+        or bool(AUTOMATIC_SUBJECT.search(message.subject))
+    )
     if inbox is None and match.email is not None:
         inbox = match.email.inbox
     if inbox is None and message.to:
