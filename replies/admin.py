@@ -117,8 +117,18 @@ class ReplyAdmin(LargeTableAdmin):
     search_fields = ["from_email", "subject", "prospect__company_name", "body"]
     date_hierarchy = "received_at"
     list_select_related = ["prospect", "email"]
-    autocomplete_fields = ["email", "prospect"]
-    readonly_fields = ["original_email", "prospect_summary", "body_display", "delegated_prospect", "processed_at"]
+    # what the reader decided and whom the reply belongs to change only through "Correct intent"
+    # and "Attach", which carry out what the change means (suppression, stage, calibration)
+    readonly_fields = [
+        "original_email",
+        "prospect_summary",
+        "body_display",
+        "delegated_prospect",
+        "processed_at",
+        "intent",
+        "prospect",
+        "email",
+    ]
     change_form_template = "admin/replies/reply/change_form.html"
     fieldsets = [
         ("Reply", {"fields": ["from_email", "from_name", "subject", "body_display", "received_at", "needs_human"]}),

@@ -305,6 +305,10 @@ def _suppress(reply: Reply, intent: str, company_wide: bool, cause: str, by, rep
 def _delegate(reply: Reply, original: Prospect, by, report: ActionReport) -> None:
     """The named colleague becomes a prospect at the same hotel, queued for enrichment."""
     address = _valid_address(reply.delegated_to_email)
+    if address and address not in f"{reply.body}\n{reply.raw_body}".lower():
+        # the model's reading, not the reply's words: an address nobody wrote is never emailed
+        report.add(f"the delegate's address {address} is not in the reply: left out")
+        address = ""
     name = reply.delegated_to_name.strip()
     if not (address or name) or address == original.email:
         report.add("delegated, but nobody usable was named")

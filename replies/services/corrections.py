@@ -10,6 +10,7 @@ already closed as lost stays lost).
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from infra.errors import ApplicationError
 from infra.events import event_record
@@ -36,6 +37,9 @@ def reply_correct_intent(*, reply: Reply, intent: str, by, act: bool = True) -> 
         reply.confidence = 1.0  # a person said so
         reply.needs_human = False
         reply.save(update_fields=["intent", "confidence", "needs_human"])
+        # a reply corrected before its processing ran (a slow model, a dead letter) is done:
+        # a later run must not put the model's reading back over the person's
+        Reply.objects.filter(pk=reply.pk, processed_at__isnull=True).update(processed_at=timezone.now())
         event_record(
             "reply.corrected",
             message=f"reply {reply.pk}: {previous or '(none)'} → {intent}",

@@ -70,6 +70,32 @@ def test_correcting_the_intent_writes_calibration_history_and_acts(admin_client,
     assert reply.intent == "unsubscribe" and not reply.needs_human
 
 
+def test_the_change_form_cannot_set_an_intent_without_its_actions(admin_client, thread):
+    prospect, email, reply = thread
+    page = admin_client.get(reverse("admin:replies_reply_change", args=[reply.pk])).content.decode()
+    assert 'name="intent"' not in page and 'name="prospect"' not in page  # shown, not editable
+    admin_client.post(
+        reverse("admin:replies_reply_change", args=[reply.pk]),
+        {"intent": "unsubscribe", "prospect": "", "needs_human": "on", "from_email": reply.from_email},
+    )
+    reply.refresh_from_db()
+    assert reply.intent == "needs_more_info" and reply.prospect == prospect
+    assert not Suppression.objects.exists()
+
+
+def test_a_correction_made_before_processing_is_not_overwritten_by_it(thread):
+    from replies.pipeline import run_reply_processing
+    from replies.services.corrections import reply_correct_intent
+
+    _, _, reply = thread
+    Reply.objects.filter(pk=reply.pk).update(processed_at=None, intent="")  # the model has not read it yet
+    reply.refresh_from_db()
+    reply_correct_intent(reply=reply, intent="meeting_request", by="user:sally")
+    assert run_reply_processing(reply.pk) == "skipped"
+    reply.refresh_from_db()
+    assert reply.intent == "meeting_request" and reply.processed_at is not None
+
+
 def test_the_calibration_report_renders_per_intent(admin_client, thread):
     _prospect, _email, reply = thread
     ReplyFactory(intent="interested", confidence=0.9)

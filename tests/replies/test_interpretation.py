@@ -56,6 +56,19 @@ def test_grok_reads_a_delegation_and_the_reply_text_is_fenced_as_data(monkeypatc
     assert sent["response_format"]["json_schema"]["schema"]["properties"]["intent"]["enum"][0] == "interested"
 
 
+def test_a_delegate_address_the_reply_never_wrote_is_not_used(monkeypatch):
+    # the same recorded answer names mike.peters@…, but this reply only gives his name
+    monkeypatch.setattr("infra.stages._dispatch", lambda *a, **k: None)
+    _original, email = contacted(company_website="https://courtyard-denver.example")
+    reply = stored(email, "Please talk to Mike Peters, our Operations Director, about this.")
+    grok, _ = grok_answer("grok_delegated.json")
+    assert run_reply_processing(reply.pk, providers=[grok]) == "delegated"
+    reply.refresh_from_db()
+    assert not Prospect.objects.filter(email="mike.peters@courtyard-denver.example").exists()
+    delegate = reply.delegated_prospect  # still recorded by name, for enrichment to find an address
+    assert delegate.name == "Mike Peters" and delegate.email == ""
+
+
 def test_claude_answers_when_grok_fails():
     _prospect, email = contacted()
     reply = stored(email, "Happy to do 15 minutes, Thursday at 2pm Mountain?")
