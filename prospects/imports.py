@@ -23,9 +23,10 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
+from infra.errors import ApplicationError
 from prospects.dedup import prospect_ingest
 from prospects.models import LeadSource, Prospect, ProspectImport
 
@@ -73,10 +74,12 @@ def _decode(raw: bytes, notes: list[str]) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    # mostly valid UTF-8 with a few broken lines: keep the file, the rows tell
+    # mostly valid UTF-8 with a few broken lines: keep the file, the rows tell. A file whose
+    # only non-ASCII bytes are all invalid UTF-8 is an 8-bit export (Excel's Windows-1252)
     lines = raw.split(b"\n")
     broken = sum(1 for line in lines if not _valid_utf8(line))
-    if broken <= max(1, len(lines) // 20):
+    some_utf8 = any(not line.isascii() and _valid_utf8(line) for line in lines)
+    if some_utf8 and broken <= max(1, len(lines) // 20):
         notes.append(f"{broken} line(s) are not valid UTF-8 and were skipped.")
         return "\n".join(
             line.decode("utf-8-sig") if _valid_utf8(line) else "\x00INVALID-ENCODING\x00" for line in lines
@@ -125,7 +128,13 @@ def _read_rows(text: str, notes: list[str]) -> tuple[dict[str, int], list[tuple[
         )
     if delimiter != ",":
         notes.append(f"Delimiter: {'tab' if delimiter == chr(9) else delimiter!r}.")
-    rows = [(number, row) for number, row in enumerate(reader, start=2) if any(cell.strip() for cell in row)]
+    try:
+        rows = [(number, row) for number, row in enumerate(reader, start=2) if any(cell.strip() for cell in row)]
+    except csv.Error as exc:
+        raise ImportRefused(
+            f"The file stops reading as CSV at line {reader.line_num} ({exc}); often a quote that is never "
+            "closed. Fix that line, or save the sheet again as CSV."
+        ) from None
     return mapping, rows, header
 
 
@@ -178,7 +187,13 @@ def _row_fields(row: list[str], mapping: dict[str, int]) -> tuple[dict, list[str
                 fields[field] = url[:300]
         except ValidationError:
             remarks.append(f"invalid {field.replace('_', ' ')} ignored")
-    return fields, remarks
+    return {name: _fit(name, value) for name, value in fields.items()}, remarks
+
+
+def _fit(name: str, value):
+    """A cell cut to its column's length (a 150-character City must not fail the row)."""
+    limit = getattr(Prospect._meta.get_field(name), "max_length", None)
+    return value[:limit] if isinstance(value, str) and limit else value
 
 
 def _contact_key(fields: dict) -> str:
@@ -194,8 +209,10 @@ def _contact_key(fields: dict) -> str:
     person = fields.get("email") or fields.get("name", "").lower()
     if primary is None or not person:
         return ""
-    known = primary.email or primary.name.lower()
-    if not known or person in (primary.email, primary.name.lower()):
+    known = {primary.email, primary.name.lower()} - {""}
+    # the same person when either the address or the name matches (a names-only Sales
+    # Navigator file first, then an export of the same people with their addresses)
+    if not known or known & ({fields.get("email", ""), fields.get("name", "").lower()} - {""}):
         return ""
     return person[:254]
 
@@ -215,8 +232,6 @@ def prospect_import_run(
     enqueue_enrichment: bool = True,
 ) -> ProspectImport:
     """Import every row of ``prospect_import.file``; progress is saved as it goes."""
-    from infra.stages import STAGES, stage_enqueue
-
     record = prospect_import
     record.status, record.error, record.notes, record.report = ProspectImport.Status.RUNNING, "", [], []
     record.created_count = record.merged_count = record.skipped_count = record.processed_rows = 0
@@ -237,31 +252,14 @@ def prospect_import_run(
 
     record.total_rows = len(rows)
     record.save(update_fields=["total_rows", "notes"])
-    label = f"csv#{record.pk}"
-    for done, (number, row) in enumerate(rows, start=1):
-        entry = {"row": number}
-        if "\x00INVALID-ENCODING\x00" in "".join(row):
-            entry.update(outcome="skipped", reason="not valid UTF-8")
-        else:
-            fields, remarks = _row_fields(row, mapping)
-            if not fields["company_name"]:
-                entry.update(outcome="skipped", reason="; ".join(["missing company", *remarks]))
-            else:
-                with transaction.atomic():
-                    outcome, prospect = prospect_import_row(fields, source_label=label)
-                    if outcome == "created" and enqueue_enrichment and "enrichment" in STAGES:
-                        stage_enqueue("enrichment", subject_id=prospect.pk, trace_id=prospect.trace_id)
-                entry.update(outcome=outcome, prospect=prospect.pk, company=prospect.company_name)
-                if remarks:
-                    entry["reason"] = "; ".join(remarks)
-        record.report.append(entry)
-        counter = {"created": "created_count", "merged": "merged_count", "skipped": "skipped_count"}[entry["outcome"]]
-        setattr(record, counter, getattr(record, counter) + 1)
-        record.processed_rows = done
-        if done % 200 == 0 or done == len(rows):
-            record.save(update_fields=["processed_rows", "created_count", "merged_count", "skipped_count"])
-            if on_progress:
-                on_progress(done, len(rows))
+    try:
+        _import_rows(record, mapping, rows, on_progress=on_progress, enqueue_enrichment=enqueue_enrichment)
+    except Exception as exc:
+        # a fault of ours, not of a row: the record says where it stopped instead of "running"
+        record.status, record.finished_at = ProspectImport.Status.FAILED, timezone.now()
+        record.error = f"Stopped after row {record.processed_rows + 1} of {len(rows)}: {type(exc).__name__}."
+        record.save()
+        raise
     record.status, record.finished_at = ProspectImport.Status.DONE, timezone.now()
     record.save()
     logger.info(
@@ -272,6 +270,44 @@ def prospect_import_run(
         record.skipped_count,
     )
     return record
+
+
+def _import_rows(record: ProspectImport, mapping, rows, *, on_progress, enqueue_enrichment) -> None:
+    from infra.stages import STAGES, stage_enqueue
+
+    label = f"csv#{record.pk}"
+    for done, (number, row) in enumerate(rows, start=1):
+        entry = {"row": number}
+        if "\x00INVALID-ENCODING\x00" in "".join(row):
+            entry.update(outcome="skipped", reason="not valid UTF-8")
+        else:
+            fields, remarks = _row_fields(row, mapping)
+            if not fields["company_name"]:
+                entry.update(outcome="skipped", reason="; ".join(["missing company", *remarks]))
+            else:
+                try:
+                    with transaction.atomic():
+                        outcome, prospect = prospect_import_row(fields, source_label=label)
+                        if outcome == "created" and enqueue_enrichment and "enrichment" in STAGES:
+                            stage_enqueue("enrichment", subject_id=prospect.pk, trace_id=prospect.trace_id)
+                except IntegrityError:
+                    # e.g. a merge that would give this hotel an address another prospect holds
+                    entry.update(outcome="skipped", reason="clashes with another prospect's email or website")
+                except (DatabaseError, ApplicationError) as exc:
+                    reason = exc.message if isinstance(exc, ApplicationError) else "a value the database refused"
+                    entry.update(outcome="skipped", reason=reason)
+                else:
+                    entry.update(outcome=outcome, prospect=prospect.pk, company=prospect.company_name)
+                    if remarks:
+                        entry["reason"] = "; ".join(remarks)
+        record.report.append(entry)
+        counter = {"created": "created_count", "merged": "merged_count", "skipped": "skipped_count"}[entry["outcome"]]
+        setattr(record, counter, getattr(record, counter) + 1)
+        record.processed_rows = done
+        if done % 200 == 0 or done == len(rows):
+            record.save(update_fields=["processed_rows", "created_count", "merged_count", "skipped_count"])
+            if on_progress:
+                on_progress(done, len(rows))
 
 
 def prospect_import_enqueue(*, prospect_import: ProspectImport, by) -> ProspectImport:

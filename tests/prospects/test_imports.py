@@ -89,10 +89,19 @@ def test_a_windows_1252_export_is_read_and_said_so():
 
 
 def test_a_line_with_broken_encoding_is_skipped_alone():
-    record = run("one_bad_line.csv")
+    record = run("one_bad_line.csv")  # UTF-8 (row 4 is "Zoë Jones, Hôtel Three") with one garbled line
     rows = outcomes(record)
     assert rows[3] == ("skipped", "not valid UTF-8")
     assert record.created_count == 20 and record.skipped_count == 1
+    assert Prospect.objects.filter(name="Zoë Jones", company_name="Hôtel Three").exists()
+
+
+def test_a_windows_1252_file_with_one_accented_row_keeps_that_row():
+    lines = ["Name,Company,City"] + [f"Guest {n},Hotel {n},London" for n in range(9)]
+    lines.insert(5, "Anna Müller,Hôtel Müller,München")
+    record = run("\r\n".join(lines).encode("cp1252"))
+    assert record.created_count == 10 and record.skipped_count == 0
+    assert Prospect.objects.filter(name="Anna Müller", company_name="Hôtel Müller").exists()
 
 
 def test_a_file_without_a_company_column_is_refused_with_the_columns_seen():
@@ -131,3 +140,51 @@ def test_the_command_prints_a_summary_and_fails_loudly_on_a_refused_file(capsys,
         call_command("import_prospects", str(FIXTURES / "no_company_column.tsv"))
     with pytest.raises(CommandError, match="No such file"):
         call_command("import_prospects", str(tmp_path / "missing.csv"))
+
+
+def test_a_bad_row_is_skipped_with_its_reason_and_the_rest_still_import():
+    Prospect.objects.create(company_name="Hotel One", city="London", company_key="hotel one", city_key="london")
+    Prospect.objects.create(company_name="Other Hotel", email="gm@taken.example", company_key="other", city_key="")
+    long_city = "Llanfairpwllgwyngyll" * 8  # 160 characters; the column holds 100
+    content = (
+        "Name,Company,City,Email\n"
+        "Anna Berg,Hotel One,London,gm@taken.example\n"  # would give Hotel One another prospect's address
+        f"Carl Dahl,Hotel Two,{long_city},\n"
+        "Dora Eck,Hotel Three,Paris,\n"
+    ).encode()
+    record = run(content)
+    rows = outcomes(record)
+    assert record.status == ProspectImport.Status.DONE
+    assert rows[3][0] == "created" and rows[4][0] == "created"
+    assert len(Prospect.objects.get(company_name="Hotel Two").city) <= 100
+    assert rows[2] == ("skipped", "clashes with another prospect's email or website")
+    assert Prospect.objects.filter(email="gm@taken.example").count() == 1
+
+
+def test_a_quote_never_closed_refuses_the_file_and_says_where():
+    rows = "".join(f"Guest {n},Hotel {n},London\n" for n in range(6000))
+    content = ('Name,Company,City\nAnna,"Hotel One,London\n' + rows).encode()
+    record = run(content)
+    assert record.status == ProspectImport.Status.FAILED
+    assert "line" in record.error and "quote" in record.error
+    assert not Prospect.objects.exists()
+
+
+def test_the_same_person_with_an_address_now_is_merged_not_added():
+    run(b"Name,Company,City\nSarah Johnson,Harbour Hotel,Bristol\n")  # names only (Sales Navigator)
+    record = run(b"Name,Company,City,Email\nSarah Johnson,Harbour Hotel,Bristol,sarah@harbour.example\n")
+    assert record.merged_count == 1 and record.created_count == 0
+    assert list(Prospect.objects.values_list("name", "email")) == [("Sarah Johnson", "sarah@harbour.example")]
+
+
+def test_a_fault_of_ours_mid_import_marks_the_import_failed_not_running(monkeypatch):
+    def broken(fields, *, source_label):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("prospects.imports.prospect_import_row", broken)
+    record = ProspectImport.objects.create(original_name="x.csv", file=ContentFile(b"Company\nHotel One\n", "x.csv"))
+    with pytest.raises(RuntimeError):
+        prospect_import_run(prospect_import=record)
+    record.refresh_from_db()
+    assert record.status == ProspectImport.Status.FAILED and record.finished_at is not None
+    assert record.error == "Stopped after row 1 of 1: RuntimeError."
