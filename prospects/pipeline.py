@@ -16,12 +16,10 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from infra.circuit import CircuitOpen
 from infra.events import event_record
 from infra.stages import STAGES, Claim, Stage, register_stage, stage_enqueue
 from infra.statemachine import transition
 from prospects.models import EnrichmentStatus, PossibleDuplicate, Prospect, ProspectStage, ResearchReport
-from prospects.providers.base import ProviderError
 
 logger = logging.getLogger(__name__)
 
@@ -129,10 +127,9 @@ def run_enrichment(prospect_id: int, *, trace_id=None) -> str:
             team_page = fetch_website(team_url)
             team_html = page_html(team_page) if team_page else html
         name = prospect.name or next(iter(n for n, _ in names_from_team_page(team_html)), "")
-        try:
-            email_finding = find_email(name=name, domain=website_domain(website), team_page_html=team_html)
-        except (ProviderError, CircuitOpen) as exc:
-            notes.append(f"email: verifier unavailable ({exc})")
+        # a verifier outage → retry (then the dead letters), as a search outage does: finishing
+        # without an address would leave a `ready` prospect nothing writes to or enriches again
+        email_finding = find_email(name=name, domain=website_domain(website), team_page_html=team_html)
         if email_finding and not prospect.name and name:
             prospect.name = name
 

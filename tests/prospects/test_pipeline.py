@@ -95,6 +95,25 @@ def test_search_down_retries_then_dead_letters_and_nothing_is_stuck(monkeypatch,
     assert callbacks == []
 
 
+def test_a_verifier_outage_retries_instead_of_finishing_without_an_address(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from infra.circuit import CircuitOpen
+    from prospects import emails
+    from tests.factories import ProspectFactory
+
+    def verifier_down(**kwargs):
+        raise CircuitOpen("verify:millionverifier")
+
+    monkeypatch.setattr(emails, "find_email", verifier_down)
+    prospect = ProspectFactory(company_website="https://hotel-adlon.example", email="", name="Anna Weber")
+    with pytest.raises(CircuitOpen), django_capture_on_commit_callbacks(execute=True):
+        stage_enqueue("enrichment", subject_id=prospect.pk, trace_id=prospect.trace_id)
+    prospect.refresh_from_db()
+    assert prospect.stage == ProspectStage.NEW  # not `ready` with no address: it is enriched again later
+    assert DeadLetter.objects.get(stage="enrichment").trace_id == prospect.trace_id
+
+
 def test_a_claim_stranded_by_a_dead_worker_is_returned_by_the_sweeper(django_capture_on_commit_callbacks):
     from infra.statemachine import transition
     from tests.factories import ProspectFactory
