@@ -1,5 +1,6 @@
 """The prospect pages sales staff work in. Actions call services; no rules here."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.contenttypes.admin import GenericTabularInline
@@ -13,6 +14,7 @@ from infra.admin_filters import DistinctValuesFilter
 from infra.models import StateTransition
 from jengu.admin import run_bulk_action
 from outreach.models import Email
+from prospects.dedup import prospect_clashes
 from prospects.models import JobPosting, Prospect, ResearchReport
 from replies.models import Reply
 
@@ -74,8 +76,32 @@ class TransitionInline(ReadOnlyInline, GenericTabularInline):
     show_change_link = False
 
 
+class ProspectAdminForm(forms.ModelForm):
+    """Refuses, on the field, what another prospect already holds (email, hotel, website).
+
+    Django's own form validation skips the unique constraints, whose fields are derived
+    (company key, domain); without this a clash was a database error page.
+    """
+
+    def clean(self):
+        data = super().clean()
+        clashes = prospect_clashes(
+            pk=self.instance.pk,
+            company_name=data.get("company_name") or "",
+            city=data.get("city") or "",
+            company_website=data.get("company_website") or "",
+            email=data.get("email") or "",
+            contact_key=self.instance.contact_key,
+        )
+        for field, message in clashes.items():
+            if field in self.fields:
+                self.add_error(field, message)
+        return data
+
+
 @admin.register(Prospect)
 class ProspectAdmin(LargeTableAdmin):
+    form = ProspectAdminForm
     list_display = [
         "company_name",
         "name",
@@ -105,9 +131,12 @@ class ProspectAdmin(LargeTableAdmin):
         "last_email_sent_at",
         "last_reply_at",
         "lost_reason",
+        "source",
+        "referred_by",
     ]
     fieldsets = [
         ("Contact", {"fields": ["name", "title", "email", "phone", "linkedin_url"]}),
+        ("Lead", {"fields": ["source", "referred_by", "referral_note"]}),
         ("Hotel", {"fields": ["company_name", "company_website", "company_type", "market_tier", "tier"]}),
         ("Location", {"fields": ["city", "region", "country", "timezone"]}),
         ("Pipeline", {"fields": ["stage", "stage_changed_at", "lost_reason", "trace_id", "created_at", "updated_at"]}),

@@ -88,6 +88,36 @@ def website_domain(url: str) -> str:
     return host.lower().removeprefix("www.")
 
 
+def prospect_clashes(
+    *, pk: int | None, company_name: str, city: str, company_website: str, email: str, contact_key: str = ""
+) -> dict[str, str]:
+    """What another live prospect already holds of these values (the unique constraints'
+    view), by field, in words a person can act on; {} when nothing clashes."""
+    from prospects.models import Prospect
+
+    live = Prospect.objects.filter(merged_into__isnull=True).exclude(pk=pk)
+    held = {
+        "email": live.filter(email__iexact=email) if email else None,
+        "company_name": (
+            live.filter(company_key=company_key(company_name), city_key=city_key(city), contact_key=contact_key)
+            if company_key(company_name)
+            else None
+        ),
+        "company_website": (
+            live.filter(website_domain=website_domain(company_website), contact_key=contact_key)
+            if website_domain(company_website)
+            else None
+        ),
+    }
+    what = {"email": "this email address", "company_name": "this hotel in this city", "company_website": "this website"}
+    clashes = {}
+    for field, queryset in held.items():
+        other = queryset.only("pk", "company_name").first() if queryset is not None else None
+        if other:
+            clashes[field] = f"Prospect #{other.pk} ({other.company_name}) already has {what[field]}."
+    return clashes
+
+
 def similarity(a: str, b: str) -> float:
     """0–100: weighted similarity of two company keys (word order and an extra word forgiven)."""
     return fuzz.WRatio(company_key(a), company_key(b))

@@ -318,6 +318,36 @@ def test_sales_user_cannot_edit_inboxes_or_stop_sending(client, sales_user):
 
 
 @pytest.mark.django_db
+def test_the_prospect_form_refuses_another_prospects_email_or_hotel_on_the_field(rf, admin_user):
+    import json
+
+    from django import forms
+    from django.forms.models import model_to_dict
+
+    taken = ProspectFactory(email="gm@adlon.example", company_name="Hotel Adlon", city="Berlin")
+    prospect = ProspectFactory(email="", company_name="Hotel Bristol", city="Berlin")
+    request = rf.get("/")
+    request.user = admin_user
+    form_class = admin.site._registry[type(prospect)].get_form(request, obj=prospect)
+
+    def submit(**changes):
+        data = model_to_dict(prospect, fields=form_class.base_fields)
+        for name, field in form_class.base_fields.items():
+            if isinstance(field, forms.JSONField):
+                data[name] = json.dumps(data[name])
+            elif data.get(name) is None:
+                data[name] = ""
+        return form_class(data={**data, **changes}, instance=prospect)
+
+    assert submit(title="General Manager").is_valid()
+    form = submit(email="gm@adlon.example")
+    assert not form.is_valid()
+    assert form.errors["email"] == [f"Prospect #{taken.pk} (Hotel Adlon) already has this email address."]
+    form = submit(company_name="The Adlon")  # "Hotel"/"The" are ignored: the same hotel in Berlin
+    assert not form.is_valid() and "this hotel in this city" in form.errors["company_name"][0]
+
+
+@pytest.mark.django_db
 def test_sales_user_works_prospects(client, sales_user):
     prospect = ProspectFactory()
     client.force_login(sales_user)
