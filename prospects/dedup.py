@@ -242,7 +242,14 @@ def possible_duplicate_merge(*, duplicate: PossibleDuplicate, by) -> Prospect:
         row = PossibleDuplicate.objects.select_for_update().get(pk=duplicate.pk)
         if row.status != PossibleDuplicate.Status.OPEN:
             raise ApplicationError(f"This pair was already reviewed ({row.get_status_display()}).")
-        keep, gone = row.prospect, row.other
+        # either side may have been merged by another pair of the same cluster (A~B, A~C, B~C):
+        # merge what survives of each, the newer into the older
+        survivors = sorted({_survivor(row.prospect), _survivor(row.other)}, key=lambda p: p.pk)
+        keep, gone = survivors[0], survivors[-1]
+        if keep.pk == gone.pk:  # already one prospect
+            row.status, row.decided_by, row.decided_at = PossibleDuplicate.Status.MERGED, str(by), timezone.now()
+            row.save()
+            return keep
         for relation in Prospect._meta.related_objects:
             if relation.one_to_many and relation.field.model is not PossibleDuplicate and relation.remote_field:
                 if relation.related_model is Prospect:
@@ -260,6 +267,15 @@ def possible_duplicate_merge(*, duplicate: PossibleDuplicate, by) -> Prospect:
         row.decided_by, row.decided_at = str(by), timezone.now()
         row.save()
     return keep
+
+
+def _survivor(prospect: Prospect) -> Prospect:
+    """The prospect ``prospect`` was merged into, following the chain (itself if not merged)."""
+    seen = set()
+    while prospect.merged_into_id and prospect.pk not in seen:
+        seen.add(prospect.pk)
+        prospect = Prospect.objects.get(pk=prospect.merged_into_id)
+    return prospect
 
 
 def possible_duplicate_dismiss(*, duplicate: PossibleDuplicate, by) -> None:

@@ -244,3 +244,20 @@ def test_eight_concurrent_workers_create_no_duplicate_and_lose_no_posting():
     assert JobPosting.objects.count() == len(jobs)
     for prospect in Prospect.objects.all():
         assert prospect.job_postings.count() == 8
+
+
+@pytest.mark.django_db
+def test_merging_every_pair_of_a_cluster_leaves_one_prospect_with_everything():
+    from outreach.models import Email
+    from prospects.dedup import possible_duplicate_merge
+
+    a, b, c = (ProspectFactory(company_name=f"Courtyard Denver {n}", city="Denver") for n in ("A", "B", "C"))
+    on_c = EmailFactory(prospect=c)
+    pairs = [PossibleDuplicate.objects.create(prospect=x, other=y, score=90) for x, y in ((a, b), (a, c), (b, c))]
+    for pair in pairs:  # staff select all three and merge
+        assert possible_duplicate_merge(duplicate=pair, by="user:sally") == a
+    b.refresh_from_db()
+    c.refresh_from_db()
+    assert (b.merged_into, c.merged_into) == (a, a)  # never onto B, which was already gone
+    assert Email.objects.get(pk=on_c.pk).prospect == a
+    assert set(PossibleDuplicate.objects.values_list("status", flat=True)) == {PossibleDuplicate.Status.MERGED}
