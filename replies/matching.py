@@ -8,7 +8,8 @@ Rules in order, the first that finds something wins and is recorded as ``match_r
 3. ``address``: the sender (for a bounce: the failed recipient) is an address we
    emailed, or a prospect's own address;
 4. ``domain``: the sender's domain is a prospect's website domain or email domain, i.e.
-   a colleague at the same hotel answered (free-mail domains never match this way);
+   a colleague at the same hotel answered (free-mail domains never match this way, nor
+   a domain prospects of several hotels share, such as a chain's brand site);
 5. otherwise ``unmatched``: the reply is kept with no prospect for a human to attach.
 """
 
@@ -86,10 +87,8 @@ def reply_match(
             return ReplyMatch(_latest_sent_email(prospect=prospect), prospect, MatchRule.ADDRESS)
 
     domain = _domain(from_email)
-    if domain and domain not in FREE_MAIL_DOMAINS:
-        colleagues = Prospect.objects.filter(
-            Q(website_domain=domain) | Q(email__endswith=f"@{domain}"), merged_into__isnull=True
-        )
+    if domain and domain not in FREE_MAIL_DOMAINS and not domain_is_shared_by_hotels(domain):
+        colleagues = _at_domain(domain)
         # the colleague we actually wrote to, most recently, answers for the hotel
         email = _latest_sent_email(prospect__in=colleagues)
         if email:
@@ -98,3 +97,14 @@ def reply_match(
         if prospect:
             return ReplyMatch(None, prospect, MatchRule.DOMAIN)
     return ReplyMatch(None, None, MatchRule.UNMATCHED)
+
+
+def _at_domain(domain: str):
+    return Prospect.objects.filter(Q(website_domain=domain) | Q(email__endswith=f"@{domain}"), merged_into__isnull=True)
+
+
+def domain_is_shared_by_hotels(domain: str) -> bool:
+    """Whether prospects of more than one hotel use ``domain`` (a chain's hilton.com): a
+    message from it says nothing about which hotel, nor speaks for all of them."""
+    hotels = _at_domain(domain).order_by().values_list("company_key", "city_key").distinct()[:2]
+    return len(hotels) > 1

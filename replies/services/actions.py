@@ -51,7 +51,7 @@ from outreach.services.suppression import suppression_add
 from prospects.dedup import prospect_ingest
 from prospects.models import LeadSource, Prospect, ProspectStage
 from replies.classifier import BOUNCE_SENDER, COMPANY_WIDE, fold
-from replies.matching import FREE_MAIL_DOMAINS
+from replies.matching import FREE_MAIL_DOMAINS, domain_is_shared_by_hotels
 from replies.models import Intent, Reply
 from replies.schema import ReplyInterpretation
 from replies.scoring import behavioral_score
@@ -298,6 +298,9 @@ def _suppress(reply: Reply, intent: str, company_wide: bool, cause: str, by, rep
     report.add(f"{reply.from_email} suppressed ({reason})")
     domain = reply.from_email.rpartition("@")[2]
     if company_wide and intent == Intent.UNSUBSCRIBE and domain not in FREE_MAIL_DOMAINS:
+        if domain_is_shared_by_hotels(domain):  # "remove all of us" at one Hilton is not every Hilton
+            report.add(f"{domain} not suppressed: several hotels share it")
+            return
         suppression_add(kind=Suppression.Kind.DOMAIN, value=domain, reason=reason, source=cause, by=by)
         report.add(f"{domain} suppressed (company-wide)")
 

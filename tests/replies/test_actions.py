@@ -96,12 +96,9 @@ def test_not_interested_suppresses_and_cancels_a_queued_follow_up(django_capture
 
 
 def test_a_colleague_saying_no_for_the_hotel_stops_everyone_there(django_capture_on_commit_callbacks):
-    gm, email = contacted(email="gm@lakeside.example", company_website="https://lakeside.example")
-    revenue, _ = contacted(
-        email="revenue@lakeside.example",
-        company_website="https://lakeside.example",
-        contact_key="revenue@lakeside.example",
-    )
+    hotel = {"company_name": "Lakeside Hotel", "city": "Zurich", "company_website": "https://lakeside.example"}
+    gm, email = contacted(email="gm@lakeside.example", **hotel)
+    revenue, _ = contacted(email="revenue@lakeside.example", contact_key="revenue@lakeside.example", **hotel)
     elsewhere, _ = contacted()
     raw = inbound(
         "We are not interested as a hotel. Please don't contact any of our managers about this.",
@@ -114,11 +111,26 @@ def test_a_colleague_saying_no_for_the_hotel_stops_everyone_there(django_capture
     assert suppression_blocks("owner@lakeside.example")
 
 
+def test_a_chain_domain_several_hotels_share_matches_none_of_them_and_is_never_suppressed(
+    django_capture_on_commit_callbacks,
+):
+    # two Hilton hotels whose official sites are pages on hilton.example
+    berlin, _ = contacted(company_name="Hilton Berlin", city="Berlin", company_website="https://hilton.example/berlin")
+    munich, _ = contacted(
+        company_name="Hilton Munich", city="Munich", company_website="https://hilton.example/munich",
+        contact_key="munich",
+    )  # fmt: skip
+    raw = inbound("Please remove all of us from your list, none of us wants this.", sender="ops@hilton.example")
+    reply = receive(raw, django_capture_on_commit_callbacks)
+    assert reply.match_rule == "unmatched" and reply.prospect is None and reply.needs_human
+    assert sequence_state(berlin) == sequence_state(munich) == SequenceState.ACTIVE
+    assert not Suppression.objects.filter(kind="domain").exists()
+
+
 def test_a_colleague_declining_for_themselves_stops_only_the_matched_sequence(django_capture_on_commit_callbacks):
-    gm, _ = contacted(email="gm@pine.example", company_website="https://pine.example")
-    revenue, _ = contacted(
-        email="revenue@pine.example", company_website="https://pine.example", contact_key="revenue@pine.example"
-    )
+    hotel = {"company_name": "Pine Lodge", "city": "Aspen", "company_website": "https://pine.example"}
+    gm, _ = contacted(email="gm@pine.example", **hotel)
+    revenue, _ = contacted(email="revenue@pine.example", contact_key="revenue@pine.example", **hotel)
     receive(inbound("Not interested, thanks.", sender="spa@pine.example"), django_capture_on_commit_callbacks)
     states = {sequence_state(gm), sequence_state(revenue)}
     assert states == {SequenceState.STOPPED, SequenceState.ACTIVE}
