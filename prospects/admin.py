@@ -130,6 +130,7 @@ class ProspectAdmin(LargeTableAdmin):
         "email_sent_count",
         "last_email_sent_at",
         "last_reply_at",
+        "reply_pending_since",
         "lost_reason",
         "source",
         "referred_by",
@@ -144,7 +145,18 @@ class ProspectAdmin(LargeTableAdmin):
             "Enrichment",
             {"fields": ["enrichment_status", "enrichment_score", "email_verified", "email_verification_score"]},
         ),
-        ("Engagement", {"fields": ["email_sent_count", "last_email_sent_at", "last_reply_at", "behavioral_score"]}),
+        (
+            "Engagement",
+            {
+                "fields": [
+                    "email_sent_count",
+                    "last_email_sent_at",
+                    "last_reply_at",
+                    "reply_pending_since",
+                    "behavioral_score",
+                ]
+            },
+        ),
         ("Website analysis", {"fields": ["website_analysis_panel"]}),
         ("Research", {"fields": ["research_panel"]}),
         (

@@ -185,6 +185,9 @@ class Prospect(StateMachineModel):
     email_sent_count = models.PositiveIntegerField(default=0)
     last_email_sent_at = models.DateTimeField(null=True, blank=True)
     last_reply_at = models.DateTimeField(null=True, blank=True)
+    reply_pending_since = models.DateTimeField(
+        null=True, blank=True, help_text="a reply arrived and is not read yet: nothing more is sent until it is"
+    )
     behavioral_score = models.FloatField(default=0.0, validators=percentage, help_text="0–100")
 
     # analysis

@@ -235,6 +235,8 @@ def send_blocker(email: Email, now: datetime.datetime, pacing: Pacing) -> tuple[
     blocked = suppression_blocks(email.to_email)
     if blocked:
         return cancelled, "suppression", f"{blocked.kind} suppressed ({blocked.get_reason_display()})"
+    if prospect.reply_pending_since and email.type != Email.Type.REPLY:
+        return skipped, "reply_pending", "a reply from the prospect has arrived and is not read yet"
     answered_or_closed = prospect.stage in ANSWERED_STAGES or prospect.last_reply_at
     if answered_or_closed and email.type != Email.Type.REPLY:  # our answer to a reply may go out
         return cancelled, "reply", f"the prospect is '{prospect.stage}' (answered or closed)"

@@ -199,6 +199,7 @@ def reply_act(*, reply: Reply, by, company_wide: bool | None = None, alerts: boo
         if prospect is not None or intent != Intent.BOUNCE:
             _suppress(reply, intent, company_wide, cause, by, report)
         reply.needs_human = _needs_human(reply) or (intent == Intent.BOUNCE and prospect is None)
+        _reply_read(reply)
         reply.save(update_fields=["needs_human", "delegated_prospect"])
         if alerts and reply.needs_human:
             text = _alert_text(reply)
@@ -350,6 +351,15 @@ def _delegate(reply: Reply, original: Prospect, by, report: ActionReport) -> Non
     )
     report.delegated_prospect = delegate
     report.add(f"delegated prospect {delegate.pk} {'created' if result.created else 'found'}")
+
+
+def _reply_read(reply: Reply) -> None:
+    """The sender may write to the prospect again once no reply of theirs waits to be read."""
+    if reply.prospect_id is None:
+        return
+    waiting = Reply.objects.filter(prospect_id=reply.prospect_id, processed_at__isnull=True).exclude(pk=reply.pk)
+    if not waiting.exists():
+        Prospect.objects.filter(pk=reply.prospect_id).update(reply_pending_since=None)
 
 
 def hard_bounce_report(reply: Reply) -> bool:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from infra.events import event_record
 from infra.stages import stage_enqueue
 from outreach.models import Inbox
+from prospects.models import Prospect
 from replies.cleaning import InboundMessage, clean_reply_text, parse_message
 from replies.matching import reply_match
 from replies.models import Reply
@@ -109,6 +110,10 @@ def reply_ingest(
         except IntegrityError:
             return IngestResult(Reply.objects.get(message_id=message_id), False)
         trace_id = match.prospect.trace_id if match.prospect else None
+        if match.prospect is not None:  # until it is read, the sender holds this prospect's emails
+            Prospect.objects.filter(pk=match.prospect.pk, reply_pending_since__isnull=True).update(
+                reply_pending_since=reply.received_at
+            )
         event_record(
             "reply.received",
             message=f"reply {reply.pk} from {reply.from_email} ({source}, {match.rule})",

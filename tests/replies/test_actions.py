@@ -171,6 +171,25 @@ def test_delegation_creates_the_colleague_queued_for_enrichment_and_stops_the_or
     assert original.stage == "engaged"
 
 
+def test_nothing_more_is_sent_to_a_prospect_while_their_reply_waits_to_be_read(monkeypatch):
+    # the reply is stored, but its reading is slow (or dead-lettered): the follow-up must wait
+    monkeypatch.setattr("infra.stages._dispatch", lambda *a, **k: None)
+    from replies.pipeline import run_reply_processing
+
+    prospect, email = contacted()
+    follow_up = EmailFactory(prospect=prospect, campaign=email.campaign, type="follow_up", sequence_step=2)
+    pacing = Pacing(0.0, 0, 0, business_hours=False)
+    assert send_blocker(follow_up, timezone.now(), pacing) is None
+    reply = reply_ingest(reply_to(email, "Unsubscribe me, please."), source="imap").reply
+    prospect.refresh_from_db()
+    assert prospect.reply_pending_since == reply.received_at
+    assert send_blocker(follow_up, timezone.now(), pacing)[:2] == ("skipped", "reply_pending")
+    run_reply_processing(reply.pk)
+    prospect.refresh_from_db()
+    assert prospect.reply_pending_since is None
+    assert send_blocker(follow_up, timezone.now(), pacing)[:2] == ("cancelled", "suppression")  # now it is read
+
+
 def test_a_delegate_we_already_know_is_found_not_duplicated(django_capture_on_commit_callbacks, monkeypatch):
     monkeypatch.setattr("infra.stages._dispatch", lambda *a, **k: None)
     original, email = contacted(email="a@bayview.example", company_website="https://bayview.example")
