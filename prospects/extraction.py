@@ -115,6 +115,11 @@ def _fold(text: str) -> str:
     return " ".join(_ABBREVIATIONS.get(w, w) if i < len(words) - 1 else w for i, w in enumerate(words))
 
 
+def place_key(name: str) -> str:
+    """The form place names are compared in ('Bayern', 'BAYERN', 'bayern' → 'bayern')."""
+    return _fold(name)
+
+
 def _keys(name: str) -> set[str]:
     """Every folded spelling a name is indexed under ('München' → munchen, muenchen)."""
     keys = {_fold(name), _fold(name.lower().translate(_GERMAN))}
@@ -128,6 +133,7 @@ class _Gazetteer:
     def __init__(self):
         self.cities: dict[str, list[_City]] = defaultdict(list)
         self.regions: dict[str, list[_Region]] = defaultdict(list)
+        self.region_spellings: dict[tuple[str, str], list[str]] = {}
         self.countries: dict[str, str] = {}
         with open(DATA / "cities.csv", encoding="utf-8") as f:
             for row in csv.DictReader(f):
@@ -140,7 +146,9 @@ class _Gazetteer:
         with open(DATA / "regions.csv", encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 region = _Region(row["name"], row["country_code"], row["timezone"])
-                for name in [row["name"], row["code"], *filter(None, row["aliases"].split("|"))]:
+                spellings = [row["name"], row["code"], *filter(None, row["aliases"].split("|"))]
+                self.region_spellings[(row["country_code"], row["name"])] = [n for n in spellings if n]
+                for name in spellings:
                     for key in _keys(name) if name else ():
                         self.regions[key].append(region)
         with open(DATA / "countries.csv", encoding="utf-8") as f:
@@ -153,6 +161,16 @@ class _Gazetteer:
 @cache
 def _gazetteer() -> _Gazetteer:
     return _Gazetteer()
+
+
+def region_spellings(country_code: str, region: str) -> list[str]:
+    """Every spelling the table knows for a region of a country ('Bavaria' → Bavaria, Bayern)."""
+    g = _gazetteer()
+    names = [region] if region else []
+    for match in g.regions.get(_fold(region), []) if region else []:
+        if match.country_code == country_code:
+            names += g.region_spellings.get((country_code, match.name), [])
+    return list(dict.fromkeys(names))
 
 
 @lru_cache(maxsize=8192)
