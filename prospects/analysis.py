@@ -41,6 +41,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from infra.ai import complete_json
+from infra.links import http_url
 
 SCHEMA_VERSION = 1
 AI_TEXT_LIMIT = 6000  # characters of visible text the deepener sends: the page's gist, bounded cost
@@ -102,7 +103,7 @@ def analyze_website(
         parts["content"]["ai_summary"] = summarize_website_content(visible_text(tree), parts["content"])
     return {
         "schema_version": SCHEMA_VERSION,
-        "url": url,
+        "url": http_url(url),  # shown as a link in the admin: http(s) only
         **parts,
         "errors": errors,
         "analyzed_at": now().isoformat(timespec="seconds"),
@@ -426,14 +427,15 @@ def _social(tree, items: list[dict]) -> dict[str, str]:
     candidates = [str(link) for item in _walk(items) for link in _as_list(item.get("sameAs")) if link]
     candidates += [_attr(node, "href") for node in tree.css("a[href]")]
     found: dict[str, str] = {}
-    for href in candidates:
-        parts = urlsplit(href.strip())
+    for candidate in candidates:
+        href = http_url(candidate)  # javascript:, data: … (however spelt) are never a profile
+        parts = urlsplit(href)
         host = (parts.hostname or "").lower()
         if not host or parts.path in ("", "/"):
             continue
         for network, host_pattern, share_pattern in SOCIAL_NETWORKS:
             if network not in found and re.search(host_pattern, host) and not re.search(share_pattern, parts.path):
-                found[network] = href.strip().split("#", 1)[0]
+                found[network] = href.split("#", 1)[0]
     return {network: found[network] for network, _, _ in SOCIAL_NETWORKS if network in found}
 
 

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field
 
 from infra.ai import complete_json
+from infra.links import http_url
 from prospects.dedup import company_key, website_domain
 from prospects.providers.search_base import SearchResult
 
@@ -856,7 +857,8 @@ def research_prospect(
     review_snippets: list[tuple[str, str]] = []
     text_for_tools: list[str] = []
 
-    social = dict(((website_analysis or {}).get("contact") or {}).get("social") or {})
+    stored_social = ((website_analysis or {}).get("contact") or {}).get("social") or {}
+    social = {network: url for network, url in stored_social.items() if http_url(url)}
 
     def use(url: str):
         if url and url not in sources:
@@ -864,7 +866,7 @@ def research_prospect(
 
     for kind, query in research_queries(company, city).items():
         for result in search(query) or []:
-            url = result.url or ""
+            url = http_url(result.url)  # a javascript: or data: result is no source, news or competitor
             if not url or (url, kind) in seen:
                 continue
             seen.add((url, kind))
