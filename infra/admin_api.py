@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from infra.api_auth import api_key_issue, api_key_revoke
@@ -39,16 +40,23 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        raw = api_key_issue(key=obj, by=request.user)
-        messages.warning(
-            request,
-            format_html(
-                "The API key for <b>{}</b> is <code style='user-select:all'>{}</code> — copy it now: "
-                "it is stored hashed and will not be shown again.",
-                obj.name,
-                raw,
-            ),
-        )
+        # kept on this request only, for response_add to show; never in a message (the
+        # default message storage is a readable cookie) nor in the session
+        request._new_api_key = api_key_issue(key=obj, by=request.user)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The full key, once, in the body of the answer to the add form (no redirect carries it)."""
+        raw = getattr(request, "_new_api_key", None)
+        if raw is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "API key created",
+            "opts": self.opts,
+            "key": obj,
+            "raw_key": raw,
+        }
+        return TemplateResponse(request, "admin/infra/apikey/key_created.html", context)
 
     @admin.action(description="Revoke selected keys", permissions=["change"])
     def revoke(self, request, queryset):

@@ -248,6 +248,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
 LOGIN_URL = "admin:login"
+# the admin's messages wait in the session, not in a cookie the browser (and anything
+# reading its cookies) can decode: they may name people, and never carry a secret
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
