@@ -6,8 +6,9 @@ state the object is really in; a missing object → 404; invalid input → 422 w
 field's path (ninja's own shape, also used for model validation errors); a key over its
 rate limit → 429 with Retry-After.
 
-/api/health and /api/stats are public: neither shows personal data. /api/docs is
-Swagger UI served from the assets bundled with django-ninja, so it works offline.
+/api/health is public (up or down per component, for load balancers and uptime checks);
+/api/stats needs a ``read`` key: aggregates only, but the business's own numbers. /api/docs
+is Swagger UI served from the assets bundled with django-ninja, so it works offline.
 """
 
 import datetime
@@ -32,7 +33,7 @@ from ninja import Field, NinjaAPI, Router, Schema, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
 
-from infra.api_auth import WRITE
+from infra.api_auth import READ, WRITE
 from infra.api_common import AUTH_ERRORS, ApiConflict, FastJSONRenderer, ObjectId, RateLimited, errors
 from infra.errors import AlreadyMoved, ApplicationError, TransitionNotAllowed
 from outreach.api import router as outreach_router
@@ -185,7 +186,7 @@ def model_validation_error(request, exc: DjangoValidationError):
     return api.create_response(request, {"detail": detail}, status=422)
 
 
-# --- public: health and stats ---------------------------------------------------------
+# --- health (public) and stats (read key) ---------------------------------------------------------
 
 
 class ComponentOut(Schema):
@@ -327,7 +328,7 @@ def _stats() -> dict:
     }
 
 
-@public.get("/stats", auth=None, response={200: StatsOut, **errors(422)})
+@public.get("/stats", auth=READ, tags=["stats"], response={200: StatsOut, **errors(*AUTH_ERRORS)})
 def stats(request):
     """Counts per stage, sends today vs caps, replies per intent, queue depths, dead letters.
 

@@ -1,4 +1,4 @@
-"""Public endpoints (health, stats), the OpenAPI document and the offline docs page."""
+"""Health (public), stats (a read key), the OpenAPI document and the offline docs page."""
 
 import pytest
 
@@ -58,11 +58,11 @@ def test_a_long_backlog_that_is_being_worked_through_is_not_an_outage(anonymous)
     assert response.json()["components"]["workers"]["status"] == "unknown"
 
 
-def test_stats_counts_without_personal_data(anonymous):
+def test_stats_counts_without_personal_data(reader):
     prospect = ProspectFactory(name="Anna Weber", email="anna@adlon.example")
     EmailFactory(prospect=prospect, status="sent", sent_at=prospect.created_at)
     ReplyFactory(email__prospect=prospect, intent="interested")
-    response = anonymous.get("/api/stats")
+    response = reader.get("/api/stats")
     assert response.status_code == 200
     body = response.json()
     assert body["prospects_per_stage"]["new"] == 1
@@ -72,6 +72,10 @@ def test_stats_counts_without_personal_data(anonymous):
     text = response.content.decode()
     for personal in ("Anna", "anna@adlon.example", "@mail.jengu.test"):
         assert personal not in text
+
+
+def test_stats_need_a_read_key(anonymous):
+    assert anonymous.get("/api/stats").status_code == 401
 
 
 def test_openapi_documents_auth_and_errors(anonymous):
@@ -85,6 +89,7 @@ def test_openapi_documents_auth_and_errors(anonymous):
     assert {"200", "401", "403", "404", "409", "422", "429"} <= set(operation["responses"])
     assert operation["security"] == [{"ApiKeyAuth": []}]
     assert "security" not in schema["paths"]["/api/health"]["get"]
+    assert schema["paths"]["/api/stats"]["get"]["security"] == [{"ApiKeyAuth": []}]
     assert "next_cursor" in schema["components"]["schemas"]["PagedProspectOut"]["properties"]
 
 
