@@ -4,7 +4,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from infra.errors import ApplicationError
@@ -84,4 +85,9 @@ class JenguAdminSite(admin.AdminSite):
                 messages.error(request, "Unknown action.")
         except ApplicationError as exc:
             messages.error(request, exc.message)
-        return redirect(request.POST.get("next") or "admin:index")
+        # back to the page the button was on, when ``next`` is a path on this site; a
+        # crafted form's https://evil.example/, //evil.example or /\\evil.example goes home
+        back = request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            return redirect(back)
+        return redirect(reverse("admin:index", current_app=self.name))
