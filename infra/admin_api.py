@@ -14,8 +14,8 @@ class ApiKeyForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
         choices=ApiScope.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="read: every GET · write: create/update/transitions/suppression/erasure · "
-        "operate: pause/resume inboxes, emergency stop · admin: all",
+        help_text="read: every GET · write: create/update/transitions/suppression · "
+        "operate: pause/resume inboxes, emergency stop · erase: GDPR erasure (irreversible) · admin: all",
     )
 
     class Meta:

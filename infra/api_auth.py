@@ -138,3 +138,4 @@ class ApiKeyAuth(APIKeyHeader):
 READ = ApiKeyAuth(ApiScope.READ)
 WRITE = ApiKeyAuth(ApiScope.WRITE)
 OPERATE = ApiKeyAuth(ApiScope.OPERATE)
+ERASE = ApiKeyAuth(ApiScope.ERASE)

@@ -137,8 +137,10 @@ class ApiScope(models.TextChoices):
     """What an API key may do. ``admin`` implies every other scope."""
 
     READ = "read", "read: list and view"
-    WRITE = "write", "write: create, update, transitions, suppression, corrections, erasure"
+    WRITE = "write", "write: create, update, transitions, suppression, corrections"
     OPERATE = "operate", "operate: pause/resume inboxes, emergency stop"
+    # irreversible, so never implied by write: a key that updates prospects cannot wipe one
+    ERASE = "erase", "erase: GDPR erasure of a person"
     ADMIN = "admin", "admin: everything"
 
 

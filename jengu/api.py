@@ -33,7 +33,7 @@ from ninja import Field, NinjaAPI, Router, Schema, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
 
-from infra.api_auth import READ, WRITE
+from infra.api_auth import ERASE, READ
 from infra.api_common import AUTH_ERRORS, ApiConflict, FastJSONRenderer, ObjectId, RateLimited, errors
 from infra.errors import AlreadyMoved, ApplicationError, TransitionNotAllowed
 from outreach.api import router as outreach_router
@@ -47,8 +47,8 @@ emergency stop.
 **Authentication.** Send an API key in the `X-API-Key` header. Keys are created in the
 admin (*Infrastructure → API keys*); the full key is shown once. Each key has scopes:
 `read` (every GET), `write` (create, update, transitions, suppression, intent
-corrections, erasure), `operate` (pause/resume inboxes, emergency stop) and `admin`
-(all of them).
+corrections), `operate` (pause/resume inboxes, emergency stop), `erase` (GDPR erasure,
+irreversible; not implied by `write`) and `admin` (all of them).
 
 **Errors.** `{"detail": "...", "current_state": ...}`: 400 a rule refused the request,
 401 missing/unknown key, 403 missing scope, 404 no such object, 409 the object's state
@@ -355,11 +355,12 @@ class ErasedOut(Schema):
 gdpr = Router(tags=["prospects"])
 
 
-@gdpr.post("/prospects/{prospect_id}/erase", auth=WRITE, response={200: ErasedOut, **errors(*AUTH_ERRORS, 404)})
+@gdpr.post("/prospects/{prospect_id}/erase", auth=ERASE, response={200: ErasedOut, **errors(*AUTH_ERRORS, 404)})
 def erase_prospect(request, prospect_id: ObjectId):
     """GDPR erasure: the person's data goes from every table; their address stays suppressed (hashed).
 
-    The hotel's own data (name, website, city, job adverts) is kept. Not reversible.
+    The hotel's own data (name, website, city, job adverts) is kept. Not reversible, so it
+    needs a key with the ``erase`` scope (or ``admin``): ``write`` is not enough.
     """
     from jengu.erasure import prospect_erase
     from prospects.models import Prospect

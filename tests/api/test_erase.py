@@ -14,6 +14,7 @@ from infra.models import Event
 from outreach.models import SinkMessage, Suppression
 from outreach.services.suppression import suppression_blocks
 from prospects.models import EmailVerification, Prospect, ProspectImport
+from tests.api.conftest import ApiClient
 from tests.factories import (
     EmailFactory,
     ProspectFactory,
@@ -175,11 +176,13 @@ def test_erase_keeps_an_existing_suppression_and_blanks_its_value(api):
     assert suppression_blocks(ADDRESS) == entry
 
 
-def test_erase_errors(api, reader, anonymous):
+def test_erase_errors(api, reader, anonymous, client, make_key):
     prospect = ProspectFactory()
     assert api.post("/api/prospects/999999/erase").status_code == 404
     assert api.post("/api/prospects/0/erase").status_code == 422
     assert reader.post(f"/api/prospects/{prospect.pk}/erase").status_code == 403
+    _, writer = make_key("read", "write", "operate", name="writer")  # erasure has its own scope
+    assert ApiClient(client, writer).post(f"/api/prospects/{prospect.pk}/erase").status_code == 403
     assert anonymous.post(f"/api/prospects/{prospect.pk}/erase").status_code == 401
     prospect.refresh_from_db()
     assert prospect.name
