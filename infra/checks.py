@@ -20,3 +20,48 @@ def check_production_secrets(app_configs=None, **kwargs):
     if settings.SECRET_KEY.startswith("insecure-dev-key"):
         return [Warning("SECRET_KEY is the development default.", hint="Set SECRET_KEY.", id="jengu.W001")]
     return []
+
+
+# The ESP webhooks (jengu/esp_webhooks.py) refuse requests while unauthenticated; on a
+# deployment that is a broken install, not a quiet one, so `manage.py setup` stops on it.
+# A deployment check (like Django's own security checks): `manage.py check` in `make test`
+# and the DEBUG demo, which use no ESP webhook, are not deployments.
+@register("jengu", deploy=True)
+def check_webhook_secrets(app_configs=None, **kwargs):
+    if settings.DEBUG:
+        return []
+    anymail = getattr(settings, "ANYMAIL", {})
+    errors = []
+    basic_auth = anymail.get("WEBHOOK_SECRET", "")
+    well_formed = isinstance(basic_auth, str) and all(basic_auth.partition(":")[0::2])
+    if not basic_auth:
+        errors.append(
+            Error(
+                "ANYMAIL_WEBHOOK_SECRET is not set: the ESP webhooks (/anymail/…) refuse every request.",
+                hint='Set ANYMAIL_WEBHOOK_SECRET to "user:password" (a long random password) and put it '
+                "in each webhook URL given to an ESP: https://user:password@crm.example/anymail/….",
+                id="jengu.E010",
+            )
+        )
+    elif not well_formed:
+        errors.append(Error("ANYMAIL_WEBHOOK_SECRET must be user:password.", hint="See .env.example.", id="jengu.E011"))
+    if getattr(settings, "RESEND_API_KEY", "") and not anymail.get("RESEND_SIGNING_SECRET"):
+        errors.append(
+            Error(
+                "RESEND_API_KEY is set without RESEND_SIGNING_SECRET: Resend's delivery reports cannot be verified.",
+                hint="Paste the signing secret (whsec_…) of the Resend webhook into RESEND_SIGNING_SECRET.",
+                id="jengu.E012",
+            )
+        )
+    if getattr(settings, "SENDGRID_API_KEY", "") and not (
+        anymail.get("SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY") or well_formed
+    ):
+        errors.append(
+            Error(
+                "SENDGRID_API_KEY is set without SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY or "
+                "ANYMAIL_WEBHOOK_SECRET: SendGrid's webhooks cannot be authenticated.",
+                hint="Set ANYMAIL_WEBHOOK_SECRET (and SendGrid's Signed Event Webhook key).",
+                id="jengu.E013",
+            )
+        )
+    return errors

@@ -174,10 +174,11 @@ MILLIONVERIFIER_API_KEY = env.str("MILLIONVERIFIER_API_KEY", default="")
 HUNTER_API_KEY = env.str("HUNTER_API_KEY", default="")
 RESEND_API_KEY = env.str("RESEND_API_KEY", default="")
 SENDGRID_API_KEY = env.str("SENDGRID_API_KEY", default="")
-# anymail's webhooks (/anymail/<esp>/tracking/ and /inbound/): Resend's svix signing
-# secrets, SendGrid's signed-event public key and the basic-auth "user:password" shared
-# by every ESP's webhook URL. A blank
-# secret is left out, so anymail skips that check instead of checking against "".
+# The ESP webhooks (/anymail/resend|sendgrid/tracking|inbound/, jengu/esp_webhooks.py):
+# Resend's svix signing secrets, SendGrid's signed-event public key and the basic-auth
+# "user:password" shared by every webhook URL. A blank secret is left out (anymail skips
+# that check); a URL with none of its checks configured refuses every request, and with
+# DEBUG off the deployment check jengu.E010–E013 (infra/checks.py) stops `manage.py setup`.
 ANYMAIL = {"RESEND_API_KEY": RESEND_API_KEY, "SENDGRID_API_KEY": SENDGRID_API_KEY}
 for _key, _variable in [
     ("RESEND_SIGNING_SECRET", "RESEND_SIGNING_SECRET"),

@@ -1,18 +1,23 @@
 """Delivery reports pushed by Resend and SendGrid (anymail's ``tracking`` signal).
 
-anymail checks each request (Resend's svix signature with ``RESEND_SIGNING_SECRET``,
-SendGrid's optional ECDSA signature, the basic auth of ``WEBHOOK_SECRET``) and
-normalises the ESP's payload into ``AnymailTrackingEvent``s; this receiver finds the
-email each one is about and hands it to the writers in outreach/services/deliverability.py.
-URLs: ``/anymail/resend/tracking/`` and ``/anymail/sendgrid/tracking/``.
+Only authenticated reports reach this receiver: jengu/esp_webhooks.py mounts the two
+URLs, ``/anymail/resend/tracking/`` and ``/anymail/sendgrid/tracking/``, and refuses
+them until a check is configured; anymail then verifies each request (Resend's svix
+signature with ``RESEND_SIGNING_SECRET``, SendGrid's ECDSA signature, the basic auth of
+``ANYMAIL_WEBHOOK_SECRET``) and normalises the payload into ``AnymailTrackingEvent``s;
+this receiver finds the email each one is about and hands it to the writers in
+outreach/services/deliverability.py.
 
 The email is the one whose ``provider_message_id`` is the event's message id (Resend's
 email id, anymail's id for SendGrid); failing that, the one whose Message-ID the
 payload carries (SendGrid's ``smtp-id``, the headers Resend echoes back).
 
 An exception here makes anymail answer 400 and the ESP retry — for a report about a
-message we do not know, forever. So an unknown message id is an Event and a log line,
-never an exception; a hard bounce or complaint for it still suppresses the address.
+message we do not know, forever. So an unknown message id is a warning Event (with the
+recipient, for a person) and a log line, never an exception, and never a suppression:
+the report is genuine but about a message we did not send (another sender on the same
+ESP account), so it says nothing about our prospects; the ESP keeps its own suppression
+list, so a later send of ours to that address comes back as a report we can match.
 """
 
 from __future__ import annotations
@@ -96,14 +101,16 @@ def handle_tracking(sender, event, esp_name: str, **kwargs) -> None:
         event_record(
             "email.tracking_unmatched",
             level="warning",
-            message=f"{source}: {kind} for message {event.message_id or '(none)'}, which matches no email",
-            data={"esp": esp, "event_type": kind, "message_id": event.message_id or ""},
+            message=f"{source}: {kind} for message {event.message_id or '(none)'}, which matches no email "
+            "we sent: nothing suppressed",
+            data={
+                "esp": esp,
+                "event_type": kind,
+                "message_id": event.message_id or "",
+                "recipient": (event.recipient or "")[:254],
+            },
             by=by,
         )
-        if kind in SUPPRESSING and event.recipient:
-            deliverability.address_suppress_unmatched(
-                address=event.recipient, reason=SUPPRESSING[kind], source=f"{source} (unmatched)", by=by
-            )
         return
 
     if kind in ENGAGEMENT:

@@ -31,6 +31,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def esp_webhook_secret(settings):
+    """Tests run (DEBUG off) as a configured install: the ESP webhooks have their basic auth,
+    as the deployment check jengu.E010 requires. tests/security blanks it to test the default."""
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "jengu-tests:not-a-real-webhook-password"}
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache (the dashboard caches aggregates, ninja throttles)."""
     from django.core.cache import cache

@@ -10,13 +10,16 @@ is already paused or circuit-open is left alone. A person resumes it in the admi
 (Inboxes → *Resume selected inboxes*) once the list is cleaned.
 
 The writers below apply what the ESPs' tracking webhooks report (outreach/webhooks.py
-finds the email and calls them). Reports arrive late, twice and out of order — an open
-before its delivery, a delivery after the bounce — so the status only moves along the
-declared transitions (a report that cannot move it is not an error) while the report's
-own timestamp is kept whenever it is true of the email: ``delivered_at`` on an email
-already opened, but never delivered/opened/clicked times on a bounced one. A hard
-bounce or a complaint suppresses the address and stops the sequence of every prospect
-with it, whatever state the email is in: the ESP's word about an address outranks ours.
+finds the email and calls them) and what a bounce notice read from a mailbox says, once
+it names the Message-ID of the email that bounced (replies/services/actions.py): a hard
+bounce or a complaint is always about an Email we sent, never an address alone.
+Reports arrive late, twice and out of order — an open before its delivery, a delivery
+after the bounce — so the status only moves along the declared transitions (a report
+that cannot move it is not an error) while the report's own timestamp is kept whenever
+it is true of the email: ``delivered_at`` on an email already opened, but never
+delivered/opened/clicked times on a bounced one. A hard bounce or a complaint
+suppresses the address and stops the sequence of every prospect with it, whatever
+state the email is in: the ESP's word about an address outranks ours.
 """
 
 from __future__ import annotations
@@ -205,9 +208,3 @@ def address_unsubscribed(*, address: str, email: Email | None, source: str, by) 
             data={"source": source, **({"email_id": email.pk, "prospect_id": email.prospect_id} if email else {})},
             by=by,
         )
-
-
-def address_suppress_unmatched(*, address: str, reason: str, source: str, by) -> None:
-    """A bounce or complaint for a message we cannot find: the address is still bad, so suppress it."""
-    with transaction.atomic():
-        _suppress_and_stop(address=address, reason=reason, source=source, by=by, prospect_ids=set())

@@ -188,10 +188,15 @@ def test_a_report_for_an_unknown_message_is_an_event_not_an_error(client, sent_e
     assert event.data["message_id"] == "0000-not-ours"
 
 
-def test_a_hard_bounce_for_an_unknown_message_still_suppresses_the_address(client, db):
-    response = resend_post(client, "email.bounced", email_id="0000-not-ours", headers=[], to=["old@gone.example"])
-    assert response.status_code == 200
-    assert suppression_blocks("old@gone.example").reason == "hard_bounce"
+@pytest.mark.parametrize("report", ["email.bounced", "email.complained"])
+def test_a_bounce_or_complaint_for_a_message_we_never_sent_suppresses_nothing(client, db, report):
+    # authenticated, but about a message that is not ours (another sender on the same ESP
+    # account): it says nothing about our prospects, so a person decides
+    response = resend_post(client, report, email_id="0000-not-ours", headers=[], to=["old@gone.example"])
+    assert response.status_code == 200  # an error would make Resend retry forever
+    assert not suppression_blocks("old@gone.example") and not Suppression.objects.exists()
+    event = Event.objects.get(name="email.tracking_unmatched")
+    assert event.level == "warning" and event.data["recipient"] == "old@gone.example"
 
 
 def test_resend_report_found_by_our_message_id_when_the_provider_id_is_unknown(client, sent_email):
