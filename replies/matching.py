@@ -3,25 +3,30 @@
 Rules in order, the first that finds something wins and is recorded as ``match_rule``:
 
 1. ``in_reply_to``: the In-Reply-To header is one of our emails' Message-IDs;
-2. ``references``: any Message-ID in References (newest first), or quoted inside a
-   delivery report, is ours;
-3. ``address``: the sender (for a bounce: the failed recipient) is an address we
-   emailed, or a prospect's own address;
+2. ``references``: any Message-ID in References (newest first), or in the headers a
+   delivery report returns, is ours;
+3. ``address``: the sender is an address we emailed, or a prospect's own address. A
+   bounce notice's failed recipient never matches: anyone can write a notice naming any
+   address, so a notice belongs to an email only through its Message-ID (rules 1–2);
 4. ``domain``: the sender's domain is a prospect's website domain or email domain, i.e.
    a colleague at the same hotel answered (free-mail domains never match this way, nor
    a domain prospects of several hotels share, such as a chain's brand site);
 5. otherwise ``unmatched``: the reply is kept with no prospect for a human to attach.
+
+``names_our_message(reply)`` says whether rule 1 or 2 matched it: the only reading of a
+bounce notice precise enough to mark our email bounced without a person.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import Q
 
 from outreach.models import Email, EmailStatus
 from prospects.models import Prospect
-from replies.models import MatchRule
+from replies.models import MatchRule, Reply
 
 FREE_MAIL_DOMAINS = {
     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.es", "hotmail.fr", "live.com",
@@ -29,6 +34,10 @@ FREE_MAIL_DOMAINS = {
     "gmx.de", "gmx.net", "gmx.com", "web.de", "t-online.de", "orange.fr", "free.fr", "laposte.net", "sfr.fr",
     "wanadoo.fr", "proton.me", "protonmail.com", "mail.com", "zoho.com", "yandex.com", "telefonica.net",
 }  # fmt: skip
+# a Message-ID in the message's headers (or the headers quoted in a bounce notice's text,
+# as Exim and qmail return the message): "Message-ID: <…@…>" at the start of a line
+QUOTED_MESSAGE_ID = re.compile(r"^[ \t>]*Message-ID:[ \t]*(<[^<>\s]+@[^<>\s]+>)", re.I | re.M)
+MESSAGE_ID_RULES = (MatchRule.IN_REPLY_TO, MatchRule.REFERENCES)
 # emails that went out (or may have): a reply can answer only these
 SENT_STATUSES = [
     EmailStatus.SENT, EmailStatus.DELIVERED, EmailStatus.OPENED, EmailStatus.CLICKED, EmailStatus.REPLIED,
@@ -62,7 +71,6 @@ def reply_match(
     in_reply_to: str = "",
     references: list[str] | None = None,
     quoted_message_ids: list[str] | None = None,
-    failed_recipients: list[str] | None = None,
 ) -> ReplyMatch:
     if in_reply_to:
         email = Email.objects.filter(message_id=in_reply_to).select_related("prospect").first()
@@ -75,10 +83,8 @@ def reply_match(
             if message_id in found:
                 return ReplyMatch(found[message_id], found[message_id].prospect, MatchRule.REFERENCES)
 
-    for address in [*(failed_recipients or []), from_email]:
-        address = (address or "").strip().lower()
-        if not address:
-            continue
+    address = (from_email or "").strip().lower()
+    if address:
         email = _latest_sent_email(to_email=address)
         if email:
             return ReplyMatch(email, email.prospect, MatchRule.ADDRESS)
@@ -108,3 +114,15 @@ def domain_is_shared_by_hotels(domain: str) -> bool:
     message from it says nothing about which hotel, nor speaks for all of them."""
     hotels = _at_domain(domain).order_by().values_list("company_key", "city_key").distinct()[:2]
     return len(hotels) > 1
+
+
+def returned_message_ids(text: str) -> list[str]:
+    """The Message-IDs of the headers a bounce notice quotes in its text (Exim's "This is
+    a copy of the message, including all the headers", qmail's "Below this line is a copy")."""
+    return QUOTED_MESSAGE_ID.findall(text or "")
+
+
+def names_our_message(reply: Reply) -> bool:
+    """Whether ``reply`` was matched through the Message-ID of an email we sent
+    (In-Reply-To, References, or the returned headers of a bounce notice)."""
+    return reply.email_id is not None and reply.match_rule in MESSAGE_ID_RULES

@@ -15,7 +15,9 @@ records ``reply.classified`` and calls ``reply_act``, which for the reply's inte
 * suppresses the sender for not interested / unsubscribe (the whole domain for a
   company-wide unsubscribe, never a free-mail domain), the failed recipient for a bounce
   (a bounce notice goes through ``email_hard_bounce``, as an ESP's bounce webhook does:
-  our email bounced, the ``email.bounced`` event, the inbox's bounce-rate pause);
+  our email bounced, the ``email.bounced`` event, the inbox's bounce-rate pause — only
+  when the notice names the Message-ID of our email, or a person acts on it; otherwise
+  it waits for a person, with ``reply.bounce_unverified`` and an alert);
 * delegated: creates or finds (prospects.dedup) the named contact as a prospect at the
   same hotel, ``referred_by`` the original, with a referral note for its first email,
   and queues it for enrichment;
@@ -51,7 +53,7 @@ from outreach.services.suppression import suppression_add
 from prospects.dedup import prospect_ingest
 from prospects.models import LeadSource, Prospect, ProspectStage
 from replies.classifier import BOUNCE_SENDER, COMPANY_WIDE, fold
-from replies.matching import FREE_MAIL_DOMAINS, domain_is_shared_by_hotels
+from replies.matching import FREE_MAIL_DOMAINS, domain_is_shared_by_hotels, names_our_message
 from replies.models import Intent, Reply
 from replies.schema import ReplyInterpretation
 from replies.scoring import behavioral_score
@@ -179,6 +181,19 @@ def reply_act(*, reply: Reply, by, company_wide: bool | None = None, alerts: boo
         # "delayed, will retry" notice: nothing is suppressed or closed, a person looks
         prospect = None
         report.add("not a permanent delivery failure from a mail system: left for a person")
+    elif intent == Intent.BOUNCE and isinstance(by, str) and not names_our_message(reply):
+        # anyone can write a MAILER-DAEMON notice naming any address: a machine (``by`` is a
+        # label, "task:reply_processing") acts on one only when it names the Message-ID of
+        # an email we sent; a person (a user, an API key) correcting or attaching it decides
+        prospect = None
+        report.add("a bounce notice naming none of our Message-IDs: left for a person")
+        event_record(
+            "reply.bounce_unverified",
+            level="warning",
+            message=f"reply {reply.pk}: a bounce notice that names no email we sent; nothing bounced",
+            data={"reply_id": reply.pk, "match_rule": reply.match_rule},
+            by=by,
+        )
     with transaction.atomic():
         if prospect is not None:
             _update_prospect_engagement(reply, prospect)

@@ -6,6 +6,8 @@ arriving by IMAP and by webhook (or a re-poll after a UIDVALIDITY reset) collaps
 the first row. A new Reply records ``reply.received`` and is queued for the
 ``reply_processing`` stage (replies.pipeline) once the transaction commits. A message
 without a Message-ID gets a stable one derived from its content, so it is stored once too.
+A bounce notice is matched to our email only through a Message-ID it names
+(replies.matching), never through the address it says failed.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from infra.events import event_record
 from infra.stages import stage_enqueue
 from outreach.models import Inbox
 from prospects.models import Prospect
+from replies.classifier import BOUNCE_SENDER
 from replies.cleaning import InboundMessage, clean_reply_text, parse_message
-from replies.matching import reply_match
+from replies.matching import reply_match, returned_message_ids
 from replies.models import Reply
 
 AUTOMATIC_WORDING = re.compile(
@@ -55,6 +58,17 @@ def _content_message_id(message: InboundMessage) -> str:
     return f"<{digest}@no-message-id.jengu>"
 
 
+def _returned_message_ids(message: InboundMessage) -> list[str]:
+    """Where a bounce notice names the message that bounced: the returned message's
+    headers (a message/rfc822 or text/rfc822-headers part, or quoted in the notice's text).
+    A person's mail is matched by its own threading headers only."""
+    ids = list(message.quoted_message_ids)
+    report = "delivery-status" in str(message.headers.get("Content-Type", "")).lower()
+    if report or BOUNCE_SENDER.search(f"{message.from_email} {message.from_name}"):
+        ids += [found for found in returned_message_ids(message.text) if found not in ids]
+    return ids
+
+
 def reply_ingest(
     raw: bytes | str | EmailMessage | InboundMessage,
     *,
@@ -74,8 +88,7 @@ def reply_ingest(
         from_email=message.from_email,
         in_reply_to=message.in_reply_to,
         references=message.references,
-        quoted_message_ids=message.quoted_message_ids,
-        failed_recipients=message.failed_recipients,
+        quoted_message_ids=_returned_message_ids(message),
     )
     body = clean_reply_text(message.text)
     automatic = (

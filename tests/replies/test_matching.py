@@ -68,3 +68,29 @@ def test_a_bounce_matches_the_email_that_bounced_through_the_report():
     ).encode()
     reply = reply_ingest(raw, source="imap").reply
     assert (reply.prospect, reply.email, reply.match_rule) == (prospect, email, MatchRule.REFERENCES)
+
+
+def test_a_bounce_notice_naming_only_the_failed_recipient_matches_nobody():
+    # anyone can write a notice naming any address: the address is not evidence
+    _prospect, email = contacted()
+    raw = inbound(
+        f"Delivery to the following recipient failed permanently: {email.to_email}",
+        sender="mailer-daemon@mx.example.net",
+        subject="Delivery Status Notification (Failure)",
+        headers={"X-Failed-Recipients": email.to_email},
+    )
+    reply = reply_ingest(raw, source="imap").reply
+    assert (reply.prospect, reply.email, reply.match_rule) == (None, None, MatchRule.UNMATCHED)
+
+
+def test_headers_quoted_in_a_notices_text_match_but_not_in_a_persons_mail():
+    prospect, email = contacted()
+    quoted = (
+        f"------ This is a copy of the message, including all the headers. ------\n\nMessage-ID: {email.message_id}"
+    )
+    notice = inbound(f"The message could not be delivered.\n\n{quoted}", sender="mailer-daemon@mx.example.net")
+    reply = reply_ingest(notice, source="imap").reply
+    assert (reply.prospect, reply.email, reply.match_rule) == (prospect, email, MatchRule.REFERENCES)
+
+    forwarded = inbound(f"Who sent this?\n\n{quoted}", sender="stranger@unknown.example")
+    assert reply_ingest(forwarded, source="imap").reply.match_rule == MatchRule.UNMATCHED
