@@ -28,6 +28,9 @@ demo: $(VENV)/.runtime-installed
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py demo
 
 # Installs what the tests need, then: checks, migrations in sync, lint, the suite.
+# All on the test settings (production's with a throwaway key, over plain HTTP): the
+# production settings refuse to start without SECRET_KEY, as they should.
+test: export DJANGO_SETTINGS_MODULE = jengu.settings_test
 test: $(VENV)/.dev-installed
 	infra/scripts/install-system-packages.sh tests/system-packages.txt
 	$(BIN)/python manage.py check --fail-level WARNING

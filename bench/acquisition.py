@@ -51,7 +51,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 # run as a script, sys.path[0] is bench/; the project's packages live one level up
 sys.path[0] = str(REPO)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jengu.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jengu.settings_test")  # plain HTTP, a throwaway key
 os.environ.setdefault("DATABASE_URL", "postgres://root@127.0.0.1:5432/jengu_bench_acq")
 os.environ["DEBUG"] = "false"  # DEBUG keeps every query in memory
 # rules only: with a key set, classification would be a network call per posting

@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 # run as a script, sys.path[0] is bench/; the project's packages live one level up
 sys.path[0] = str(REPO)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jengu.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jengu.settings_test")  # plain HTTP, a throwaway key
 
 import django  # noqa: E402
 

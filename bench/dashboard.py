@@ -24,7 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[0] = str(REPO)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jengu.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jengu.settings_test")  # plain HTTP, a throwaway key
 os.environ.setdefault("DATABASE_URL", "postgres://root@127.0.0.1:5432/jengu_bench")
 os.environ["DEBUG"] = "false"
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[0] = str(REPO)  # run as a script, sys.path[0] is bench/
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jengu.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jengu.settings_test")  # plain HTTP, a throwaway key
 SCRATCH = Path(tempfile.mkdtemp(prefix="jengu-bench-replies-"))
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{SCRATCH / 'bench.sqlite3'}")
 os.environ.update({"DEBUG": "false", "GROK_API_KEY": "", "ANTHROPIC_API_KEY": "", "JENGU_VAR_DIR": str(SCRATCH)})

@@ -1,5 +1,8 @@
 """System checks: report malformed settings by name, never as a traceback."""
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
@@ -17,9 +20,59 @@ def check_configuration(app_configs=None, **kwargs):
 
 @register("jengu", deploy=True)
 def check_production_secrets(app_configs=None, **kwargs):
+    # with DEBUG off jengu.settings refuses to start without a key; this is the demo's
     if settings.SECRET_KEY.startswith("insecure-dev-key"):
         return [Warning("SECRET_KEY is the development default.", hint="Set SECRET_KEY.", id="jengu.W001")]
     return []
+
+
+DEMO_BASE_URL = "http://127.0.0.1:8000"  # jengu.settings' default
+
+
+def _private_host(host: str) -> bool:
+    """Loopback, private, link-local, unspecified or a name no one outside resolves.
+
+    Decided from the text alone (no DNS lookup): an IP literal by its range, a name by
+    being ``localhost``/``*.localhost`` or a single label (``crm``, ``web``).
+    """
+    host = host.strip("[]").rstrip(".").lower()
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return host == "localhost" or host.endswith(".localhost") or "." not in host
+
+
+@register("jengu", deploy=True)
+def check_public_base_url(app_configs=None, **kwargs):
+    """Unsubscribe links in real mail must reach this instance, over https, from anywhere."""
+    if settings.DEBUG:
+        return []  # the demo's links point at its own loopback server
+    url = settings.PUBLIC_BASE_URL or ""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname and not _private_host(parts.hostname):
+        return []
+    now = "not set (the demo's http://127.0.0.1:8000)" if url in ("", DEMO_BASE_URL) else repr(url)
+    return [
+        Error(
+            f"PUBLIC_BASE_URL must be the https:// address recipients reach this instance at; it is {now}.",
+            hint="Every email's unsubscribe link starts with it. Set e.g. PUBLIC_BASE_URL=https://crm.example.com "
+            "(https, a public host name, no loopback or private address).",
+            id="jengu.E020",
+        )
+    ]
+
+
+@register("jengu", deploy=True)
+def check_two_factor(app_configs=None, **kwargs):
+    if settings.DEBUG or getattr(settings, "ADMIN_2FA_REQUIRED", False):
+        return []
+    return [
+        Warning(
+            "ADMIN_2FA_REQUIRED is off: superusers and Operations open the admin with a password alone.",
+            hint="Leave ADMIN_2FA_REQUIRED unset (on by default with DEBUG off).",
+            id="jengu.W020",
+        )
+    ]
 
 
 # The ESP webhooks (jengu/esp_webhooks.py) refuse requests while unauthenticated; on a

@@ -33,7 +33,15 @@ class JenguAdminSite(admin.AdminSite):
         return [
             path("sending-control/", self.admin_view(require_POST(self.sending_control_view)), name="sending_control"),
             path("pipeline-health/", self.admin_view(self.pipeline_health_view), name="pipeline_health"),
+            # the second factor after the password (jengu.admin_login): staff only, reached
+            # while the rest of the admin still redirects here
+            path("two-factor/", self.admin_view(self.two_factor_view), name="two_factor"),
         ] + super().get_urls()
+
+    def two_factor_view(self, request):
+        from jengu.admin_login import two_factor_view
+
+        return two_factor_view(request, site=self)
 
     def index(self, request, extra_context=None):
         from infra.models import Event

@@ -8,8 +8,15 @@ class JenguConfig(AppConfig):
     verbose_name = "Jengu CRM"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from jengu import checks  # noqa: F401  (registers the demo-password deploy check)
         from jengu.bulk import bulk_action_register
         from jengu.erasure import prospect_erase
+        from jengu.roles import sync_role_groups_after_migrate
+
+        # the roles' permissions follow jengu.roles on every migrate, apps added later included
+        post_migrate.connect(sync_role_groups_after_migrate, sender=self)
 
         # erasure touches every app, so its admin action is registered here, at the top
         bulk_action_register(

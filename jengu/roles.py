@@ -62,19 +62,38 @@ ROLE_PERMISSIONS = {
         "django_q.delete_failure",
         "django_q.view_success",
         "django_q.view_ormq",
+        # login lockouts (django-axes): see who is locked out, lift a lockout by deleting it
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
+        "axes.view_accessfailurelog",
     ],
 }
 
 
-def sync_role_groups(apps) -> None:
-    """Create the groups and give them exactly their permissions (idempotent)."""
+def sync_role_groups_after_migrate(sender, apps, **kwargs) -> None:
+    """post_migrate (jengu.apps): every app's permissions exist now, so each role gets all of its own."""
+    sync_role_groups(apps, strict=True)
+
+
+def sync_role_groups(apps, *, strict: bool = False) -> None:
+    """Create the groups and give them exactly their permissions (idempotent).
+
+    The data migration (jengu 0001) may run before a later-added app's tables exist; it
+    skips those permissions and the post_migrate sync, strict, adds them.
+    """
     from django.contrib.auth.management import create_permissions
 
     # permissions are normally created after all migrations ran; make sure they exist now
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        # a migration's app stubs have no models module, which create_permissions skips;
+        # post_migrate after a flush passes the real registry, whose modules must stay
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = models_module
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
@@ -83,5 +102,9 @@ def sync_role_groups(apps) -> None:
         wanted = []
         for dotted in perms:
             app_label, codename = dotted.split(".")
-            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            try:
+                wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            except Permission.DoesNotExist:
+                if strict:
+                    raise
         group.permissions.set(wanted)

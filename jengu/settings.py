@@ -2,8 +2,13 @@
 
 Nothing here raises on a bad value: infra.config records the problem and the
 ``jengu.E001`` system check reports it by variable name (secrets are never echoed).
+The one exception is a missing SECRET_KEY with DEBUG off: no process starts.
+
+With DEBUG off these are the production settings; the test suite runs them through
+``jengu.settings_test`` (a throwaway key, plain HTTP), ``make demo`` with DEBUG=1.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -26,8 +31,30 @@ def _read(variable, cast, default):
 
 
 DEBUG = _read("DEBUG", env.bool, False)
-# blank values (as in a copied .env.example) mean "use the default"
-SECRET_KEY = env.str("SECRET_KEY", default="") or "insecure-dev-key-change-me-in-production"
+# The one setting that raises instead of reporting: everything signed (sessions, CSRF,
+# unsubscribe links) would be forgeable with a key that is in the repository. The demo
+# (DEBUG on) runs on that public key; with DEBUG off no process starts without a real one.
+# Blank values (as in a copied .env.example) mean "use the default".
+DEVELOPMENT_SECRET_KEY = "insecure-dev-key-change-me-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    SECRET_KEY = ""  # copied from the repository: as good as none
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+elif not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set (or is the public development key). With DEBUG off Jengu refuses to start "
+        "without it: set SECRET_KEY to a long random string, e.g. the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`. DEBUG=1 is for the demo only."
+    )
+# Key rotation: the new key in SECRET_KEY, the retired ones here (comma-separated), so
+# sessions and the unsubscribe links in mail already sent keep working; drop a key from
+# this list only when what it signed may stop working (at once, if it leaked).
+SECRET_KEY_FALLBACKS = _read("SECRET_KEY_FALLBACKS", env.list, [])
+if DEVELOPMENT_SECRET_KEY in SECRET_KEY_FALLBACKS:
+    # a fallback verifies signatures too: the public key there would let anyone sign
+    config_error("SECRET_KEY_FALLBACKS", "contains the public development key (ignored)")
+    SECRET_KEY_FALLBACKS = [key for key in SECRET_KEY_FALLBACKS if key != DEVELOPMENT_SECRET_KEY]
 ALLOWED_HOSTS = _read("ALLOWED_HOSTS", env.list, ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _read("CSRF_TRUSTED_ORIGINS", env.list, [])
 VAR_DIR = Path(env.str("JENGU_VAR_DIR", default="") or BASE_DIR / "var")
@@ -43,6 +70,9 @@ INSTALLED_APPS = [
     "django_countries",
     "constance",
     "django_q",
+    "axes",  # login throttling (jengu.admin_login)
+    "django_otp",
+    "django_otp.plugins.otp_totp",  # the admin's second factor (jengu.admin_login)
     "infra",
     "prospects",
     "outreach",
@@ -56,8 +86,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "jengu.admin_login.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers a locked-out login
 ]
 
 ROOT_URLCONF = "jengu.urls"
@@ -258,6 +291,63 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# --- HTTPS, sessions and the admin login --------------------------------------------
+# With DEBUG off the defaults are production's: cookies only over HTTPS, every http://
+# request redirected to https://, HSTS for a year, sessions that end after a working day.
+# Behind a proxy that terminates TLS, SECURE_PROXY_SSL_HEADER names the header it sets
+# (and strips from clients), or every request looks like http:// and redirects forever.
+# The demo (DEBUG on) serves plain HTTP on loopback. `check --deploy` reports any gap.
+
+
+def _optional(variable, cast, default):
+    """Like _read, but a blank value (a copied .env.example) means the default."""
+    return _read(variable, cast, default) if env.str(variable, default="").strip() else default
+
+
+def _meta_name(header: str) -> str:
+    """'X-Forwarded-Proto' (or 'HTTP_X_FORWARDED_PROTO') as Django's request.META names it."""
+    name = header.strip().upper().replace("-", "_")
+    return name if not name or name.startswith("HTTP_") else f"HTTP_{name}"
+
+
+SECURE_SSL_REDIRECT = _optional("SECURE_SSL_REDIRECT", env.bool, not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = _optional("SESSION_COOKIE_AGE", env.int, 8 * 3600)
+SECURE_HSTS_SECONDS = _optional("SECURE_HSTS_SECONDS", env.int, 0 if DEBUG else 365 * 24 * 3600)
+# the admin's host and anything under it; preload only matters once someone submits the
+# registrable domain to the browsers' list, which needs the apex to send it too
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _optional("SECURE_HSTS_INCLUDE_SUBDOMAINS", env.bool, True)
+SECURE_HSTS_PRELOAD = _optional("SECURE_HSTS_PRELOAD", env.bool, True)
+SECURE_PROXY_SSL_HEADER = None
+if _proxy_ssl_header := env.str("SECURE_PROXY_SSL_HEADER", default="").strip():
+    _header, _, _value = _proxy_ssl_header.partition(",")
+    if _meta_name(_header) and _value.strip() and "," not in _value:
+        SECURE_PROXY_SSL_HEADER = (_meta_name(_header), _value.strip())
+    else:
+        config_error("SECURE_PROXY_SSL_HEADER", "expected 'Header-Name,value', e.g. 'X-Forwarded-Proto,https'")
+
+# Login throttling (django-axes, recorded in the database, shown under Axes in the admin):
+# LOGIN_FAILURE_LIMIT wrong passwords for one username from one address lock that pair
+# out for LOGIN_LOCKOUT_MINUTES; each further try restarts the wait. The address is the
+# socket's unless CLIENT_IP_HEADER names the header the reverse proxy writes (the
+# CLIENT_IP_PROXY_COUNT-th address from the right, so what a client wrote is ignored).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = _optional("LOGIN_FAILURE_LIMIT", env.int, 10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=_optional("LOGIN_LOCKOUT_MINUTES", env.int, 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "jengu.admin_login.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+CLIENT_IP_HEADER = _meta_name(env.str("CLIENT_IP_HEADER", default=""))
+CLIENT_IP_PROXY_COUNT = max(1, _optional("CLIENT_IP_PROXY_COUNT", env.int, 1))
+
+# Two-factor (TOTP, django-otp): superusers and the Operations group confirm each login
+# with a code from an authenticator app; without a device yet they set one up first.
+# On by default with DEBUG off, off in the demo (jengu.admin_login).
+ADMIN_2FA_REQUIRED = _optional("ADMIN_2FA_REQUIRED", env.bool, not DEBUG)
+OTP_TOTP_ISSUER = "Jengu CRM"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -268,6 +358,7 @@ LOGGING = {
     # httpx logs every request URL at INFO, and some APIs take their key in the URL
     "loggers": {
         **{name: {"level": "WARNING"} for name in ("httpx", "httpx2", "httpcore", "httpcore2", "mail.log")},
+        "axes.apps": {"level": "WARNING"},  # its version banner on every process start
         # q2 logs two lines per task; the demo turns them down so the pipeline's own lines show
         "django-q": {"level": env.str("Q_LOG_LEVEL", default="") or "INFO"},
     },

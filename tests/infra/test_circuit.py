@@ -95,7 +95,7 @@ def test_two_processes_see_the_same_state():
         breaker.record_failure("boom")
     db = connection.settings_dict
     code = (
-        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'jengu.settings'); django.setup();"
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'jengu.settings_test'); django.setup();"
         "from infra.circuit import CircuitBreaker; b = CircuitBreaker('shared-service');"
         "print(b.state(), b.allow()); b.record_success()"
     )

@@ -22,6 +22,12 @@ def run_setup() -> str:
     return out.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def public_base_url(settings):
+    """The suite's settings are production's over plain HTTP on loopback; a deploy has its public URL."""
+    settings.PUBLIC_BASE_URL = "https://crm.getjengu.example"
+
+
 def test_setup_runs_every_deploy_step_and_twice_changes_nothing(settings):
     settings.SMTP_INBOXES = read_smtp_inboxes(
         {"SMTP_INBOX_1": "edd@getjengu.example|s3cret-one|smtp.getjengu.example|587|Edd Chen"}
@@ -49,3 +55,18 @@ def test_a_failed_check_stops_setup_before_the_database_is_touched():
         registry.registered_checks.discard(broken)
         registry.deployment_checks.discard(broken)
     assert not Schedule.objects.exists()
+
+
+def test_setup_stops_while_an_account_has_the_demo_password(settings):
+    settings.DEBUG = True
+    call_command("ensure_admin", stdout=io.StringIO())
+    settings.DEBUG = False
+    with pytest.raises(SystemCheckError, match=r"jengu\.E021.*admin, sales, ops"):
+        run_setup()
+    assert not Schedule.objects.exists()
+
+
+def test_setup_stops_without_a_public_https_base_url(settings):
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+    with pytest.raises(SystemCheckError, match=r"jengu\.E020\) PUBLIC_BASE_URL"):
+        run_setup()

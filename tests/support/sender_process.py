@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jengu.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jengu.settings_test")
 
 import django  # noqa: E402
 

@@ -3,7 +3,7 @@
 In order:
 
 1. ``migrate`` (no questions asked);
-2. ``ensure_admin``: the admin / sales / ops users with the demo password;
+2. ``ensure_admin --demo``: the admin / sales / ops users with the demo password;
 3. ``seed_demo`` and a sandbox ``acquire`` run, only while there are no prospects at
    all, so a second ``make demo`` keeps whatever was done in the first;
    then ``install_schedules``;
@@ -19,6 +19,8 @@ In order:
    sends, business hours not enforced, so within a few minutes hotels are acquired,
    enriched, researched, emailed (into the sink) and replied to (the sandbox twin answers
    every second email). Outside the demo the production pacing is the default.
+   With DEBUG on they also run with ``SAFE_FETCH_ALLOW_PRIVATE_HOSTS=1``, so a webhook
+   receiver on this machine can be tried (the sandbox hotel sites need no network at all).
 
 ``--no-server`` does 1–3 and returns: the tests use it.
 """
@@ -56,7 +58,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=verbosity, stdout=self.stdout, stderr=self.stderr)
 
         self.heading("Users")
-        call_command("ensure_admin", addrport=addrport, stdout=self.stdout, stderr=self.stderr)
+        call_command("ensure_admin", addrport=addrport, demo=True, stdout=self.stdout, stderr=self.stderr)
 
         existing = Prospect.objects.count()
         if existing:
@@ -91,7 +93,12 @@ class Command(BaseCommand):
         One worker process per queue keeps SQLite's single writer from queueing up.
         """
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        demo_env = {"JENGU_DEMO_PACING": "1", "Q_LOG_LEVEL": "WARNING"}
+        # the demo's accounts log in with the README's password alone (no authenticator app)
+        demo_env = {"JENGU_DEMO_PACING": "1", "Q_LOG_LEVEL": "WARNING", "ADMIN_2FA_REQUIRED": "0"}
+        if settings.DEBUG:
+            # a webhook receiver or a test site on this machine may be tried out; the
+            # settings refuse the allowance without DEBUG, so it is only asked for with it
+            demo_env["SAFE_FETCH_ALLOW_PRIVATE_HOSTS"] = "1"
         return [
             ChildSpec("web", [*manage, "runserver", addrport, "--insecure", "--noreload"], demo_env),
             ChildSpec("sink", [*manage, "run_smtp_sink", "--port", str(settings.SANDBOX_SMTP_PORT)]),

@@ -3,8 +3,9 @@
 Creates, or resets the password and role of, ``admin`` (superuser), ``sales`` (group
 Sales) and ``ops`` (group Operations), all with the password ``jengu-demo`` (printed,
 and in the README). Running it again only puts them back as described. It is meant for
-the demo and for development: the password is public, so the command says so loudly
-when DEBUG is off.
+the demo and for development: the password is public, so with DEBUG off it refuses
+unless ``--demo`` says this database is a throwaway demo (``manage.py demo`` passes it),
+and the deploy check ``jengu.E021`` fails while any active user has that password.
 """
 
 import os
@@ -46,8 +47,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--addrport", default=None, help="where the server listens, for the printed URL (default 127.0.0.1:$PORT)"
         )
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="this database is a throwaway demo: create the accounts even with DEBUG off",
+        )
 
-    def handle(self, *args, addrport: str | None = None, **options):
+    def handle(self, *args, addrport: str | None = None, demo: bool = False, **options):
+        if not settings.DEBUG and not demo:
+            raise CommandError(
+                f"DEBUG is off: ensure_admin would create admin, sales and ops with the public password "
+                f"'{DEMO_PASSWORD}'. For a real installation create your own superuser (manage.py createsuperuser); "
+                "for a throwaway demo database pass --demo."
+            )
         groups = {name: Group.objects.filter(name=name).first() for name in (SALES, OPERATIONS)}
         missing = [name for name, group in groups.items() if group is None]
         if missing:
