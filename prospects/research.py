@@ -921,14 +921,18 @@ def research_prospect(
 
     answer = complete_json(
         purpose="research_summary",
+        # the hotel's name and place are outside text too: in the data, never in the instructions
         prompt=(
-            f"Summarise for a salesperson, in two or three plain sentences (at most 600 characters), what this "
-            f"research found about the hotel {company} in {city} ({country}): what guests complain about, recent "
-            f"news and nearby competitors. In top_pain_keys list the keys of findings.pain_signals that matter "
-            f"most, most important first; use only keys that appear there."
+            "Summarise for a salesperson, in two or three plain sentences (at most 600 characters), what this "
+            "research found about the hotel described in the hotel data below: what guests complain about, recent "
+            "news and nearby competitors. In top_pain_keys list the keys of findings.pain_signals that matter "
+            "most, most important first; use only keys that appear there."
         ),
         schema=ResearchSummary,
-        data={"findings": json.dumps(_findings_for_ai(findings), ensure_ascii=False)},
+        data={
+            "hotel": json.dumps({"name": company, "city": city, "country": country}, ensure_ascii=False),
+            "findings": json.dumps(_findings_for_ai(findings), ensure_ascii=False),
+        },
         fallback=lambda: fallback_summary(findings, company=company, city=city),
         providers=providers,
     )

@@ -1,8 +1,9 @@
 """Reading a reply through the AI gateway (Grok → Claude → replies.classifier).
 
 ``reply_interpret(reply)`` returns an ``AIAnswer`` whose value is a
-``ReplyInterpretation``. The reply's subject and new text go in the gateway's ``data``
-(fenced as untrusted), the schema bounds the answer, and the deterministic classifier
+``ReplyInterpretation``. The reply's sender address, subject and new text go in the
+gateway's ``data`` (fenced as untrusted; the instructions name none of them), the schema
+bounds the answer, and the deterministic classifier
 answers whenever no provider is configured or every provider failed.
 """
 
@@ -16,7 +17,8 @@ from replies.models import Reply
 from replies.schema import ReplyInterpretation
 
 PROMPT = """You read replies to a short cold email that offered a hotel faster guest check-in.
-Classify the reply in the data below.
+Classify the reply in the data below: its sender's address (reply_sender), its subject
+(reply_subject) and its new text (reply_text).
 
 intent, one of:
 - interested: positive about the offer, no specific meeting or question yet
@@ -30,7 +32,7 @@ intent, one of:
 - bounce: a delivery failure report
 confidence: 0-1, how sure you are. suggested_action: delegate_to_human when unsure or
 the reply needs a person's judgement. The reply was received on {received}.
-Sender: {sender}. Automatic reply headers present: {auto}."""
+Automatic reply headers present: {auto}."""
 
 
 def _fallback(reply: Reply):
@@ -46,7 +48,6 @@ def _fallback(reply: Reply):
 def reply_interpret(reply: Reply, *, providers: list | None = None) -> AIAnswer:
     prompt = PROMPT.format(
         received=timezone.localdate(reply.received_at).isoformat(),
-        sender=reply.from_email,
         auto="yes" if reply.is_auto_reply else "no",
     )
     return complete_json(
@@ -54,6 +55,6 @@ def reply_interpret(reply: Reply, *, providers: list | None = None) -> AIAnswer:
         prompt=prompt,
         schema=ReplyInterpretation,
         fallback=_fallback(reply),
-        data={"reply_subject": reply.subject, "reply_text": reply.body[:6000]},
+        data={"reply_sender": reply.from_email, "reply_subject": reply.subject, "reply_text": reply.body[:6000]},
         providers=providers,
     )
