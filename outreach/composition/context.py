@@ -7,12 +7,20 @@ news, competitors), its hiring signal (the latest job posting), its website anal
 
 Everything that came from outside (a contact's name, a job title, a review) is cleaned
 on the way in: template and placeholder syntax (``{ } [ ] < > %``) is removed, a value
-with fewer than two letters counts as unknown, and a first name is used only when it
-looks like one. The fallback templates can then print any field without ever showing a
-placeholder, an empty greeting or a dangling article.
+with fewer than two letters counts as unknown, a first name is used only when it looks
+like one and a title only when it reads as a job title (``job_title``). The fallback
+templates can then print any field without ever showing a placeholder, an empty
+greeting or a dangling article.
+
+Text from an inbound message never reaches an email: the referral note ("Sarah Johnson
+suggested we speak with you") is built here from the referring prospect's stored name
+when that is a person's name (``person_name``), and the free-text ``referral_note``
+column is not read (rows written before this rule hold a reply's From header there).
 
 ``context.facts_corpus()`` is the text the facts gate checks an email against: every
-number and name an email cites must appear in it.
+number and name an email cites must appear in it. ``context.link_sources()`` is the
+narrower text whose web and mail domains an email may name: the campaign's and the
+hotel's own, never research's or a reply's.
 """
 
 from __future__ import annotations
@@ -155,6 +163,79 @@ def first_name_of(full_name: str) -> str:
     return candidate
 
 
+# lower-case words inside a name ("Ludwig van Beethoven", "María de la Cruz")
+NAME_PARTICLES = {
+    "van", "von", "de", "der", "den", "del", "della", "di", "da", "dos", "das", "du", "la", "le", "ten", "ter",
+    "zu", "y", "e", "bin", "ibn", "al", "el", "af", "av",
+}  # fmt: skip
+NAME_MAX_WORDS = 5
+NAME_MAX_LENGTH = 70
+TITLE_MAX_WORDS = 8
+TITLE_MAX_LENGTH = 80
+_TITLE_CHARS = set(" &/-'’,()")
+_ROLE_WORDS = NOT_A_FIRST_NAME - {"na", "n/a", "none", "unknown", "the"}  # "Park Na", but not "Anna Reservations"
+
+
+def _in_name(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LM" or ch in "'’-"  # letters and their marks, any script
+
+
+def person_name(value) -> str:
+    """``value`` when it is a plain person's name ("Dr. Zoë Müller", "Aiko Tanaka"), else ''.
+
+    For text that may be printed as somebody's name (a referral note): one to five words
+    of letters (any script) with inner hyphens and apostrophes and an initial's full stop,
+    each starting with a capital where the script has capitals (but "van", "de" …), none
+    of them a mailbox word ("Reservations Team") or a missing-value marker. No digits, no
+    other punctuation, nothing shaped like an address or a domain: a sentence is no name.
+    """
+    text = _SPACE.sub(" ", str(value or "")).strip()
+    words = text.split(" ")
+    if not text or len(text) > NAME_MAX_LENGTH or len(words) > NAME_MAX_WORDS:
+        return ""
+    if all(word.rstrip(".").lower() in HONORIFICS for word in words):
+        return ""  # "Ms", "Dr."
+    for index, word in enumerate(words):
+        bare = word[:-1] if word.endswith(".") else word  # "J.", "Dr."
+        if word.endswith(".") and len(bare) > 4:
+            return ""  # a full stop ends a sentence, not a name
+        if not bare or not unicodedata.category(bare[0]).startswith("L") or not _in_name(bare[-1]):
+            return ""
+        if not all(_in_name(ch) for ch in bare) or not unicodedata.category(bare[-1]).startswith(("L", "M")):
+            return ""
+        if bare.lower() in (NOT_A_FIRST_NAME if index == 0 else _ROLE_WORDS) or bare in MISSING_VALUE_MARKERS:
+            return ""
+        if bare[0].islower() and (index == 0 or bare not in NAME_PARTICLES):
+            return ""
+    return text
+
+
+def job_title(value) -> str:
+    """``value`` when it reads as a job title ("Director of Sales & Marketing"), else ''.
+
+    At most eight words of letters, spaces and ``& / - ' , ( )``; a full stop only after a
+    short abbreviation ("Asst."). No digits, no sentence punctuation, no address or domain.
+    """
+    text = _SPACE.sub(" ", str(value or "")).strip()
+    if not text or len(text) > TITLE_MAX_LENGTH or len(text.split(" ")) > TITLE_MAX_WORDS or _letters(text) < 2:
+        return ""
+    for word in text.split(" "):
+        bare = word[:-1] if word.endswith(".") else word
+        if word.endswith(".") and not (1 <= len(bare) <= 4 and bare.isalpha()):
+            return ""
+        if not all(ch.isalpha() or ch in _TITLE_CHARS for ch in bare):
+            return ""
+    return text
+
+
+def referral_note_of(referrer) -> str:
+    """'Sarah Johnson suggested we speak with you': the referring prospect's stored name, when
+    it is a person's name; '' otherwise. Never anything a reply said (its From header, its
+    body, a reader's summary of it): whoever writes a reply chooses those words."""
+    name = person_name(referrer.name) if referrer is not None else ""
+    return f"{name} suggested we speak with you" if name else ""
+
+
 def email_language(campaign_language: str, country_code: str) -> str:
     """The campaign's language, or the prospect's country's when the campaign says 'local'."""
     language = (campaign_language or "en").strip().lower()
@@ -195,6 +276,7 @@ class CompositionContext:
     news: list[str] = field(default_factory=list)
     competitors: list[str] = field(default_factory=list)
     referral_note: str = ""
+    website_domain: str = ""  # the hotel's own (prospects.dedup.website_domain of its website)
     # the campaign
     campaign_language: str = "en"
     pitch: str = ""
@@ -263,6 +345,23 @@ class CompositionContext:
             parts.append(self.hiring.title)
         return "\n".join(part for part in parts if part)
 
+    def link_sources(self) -> str:
+        """The only texts whose web and mail domains an email may name: ours (the campaign's
+        texts and signature) and the hotel's (its name, its website). Research, job adverts
+        and replies are outside text; a domain found there is never repeated."""
+        parts = [
+            self.company,
+            self.website_domain,
+            self.pitch,
+            self.sender_name,
+            self.signature,
+            self.call_to_action,
+            self.postal_address,
+            *self.case_studies,
+            *self.subject_variants,
+        ]
+        return "\n".join(part for part in parts if part)
+
     def as_prompt_facts(self) -> dict:
         """The facts the AI may use, as plain data (outside text is fenced by the gateway)."""
         return {
@@ -329,7 +428,7 @@ def build_context(
         company=clean_text(prospect.company_name, 120),
         first_name=first_name_of(prospect.name),
         contact_name=clean_text(prospect.name, 120),
-        contact_title=clean_text(prospect.title, 120),
+        contact_title=job_title(clean_text(prospect.title, 120)),
         city=clean_text(prospect.city, 80),
         region=clean_text(prospect.region, 80),
         country=country,
@@ -339,7 +438,10 @@ def build_context(
         research_summary=clean_text((report.summary if report else "") or summary.get("summary", ""), 600),
         news=[t for t in (clean_text(n, 160) for n in summary.get("news") or []) if t],
         competitors=[t for t in (clean_text(n, 100) for n in summary.get("competitors") or []) if t],
-        referral_note=clean_text(prospect.referral_note, 300),
+        # built here from the referrer's stored name, never read from the free-text column
+        # (rows written before this rule hold a reply's From header there)
+        referral_note=referral_note_of(prospect.referred_by) if prospect.referred_by_id else "",
+        website_domain=prospect.website_domain or "",
         campaign_language=campaign.language,
         pitch=(campaign.product_pitch or "").strip(),
         case_studies=[str(c).strip() for c in campaign.case_studies or [] if str(c).strip()],

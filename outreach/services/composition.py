@@ -4,7 +4,9 @@
   saves one Email draft with its gate results. Never two live emails for one
   (prospect, step): the check and the insert run under a lock on the prospect's row.
 - ``email_release_or_hold(email=, by=)`` queues a draft that passed every gate when its
-  campaign does not ask for approval; otherwise it waits in the review queue.
+  campaign does not ask for approval; otherwise it waits in the review queue. The first
+  email to a contact a reply named (a delegation) always waits, with its reason recorded,
+  unless the contact's address is at the hotel's own domain.
 - ``email_approve(email=, by=, subject=None, body=None)`` — a human queues a draft,
   optionally after editing it; the form and facts gates run again on what will be sent
   and an email that fails them is refused with the reasons.
@@ -26,7 +28,7 @@ from outreach.composition.context import build_context
 from outreach.composition.gates import run_gates
 from outreach.models import Campaign, Email, EmailStatus
 from outreach.selectors import campaign_next_subject_variant
-from prospects.models import Prospect, ProspectStage
+from prospects.models import LeadSource, Prospect, ProspectStage
 
 AUTHOR = {"grok": Email.Author.GROK, "claude": Email.Author.CLAUDE, "template": Email.Author.TEMPLATE}
 
@@ -88,9 +90,12 @@ def email_save_draft(
 ) -> Email | None:
     """Save ``draft`` as the prospect's Email for ``step``; None when one already exists (a duplicate run).
 
-    ``review_reason`` holds the draft for a human whatever its campaign says.
+    ``review_reason`` holds the draft for a human whatever its campaign says; so does a
+    delegated contact's first email outside the hotel's own domain (``delegate_review_reason``).
     """
     results = draft.gate_results()
+    if step == 1 and (delegated := delegate_review_reason(prospect)):
+        review_reason = f"{review_reason}; {delegated}" if review_reason else delegated
     if review_reason:
         results.update(needs_review=True, review_reason=review_reason)
     with transaction.atomic():
@@ -126,6 +131,32 @@ def email_save_draft(
             trace_id=prospect.trace_id,
         )
     return email
+
+
+def _at_domain(address: str, domain: str) -> bool:
+    host = address.rpartition("@")[2].strip().lower().rstrip(".")
+    return bool(domain) and (host == domain or host.endswith(f".{domain}"))
+
+
+def delegate_review_reason(prospect: Prospect) -> str:
+    """Why a delegated contact's first email waits for a person ('' when it need not).
+
+    A reply named this person, and whoever writes a reply chooses whom it names: a first
+    email to them goes out unseen only when their address is at the hotel's own domain (its
+    website's, as enrichment found it). A contact elsewhere — a free-mail address, a
+    partner, anyone — and a hotel without a known website wait for a person.
+    """
+    if prospect.referred_by_id is None and prospect.source != LeadSource.DELEGATION:
+        return ""
+    referrer = prospect.referred_by
+    own = {d for d in (prospect.website_domain, referrer.website_domain if referrer else "") if d}
+    if any(_at_domain(prospect.email, domain) for domain in own):
+        return ""
+    where = f"the hotel's own domain ({', '.join(sorted(own))})" if own else "a known website of the hotel"
+    return (
+        f"a delegated contact: a reply named {prospect.email or 'this person'}, "
+        f"whose address is not at {where}; a person checks the first email to them"
+    )
 
 
 def email_needs_review(email: Email) -> bool:

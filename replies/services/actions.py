@@ -19,8 +19,12 @@ records ``reply.classified`` and calls ``reply_act``, which for the reply's inte
   when the notice names the Message-ID of our email, or a person acts on it; otherwise
   it waits for a person, with ``reply.bounce_unverified`` and an alert);
 * delegated: creates or finds (prospects.dedup) the named contact as a prospect at the
-  same hotel, ``referred_by`` the original, with a referral note for its first email,
-  and queues it for enrichment;
+  same hotel, ``referred_by`` the original, and queues it for enrichment. Its name and
+  title are kept only when they read as a person's name and a job title; its referral
+  note names the original prospect by the name we stored ("Sarah Johnson suggested we
+  speak with you"), never by anything the reply said (its From header above all), and
+  is left out when that stored name is not a person's name. Its first email waits for a
+  person unless its address is at the hotel's own domain (outreach.services.composition);
 * marks our email replied; raises ``needs_human`` and an alert for meeting requests,
   interest, confidence under 0.7, ``delegate_to_human`` or an unmatched reply.
 
@@ -46,6 +50,7 @@ from infra.errors import AlreadyMoved, ApplicationError, TransitionNotAllowed
 from infra.events import event_record
 from infra.stages import stage_enqueue
 from infra.statemachine import transition
+from outreach.composition.context import job_title, person_name, referral_note_of
 from outreach.models import Email, Suppression
 from outreach.services.deliverability import email_hard_bounce
 from outreach.services.sequences import sequence_pause, sequence_stop, sequence_stop_company
@@ -328,15 +333,20 @@ def _delegate(reply: Reply, original: Prospect, by, report: ActionReport) -> Non
         # the model's reading, not the reply's words: an address nobody wrote is never emailed
         report.add(f"the delegate's address {address} is not in the reply: left out")
         address = ""
-    name = reply.delegated_to_name.strip()
+    # the reader's name and title come from the reply's text: kept only when they are a
+    # person's name and a job title, since the delegate's emails may print them
+    name = person_name(reply.delegated_to_name)
+    title = job_title(reply.delegated_to_title)
+    for what, read, kept in (("name", reply.delegated_to_name, name), ("title", reply.delegated_to_title, title)):
+        if read.strip() and not kept:
+            report.add(f"the delegate's {what} as read is not a plain {what}: left out")
     if not (address or name) or address == original.email:
         report.add("delegated, but nobody usable was named")
         return
-    referrer = reply.from_name or original.name or reply.from_email
     fields = {
         "name": name,
         "email": address,
-        "title": reply.delegated_to_title,
+        "title": title,
         "company_name": original.company_name,
         "company_website": original.company_website,
         "company_type": original.company_type,
@@ -348,7 +358,9 @@ def _delegate(reply: Reply, original: Prospect, by, report: ActionReport) -> Non
         "tier": original.tier,
         "source": LeadSource.DELEGATION,
         "referred_by": original,
-        "referral_note": f"{referrer} suggested we speak with you"[:300],
+        # from the referring prospect's stored name, never from the reply (its From header
+        # is whatever its writer typed); the first email builds its note the same way
+        "referral_note": referral_note_of(original),
         # further contacts at a hotel are keyed by their address (prospects.dedup)
         "contact_key": address or f"name:{name.lower()}"[:254],
     }

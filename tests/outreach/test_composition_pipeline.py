@@ -143,3 +143,52 @@ def test_campaign_preview_composes_without_saving():
     assert not Email.objects.exists() and not Sequence.objects.exists()
     prospect.refresh_from_db()
     assert prospect.stage == ProspectStage.READY
+
+
+@pytest.mark.parametrize(
+    "address, website, queued",
+    [
+        ("mike@harbourview.example", "https://www.harbourview.example", True),  # the hotel's own domain
+        ("mike@mail.harbourview.example", "https://harbourview.example", True),  # a subdomain of it
+        ("mike@gmail.com", "https://harbourview.example", False),  # anyone's mailbox
+        ("mike@harbourview-refunds.example", "https://harbourview.example", False),  # a look-alike
+        ("mike@harbourview.example", "", False),  # no known website: nothing to compare with
+    ],
+)
+def test_a_delegated_contacts_first_email_waits_for_a_person_unless_at_the_hotels_own_domain(address, website, queued):
+    campaign()  # asks for no approval
+    referrer = ProspectFactory(
+        name="Sarah Johnson", email="sarah@harbourview.example", company_website=website, stage="engaged"
+    )
+    delegate = researched_prospect(
+        name="Mike Peters",
+        email=address,
+        company_website=website,
+        referred_by=referrer,
+        source="delegation",
+        contact_key=address,
+    )
+    run_composition(delegate.pk)
+    email = Email.objects.get(prospect=delegate)
+    assert email.gate_results["passed"]  # only the delegation rule can hold it
+    assert (email.status == EmailStatus.QUEUED) is queued
+    if not queued:
+        assert email.status == EmailStatus.DRAFT and email.gate_results["needs_review"]
+        assert f"a reply named {address}" in email.gate_results["review_reason"]
+        # the review queue lists it, and approving it queues it as any held draft
+        from outreach.selectors import emails_awaiting_approval
+
+        assert email in emails_awaiting_approval()
+        email_approve(email=email, by=UserFactory())
+        email.refresh_from_db()
+        assert email.status == EmailStatus.QUEUED
+
+
+def test_a_contact_from_a_delegation_whose_referrer_is_gone_still_waits():
+    campaign()
+    delegate = researched_prospect(
+        name="Mike Peters", email="mike@elsewhere.example", source="delegation", contact_key="mike@elsewhere.example"
+    )
+    run_composition(delegate.pk)
+    email = Email.objects.get(prospect=delegate)
+    assert email.status == EmailStatus.DRAFT and "delegated contact" in email.gate_results["review_reason"]
