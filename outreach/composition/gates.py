@@ -17,11 +17,23 @@ the next prompt, when the composer regenerates):
 - **facts** — every number and every capitalised name (a run of capitalised words, or
   one mid-sentence) must appear in the context (prospect, research, job posting,
   campaign case studies, signature). German capitalises every noun, so there only
-  names next to a hotel word ("Hotel", "Gasthof", …) and numbers are checked.
+  names next to a hotel word ("Hotel", "Gasthof", …) and numbers are checked. Every
+  domain the email names (``domains_in``: any host-shaped token, any TLD, IDN or
+  punycode, bare, in a link of any scheme or in an address) must be the campaign's or
+  the hotel's own (``context.link_sources()``): a domain from research or a reply is
+  never repeated, whatever else of that text counts as a fact.
 - **form** — no unfilled placeholders, a greeting with the contact's real first name or
   a neutral one, a subject of at most ``SUBJECT_MAX`` characters, 50–150 words (a
-  follow-up: 25–120), no links in a first email (the sender adds the unsubscribe link
-  and postal address as a footer outside the body), no broken sentences.
+  follow-up: 25–120), no links in a first email (``links_in``: the same domain shapes,
+  an address aside; the sender adds the unsubscribe link and postal address as a footer
+  outside the body), no broken sentences.
+
+Why a shape and not a list of TLDs (or tldextract's public-suffix snapshot): any TLD must
+count, including those delegated after the list was written, and a false positive only
+costs a regeneration, the template or a reviewer's look, while a miss sends a phishing
+address. Prose that looks like a host ("Mr.Smith", "St.Moritz", "e.g.Hotel", "5.Stock")
+is told apart by its capitalised last word after an abbreviation, initials or a number;
+"4.5", "10.30", "e.g." and "a.m." never have a TLD-shaped last label.
 """
 
 from __future__ import annotations
@@ -151,10 +163,72 @@ MONEY_PATTERNS = [
     (r"\brabatt|\bremise|\bdescuento", "a discount"),
 ]
 ACRONYMS = {"PMS", "GM", "CRM", "OTA", "API", "AI", "KI", "USD", "EUR", "FAQ", "WLAN", "SPA", "B2B", "CEO", "PS", "UK"}
-_LINK = re.compile(
-    r"(?<![@\w.])(?:https?://\S+|www\.\S+|[a-z0-9][\w-]*\.(?:com|net|org|io|ai|de|fr|es|co|uk|eu|info|biz|hotel|ly)\b(?:/\S*)?)",
-    re.IGNORECASE,
-)
+
+# --- links and domains -------------------------------------------------------------------
+# A domain is anything shaped like a host name: labels of letters (any script), digits and
+# inner hyphens, joined by dots (IDNA also reads the ideographic and full-width dots as
+# dots), ending in a label of two or more letters or a punycode ``xn--`` label. There is no
+# list of top-level domains: any TLD counts (.online, .xyz, .hotel, .рф and those delegated
+# after any list was written), because a reader clicks or types whatever looks like one.
+_DOTS = ".\u3002\uff0e\uff61"
+_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
+_TLD = r"(?:xn--[a-z0-9-]{0,58}[a-z0-9]|[^\W\d_]{2,63})"
+# not inside a longer token, and not an address's local part ("mike.peters@…")
+_DOMAIN = re.compile(rf"(?<![\w\-{_DOTS}])(?:{_LABEL}[{_DOTS}])+{_TLD}(?![\w@-])", re.IGNORECASE)
+_URL = re.compile(r"(?<![\w.])(?:[a-z][a-z0-9+.\-]*://|www\.)[^\s<>\"]+", re.IGNORECASE)
+_URL_HOST = re.compile(r"^(?:[a-z][a-z0-9+.\-]*://)?(?:[^@/\s]*@)?(\[[^\]]*\]|[^/:?#\s]+)", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}>\"'’”»"
+# "Mr.Smith", "St.Moritz", "J.Smith", "e.g.Hotel", "5.Stock": a capitalised word after an
+# abbreviation, initials or an ordinal, with the space left out, is prose. Only a
+# capitalised last word counts: "st.moritz" or "mr.online", written as a host is, is one.
+PROSE_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "mx", "dr", "st", "ste", "mt", "ft", "prof", "sr", "sra", "srta", "jr", "mme", "mlle",
+    "hr", "fr", "no", "nr", "vs", "etc", "ca", "approx", "inc", "ltd", "co", "dept", "tel", "av", "avda",
+    "bzw", "usw", "ggf", "vgl", "bspw", "evtl",
+}  # fmt: skip
+
+
+def _is_prose(token: str) -> bool:
+    *head, last = re.split(f"[{_DOTS}]", token)
+    if not (last[0].isupper() and last[1:].islower()):
+        return False
+    if len(head) == 1:  # "Mr.Smith", "5.Stock", "J.Smith"
+        return head[0].lower() in PROSE_ABBREVIATIONS or head[0].isdigit() or (len(head[0]) == 1 and head[0].isalpha())
+    return all(len(label) == 1 and label.isalpha() for label in head)  # e.g., i.e., U.S.
+
+
+def _hosts(text: str):
+    """(host, link, in_address) for every host ``text`` names; ``link`` is what a reader sees."""
+    urls = list(_URL.finditer(text))
+    for match in urls:
+        link = match.group(0).rstrip(_TRAILING)
+        if (host := _URL_HOST.match(link)) and host.group(1).strip("[]"):
+            yield host.group(1).strip("[]"), link, False
+    for match in _DOMAIN.finditer(text):
+        if any(url.start() <= match.start() < url.end() for url in urls) or _is_prose(match.group(0)):
+            continue
+        path = re.match(r"/[^\s<>\"]*", text[match.end() :])
+        link = (match.group(0) + (path.group(0) if path else "")).rstrip(_TRAILING)
+        yield match.group(0), link, text[max(0, match.start() - 1) : match.start()] == "@"
+
+
+def normalised_domain(host: str) -> str:
+    """'WWW.Hôtel-Paris.FR.' → 'xn--htel-paris-…fr': one spelling to compare, in any script."""
+    host = re.sub(f"[{_DOTS}]", ".", host.strip().lower()).strip(".").removeprefix("www.")
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:  # not valid IDNA (a long label, an odd character): compared as written
+        return host
+
+
+def domains_in(text: str) -> list[str]:
+    """Every host ``text`` names, in a link (any scheme, or www.), an address or bare."""
+    return list(dict.fromkeys(host for host, _link, _address in _hosts(text)))
+
+
+def links_in(text: str) -> list[str]:
+    """What a reader can follow or type as a link: URLs, www. and bare domains (an address is not one)."""
+    return list(dict.fromkeys(link for _host, link, address in _hosts(text) if not address))
 
 
 def _phrase(words: str) -> re.Pattern:
@@ -164,10 +238,6 @@ def _phrase(words: str) -> re.Pattern:
 _TRIGGERS = [(w, _phrase(w)) for w in TRIGGER_WORDS]
 _URGENCY = [(w, _phrase(w)) for w in URGENCY_PHRASES]
 _MONEY = [(re.compile(p, re.IGNORECASE), label) for p, label in MONEY_PATTERNS]
-
-
-def links_in(text: str) -> list[str]:
-    return [m.group(0).rstrip(".,;:!?)") for m in _LINK.finditer(text)]
 
 
 def spam_heuristic(subject: str, body: str, context: CompositionContext) -> tuple[float, list[str], list[str]]:
@@ -480,6 +550,14 @@ def facts_gate(subject: str, body: str, context: CompositionContext) -> GateResu
         if _normalised_number(number) not in corpus_numbers:
             unsupported.append(f'the number "{number}"')
             constraints.append(f'Do not cite "{number}": use only numbers that appear in the facts given.')
+    # a web or mail domain is never a fact to cite from research or a reply: only the
+    # campaign's own (its texts, the sender's) and the hotel's (its website, its name)
+    known_domains = {normalised_domain(host) for host in domains_in(context.link_sources())}
+    foreign_domains = []
+    for host in domains_in(text):
+        if normalised_domain(host) not in known_domains and host not in foreign_domains:
+            foreign_domains.append(host)
+            constraints.append(f'Do not mention "{host}": name no website or address but the hotel\'s and ours.')
     for line in text.splitlines():
         for run, at_start in _capitalised_runs(line):
             words = [w for w in run if w.lower() not in GENERIC_CAPITALISED and not w[0].isdigit()]
@@ -502,10 +580,11 @@ def facts_gate(subject: str, body: str, context: CompositionContext) -> GateResu
                     )
     return GateResult(
         name="facts",
-        passed=not unsupported,
-        reasons=[f"{item} is not in the prospect, research or campaign" for item in unsupported],
+        passed=not (unsupported or foreign_domains),
+        reasons=[f"the domain \"{host}\" is neither the hotel's nor the campaign's" for host in foreign_domains]
+        + [f"{item} is not in the prospect, research or campaign" for item in unsupported],
         constraints=constraints,
-        detail={"unsupported": unsupported},
+        detail={"unsupported": unsupported, "domains": foreign_domains},
     )
 
 
