@@ -118,3 +118,18 @@ def check_webhook_secrets(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+@register("jengu", deploy=True)
+def check_safe_fetch(app_configs=None, **kwargs):
+    """Private hosts allowed (possible with DEBUG only): hotel sites could reach this network."""
+    if not getattr(settings, "SAFE_FETCH_ALLOW_PRIVATE_HOSTS", False):
+        return []
+    return [
+        Warning(
+            "SAFE_FETCH_ALLOW_PRIVATE_HOSTS is on: hotel websites and webhook receivers may point at "
+            "this machine and its network.",
+            hint="Leave SAFE_FETCH_ALLOW_PRIVATE_HOSTS unset outside the test suite and the offline demo.",
+            id="jengu.W050",
+        )
+    ]

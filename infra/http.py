@@ -4,6 +4,11 @@ Every client has timeouts, a real User-Agent, bounded retries with back-off on
 connection errors and 429/5xx (honouring Retry-After up to a cap), and a per-host
 concurrency limit shared by the process. Tests swap the network for an
 ``httpx.MockTransport`` with ``override_transport`` — never a real call.
+
+These clients are for the fixed base URLs of vendor APIs (search, verifiers, AI, the
+alert webhook an operator configured). A URL that a user, a search result, a web page or
+a webhook subscriber supplies is fetched with ``infra.safe_fetch.safe_client`` instead:
+it refuses non-public hosts and follows redirects one checked hop at a time.
 """
 
 import threading
@@ -67,6 +72,11 @@ def _retry_after(response: httpx.Response, default: float) -> float:
         return min(float(value), MAX_RETRY_AFTER)
     except ValueError:
         return default
+
+
+def transport_override() -> httpx.BaseTransport | None:
+    """The transport a test put in place with ``override_transport``, or None."""
+    return _transport_override
 
 
 def http_client(

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -228,6 +229,17 @@ class WebhookSubscriber(models.Model):
 
     def __repr__(self):  # the secret never appears in logs
         return f"<WebhookSubscriber {self.pk} {self.name} active={self.active}>"
+
+    def clean(self):
+        # a receiver on a non-public host is refused where it is entered (in clean(), not as a
+        # field validator, so no migration); deliveries are checked again (infra.safe_fetch)
+        from infra.safe_fetch import PublicURLValidator
+
+        super().clean()
+        try:
+            PublicURLValidator("webhook URL")(self.url)
+        except ValidationError as exc:
+            raise ValidationError({"url": exc.messages}) from None
 
 
 class WebhookDelivery(models.Model):

@@ -19,6 +19,10 @@ Each request is a POST of the JSON body with these headers::
     X-Jengu-Timestamp: <unix seconds>
     X-Jengu-Signature: v1=<hex HMAC-SHA256 of f"{timestamp}.{body}" with the subscriber's secret>
 
+The request goes through ``infra.safe_fetch``: a receiver on a non-public host (or a
+name resolving to one) is refused before anything is sent, and a redirect is not
+followed (a 3xx is a failed attempt). Only the status line is read, never the body.
+
 A 2xx answer is success. Anything else (or no answer in 10 s) is retried with
 exponential back-off (RETRY_DELAYS: 1 min … 6 h) via a one-off q2 Schedule; after the
 last attempt the delivery is marked failed. A subscriber whose deliveries fail
@@ -42,8 +46,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from infra.http import http_client
 from infra.models import WEBHOOK_EVENTS, Event, StateTransition, WebhookDelivery, WebhookSubscriber
+from infra.safe_fetch import safe_client
 
 logger = logging.getLogger(__name__)
 
@@ -179,9 +183,11 @@ def webhook_deliver(delivery_id: int, *, now=None) -> str:
     code, error = None, ""
     try:
         # retries=0: the back-off between attempts is ours, hours long, not the client's
-        with http_client(timeout=TIMEOUT, retries=0) as client:
-            response = client.post(subscriber.url, content=body, headers=headers)
-        code = response.status_code
+        with (
+            safe_client(timeout=TIMEOUT, retries=0) as client,
+            client.stream("POST", subscriber.url, content=body, headers=headers, follow_redirects=False) as response,
+        ):
+            code = response.status_code
         if not 200 <= code < 300:
             error = f"HTTP {code}"
     except httpx.HTTPError as exc:

@@ -262,6 +262,13 @@ ACQUISITION_QUERIES = [
 SEARCH_PROVIDER = env.str("SEARCH_PROVIDER", default="") or "sandbox"
 GOOGLE_CSE_KEY = env.str("GOOGLE_CSE_KEY", default="")
 GOOGLE_CSE_ID = env.str("GOOGLE_CSE_ID", default="")
+# Hotel sites, links on them and webhook receivers are fetched only from public hosts
+# (infra.safe_fetch). Allowing private hosts is for the test suite and the offline demo:
+# without DEBUG the setting is refused (a check error) and stays off.
+SAFE_FETCH_ALLOW_PRIVATE_HOSTS = _read("SAFE_FETCH_ALLOW_PRIVATE_HOSTS", env.bool, False)
+if SAFE_FETCH_ALLOW_PRIVATE_HOSTS and not DEBUG:
+    config_error("SAFE_FETCH_ALLOW_PRIVATE_HOSTS", "may be on only with DEBUG (the test suite and the offline demo)")
+    SAFE_FETCH_ALLOW_PRIVATE_HOSTS = False
 
 # --- composition -------------------------------------------------------------------
 # SpamAssassin's spamd, asked by the spam gate when it answers (blank host: never asked;

@@ -27,6 +27,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from infra.errors import ApplicationError
+from infra.safe_fetch import PublicURLValidator
 from prospects.dedup import prospect_ingest
 from prospects.models import LeadSource, Prospect, ProspectImport
 
@@ -184,9 +185,13 @@ def _row_fields(row: list[str], mapping: dict[str, int]) -> tuple[dict, list[str
         try:
             if url:
                 URLValidator()(url)
+                if field == "company_website":
+                    # the site will be fetched: a non-public host is refused here, with why
+                    PublicURLValidator("website")(url)
                 fields[field] = url[:300]
-        except ValidationError:
-            remarks.append(f"invalid {field.replace('_', ' ')} ignored")
+        except ValidationError as exc:
+            why = exc.message.rstrip(".") if exc.code == PublicURLValidator.code else ""
+            remarks.append(f"{why}; ignored" if why else f"invalid {field.replace('_', ' ')} ignored")
     return {name: _fit(name, value) for name, value in fields.items()}, remarks
 
 

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.timezone import now
 from django_countries.fields import CountryField
 
+from infra.safe_fetch import PublicURLValidator
 from infra.statemachine import StateField, StateMachine, StateMachineModel, state_check_constraint
 
 unit_interval = [MinValueValidator(0.0), MaxValueValidator(1.0)]
@@ -132,7 +133,8 @@ class Prospect(StateMachineModel):
 
     # company
     company_name = models.CharField(max_length=200)
-    company_website = models.URLField(max_length=300, blank=True)
+    # a site Jengu will fetch: only a public host (infra.safe_fetch), checked where it is entered
+    company_website = models.URLField(max_length=300, blank=True, validators=[PublicURLValidator("website")])
     company_type = models.CharField(max_length=20, choices=CompanyType, blank=True)
 
     # location

@@ -25,7 +25,10 @@ Contract:
   ``FETCH_TIMEOUT`` and the whole download by ``FETCH_DEADLINE``; the body is cut at
   ``MAX_HTML_BYTES``. An HTML answer is stored (UTF-8) in Django storage and its row
   updated; a dead site (network error, 404, 5xx, not HTML) gives ``None`` and stores
-  nothing. In sandbox mode every ``.example`` host answers in-process: the bundled
+  nothing. Every URL here comes from a stranger (a person, a search result, a link on a
+  page), so the network is reached only through ``infra.safe_fetch``: a site on a
+  non-public host, or redirecting to one, is refused before any connection and is a
+  dead site too. In sandbox mode every ``.example`` host answers in-process: the bundled
   hotels' sites, and any other as a dead site (no DNS lookup).
 - ``page_html(page)`` reads the stored HTML back ("" when there is none).
 - ``find_website(company=..., city=...)`` runs search → filter → choose → verify: the
@@ -55,7 +58,7 @@ from pydantic import BaseModel, Field, create_model
 
 from infra.ai import complete_json
 from infra.circuit import CircuitBreaker, CircuitOpen
-from infra.http import http_client
+from infra.safe_fetch import origin, safe_client, url_problem
 from prospects.dedup import city_key, company_key, website_domain
 from prospects.extraction import known_city
 from prospects.models import WebsitePage
@@ -388,12 +391,15 @@ def filter_candidates(results: list[SearchResult]) -> list[SearchResult]:
     kept, seen = [], set()
     for result in results:
         url = (result.url or "").strip()
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            key = normalize_url(url)
+        except ValueError:  # a stranger's link: an unclosed "[" or a port that is no number
+            continue
         if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL_LENGTH:
             continue
         if parts.path.lower().endswith(_FILE_SUFFIXES) or directory_match(url):
             continue
-        key = normalize_url(url)
         if key in seen:
             continue
         seen.add(key)
@@ -571,12 +577,17 @@ def _score_of(ranked: list[tuple[float, int]], index: int) -> float:
 
 
 def normalize_url(url: str) -> str:
-    """One spelling per page: lower-case scheme and host, a path of at least "/", no fragment."""
+    """One spelling per page: lower-case scheme and host, a path of at least "/", no fragment.
+
+    Raises ValueError for what cannot be a URL (a bad port, an unclosed "[").
+    """
     url = (url or "").strip()
     if "//" not in url:
         url = f"https://{url}"
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets ("http://::1/" is no URL)
     default_port = {"http": 80, "https": 443}.get(parts.scheme.lower())
     netloc = host if parts.port in (None, default_port) else f"{host}:{parts.port}"
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
@@ -591,11 +602,15 @@ def _fetch_client(url: str) -> httpx.Client:
         # DNS for one can stall for seconds on a machine without a network
         if is_sandbox_host(host):
             return sandbox_web_client(timeout=FETCH_TIMEOUT)
-    return http_client(
+    return safe_client(
         timeout=FETCH_TIMEOUT,
         retries=1,
         headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5", "Accept-Language": "en,*;q=0.5"},
     )
+
+
+# a refused URL (infra.safe_fetch.UnsafeURL) is an httpx.HTTPError: the site is dead to us
+_NO_ANSWER = (httpx.HTTPError, httpx.InvalidURL)
 
 
 def _download(url: str) -> _Download:
@@ -603,7 +618,7 @@ def _download(url: str) -> _Download:
     with _fetch_client(url) as client:
         try:
             head = client.head(url)
-        except httpx.HTTPError as exc:
+        except _NO_ANSWER as exc:
             return _Download(error=f"{type(exc).__name__}: {exc}")
         if head.status_code in (404, 410) or head.status_code >= 500:
             return _Download(
@@ -631,7 +646,7 @@ def _download(url: str) -> _Download:
                         return _Download(status=status, final_url=final_url, error="download too slow")
                 raw = b"".join(chunks)[:MAX_HTML_BYTES]
                 text = _decode(raw, response.headers.get("Content-Type", ""))
-        except httpx.HTTPError as exc:
+        except _NO_ANSWER as exc:
             return _Download(error=f"{type(exc).__name__}: {exc}")
     return _Download(body=text.encode("utf-8"), final_url=final_url, status=status)
 
@@ -668,9 +683,16 @@ def fetch_website(url: str, *, now: datetime.datetime | None = None) -> WebsiteP
 
 def _fetch(url: str, now: datetime.datetime) -> tuple[WebsitePage | None, _Download | None]:
     """(page, None) from the cache; (page or None, what the site answered) from the network."""
-    key = normalize_url(url)
+    try:
+        key = normalize_url(url)
+    except ValueError:
+        logger.warning("website: not fetching %r, which is not a URL", url[:100])
+        return None, None
     if len(key) > WebsitePage._meta.get_field("url").max_length:
         logger.warning("website: not fetching an over-long URL (%d characters)", len(key))
+        return None, None
+    if problem := url_problem(key):  # not even from the cache: it may hold a page fetched before this check
+        logger.warning("website: not fetching %s: it %s", origin(key), problem)
         return None, None
     page = _fresh_page(key, now)
     if page is not None:

@@ -38,6 +38,13 @@ def esp_webhook_secret(settings):
 
 
 @pytest.fixture(autouse=True)
+def private_hosts_allowed(settings):
+    """Tests fetch from loopback servers and MockTransports, with no DNS: the safe fetcher's host
+    rules are lifted, as for the demo. tests/security/test_ssrf.py restores the production default."""
+    settings.SAFE_FETCH_ALLOW_PRIVATE_HOSTS = True
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache (the dashboard caches aggregates, ninja throttles)."""
     from django.core.cache import cache
