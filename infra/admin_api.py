@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
-from django.utils.html import format_html
 
 from infra.api_auth import api_key_issue, api_key_revoke
 from infra.models import WEBHOOK_EVENTS, ApiKey, ApiScope, WebhookDelivery, WebhookSubscriber
@@ -86,9 +85,21 @@ class WebhookSubscriberAdmin(admin.ModelAdmin):
 
     @admin.display(description="signing secret")
     def signing_secret(self, subscriber):
+        # encrypted at rest and shown once, on the page that answers the add form
         if not subscriber.pk:
-            return "generated when you save"
-        return format_html("<code style='user-select:all'>{}</code>", subscriber.secret)
+            return "generated when you save, and shown once on the next page"
+        return "set: shown once, when the subscriber was created (lost it? delete the subscriber and add it again)"
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The signing secret, once, in the body of the answer to the add form (no redirect, no message)."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Webhook subscriber created",
+            "opts": self.opts,
+            "subscriber": obj,
+            "secret": obj.secret,
+        }
+        return TemplateResponse(request, "admin/infra/webhooksubscriber/secret_created.html", context)
 
     @admin.action(description="Enable selected (and reset their failure count)", permissions=["change"])
     def enable(self, request, queryset):

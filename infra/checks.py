@@ -120,6 +120,40 @@ def check_webhook_secrets(app_configs=None, **kwargs):
     return errors
 
 
+# Secrets at rest (infra.encryption). A deployment check, as the ones above: the demo runs
+# on a key derived from SECRET_KEY and is no deployment; `manage.py setup` stops here.
+@register("jengu", deploy=True)
+def check_field_encryption_keys(app_configs=None, **kwargs):
+    if settings.DEBUG or getattr(settings, "FIELD_ENCRYPTION_KEYS", None):
+        return []
+    return [
+        Error(
+            "FIELD_ENCRYPTION_KEYS is not set: inbox passwords and webhook signing secrets would be encrypted "
+            "with a key derived from SECRET_KEY (development only).",
+            hint="Set FIELD_ENCRYPTION_KEYS to a Fernet key: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'. Keep it apart from the database backups.",
+            id="jengu.E040",
+        )
+    ]
+
+
+@register("jengu", deploy=True)
+def check_mail_plaintext_hosts(app_configs=None, **kwargs):
+    from infra.mail_tls import is_loopback
+
+    remote = [host for host in getattr(settings, "MAIL_PLAINTEXT_HOSTS", []) if not is_loopback(host)]
+    if not remote:
+        return []
+    return [
+        Warning(
+            f"MAIL_PLAINTEXT_HOSTS names {', '.join(remote)}, not this machine: inbox passwords and mail go "
+            "there unencrypted.",
+            hint="List only 127.0.0.1, localhost and ::1 (or 'none'); give remote servers TLS.",
+            id="jengu.W040",
+        )
+    ]
+
+
 @register("jengu", deploy=True)
 def check_safe_fetch(app_configs=None, **kwargs):
     """Private hosts allowed (possible with DEBUG only): hotel sites could reach this network."""

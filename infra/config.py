@@ -15,6 +15,38 @@ def config_error(variable: str, problem: str) -> None:
     CONFIG_ERRORS.append((variable, problem))
 
 
+def fernet_keys(value: str) -> list[str]:
+    """FIELD_ENCRYPTION_KEYS ("current,old,…") as a list; a key that is not a Fernet key is a config error.
+
+    The error names the key by position only: a key is a secret.
+    """
+    from cryptography.fernet import Fernet
+
+    keys = [part.strip() for part in str(value or "").split(",") if part.strip()]
+    good = []
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            config_error(
+                "FIELD_ENCRYPTION_KEYS",
+                f"key {position} is not a Fernet key (32 url-safe base64-encoded bytes; make one with "
+                "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)",
+            )
+        else:
+            good.append(key)
+    return good
+
+
+def host_list(value: str, default: list[str]) -> list[str]:
+    """A comma-separated host list; blank means ``default``, ``none`` means no host at all."""
+    if not str(value or "").strip():
+        return list(default)
+    if str(value).strip().lower() == "none":
+        return []
+    return [part.strip().strip("[]").lower() for part in str(value).split(",") if part.strip()]
+
+
 def positive_ints(value) -> list[int]:
     """A live setting such as "3,7,14" as [3, 7, 14]; [] when any part is not a positive whole number."""
     try:

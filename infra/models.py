@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from infra.encryption import EncryptedCharField
+
 
 class StateTransition(models.Model):
     """One change of one state field, written in the same transaction as the change."""
@@ -211,8 +213,12 @@ class WebhookSubscriber(models.Model):
 
     name = models.CharField(max_length=80, unique=True)
     url = models.URLField(max_length=500)
-    secret = models.CharField(
-        max_length=100, default=new_webhook_secret, help_text="shared with the receiver to verify X-Jengu-Signature"
+    # encrypted at rest (infra.encryption); shown once, when the subscriber is created
+    secret = EncryptedCharField(
+        max_length=100,
+        default=new_webhook_secret,
+        editable=False,
+        help_text="shared with the receiver to verify X-Jengu-Signature",
     )
     events = models.JSONField(default=default_webhook_events, help_text="event names this subscriber receives")
     active = models.BooleanField(default=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from infra.config import config_error, read_smtp_inboxes
+from infra.config import config_error, fernet_keys, host_list, read_smtp_inboxes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -227,6 +227,14 @@ if ALERT_WEBHOOK_URL and not ALERT_WEBHOOK_URL.startswith(("https://", "http://"
     config_error("ALERT_WEBHOOK_URL", "must be an http(s) URL")
     ALERT_WEBHOOK_URL = ""
 SMTP_INBOXES = read_smtp_inboxes(os.environ)
+# Secrets at rest (inbox passwords, webhook signing secrets; infra.encryption): Fernet
+# keys, the current one first, older ones after it until `manage.py rotate_field_keys`
+# has re-encrypted everything. Unset: a key derived from SECRET_KEY, for the demo and
+# development only (the deployment check jengu.E040 stops `manage.py setup` without it).
+FIELD_ENCRYPTION_KEYS = fernet_keys(env.str("FIELD_ENCRYPTION_KEYS", default=""))
+# SMTP/IMAP hosts an inbox may talk to without TLS (infra.mail_tls): this machine only,
+# where the demo's sink listens. "none": TLS everywhere. A non-loopback entry is jengu.W040.
+MAIL_PLAINTEXT_HOSTS = host_list(env.str("MAIL_PLAINTEXT_HOSTS", default=""), ["127.0.0.1", "localhost", "::1"])
 
 # --- sending -------------------------------------------------------------------------
 # where recipients reach this instance (unsubscribe links); no trailing slash

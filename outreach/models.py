@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from infra.config import positive_ints
+from infra.encryption import EncryptedCharField
 from infra.statemachine import StateField, StateMachine, StateMachineModel, state_check_constraint
 from prospects.models import Prospect, unit_interval
 
@@ -85,7 +86,9 @@ class InboxState(models.TextChoices):
 class Inbox(StateMachineModel):
     """A warmed-up mailbox we send from and read replies in.
 
-    Passwords are write-only in the admin and never appear in logs or ``repr``.
+    Passwords are encrypted at rest (infra.encryption), write-only in the admin, and
+    never appear in logs or ``repr``. A changed SMTP or IMAP server (host, port or
+    username) needs its password entered again (outreach.services.inboxes).
     """
 
     email = models.EmailField(unique=True)
@@ -93,10 +96,12 @@ class Inbox(StateMachineModel):
     smtp_host = models.CharField("SMTP host", max_length=200)
     smtp_port = models.PositiveIntegerField("SMTP port", default=587)
     smtp_username = models.CharField("SMTP username", max_length=200, blank=True, help_text="blank: the address")
-    smtp_password = models.CharField("SMTP password", max_length=300, blank=True)
+    smtp_password = EncryptedCharField("SMTP password", max_length=300, blank=True)
     imap_host = models.CharField("IMAP host", max_length=200, blank=True)
     imap_port = models.PositiveIntegerField("IMAP port", default=993)
-    imap_password = models.CharField("IMAP password", max_length=300, blank=True, help_text="blank: the SMTP password")
+    imap_password = EncryptedCharField(
+        "IMAP password", max_length=300, blank=True, help_text="blank: the SMTP password"
+    )
     source = models.CharField(max_length=40, blank=True, help_text="SMTP_INBOX_n when it came from the environment")
 
     warmup_started_on = models.DateField(default=timezone.localdate)
