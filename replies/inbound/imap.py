@@ -17,7 +17,10 @@ Cursor rules (RFC 3501 §2.3.1.1): UIDs are only comparable under the same UIDVA
   the last poll minus ``RESET_OVERLAP_DAYS`` is read again; Message-ID dedup drops what
   we already have.
 
-An inbox that fails (refused login, timeout, server gone) records its error on the
+Every connection is TLS (implicit on 993, or STARTTLS that must succeed) unless its host
+is on ``MAIL_PLAINTEXT_HOSTS`` (infra.mail_tls): a server without it gets no LOGIN.
+
+An inbox that fails (refused login, no TLS, timeout, server gone) records its error on the
 cursor and is tried again next minute; the others are unaffected. At most
 ``MAX_MESSAGES_PER_POLL`` messages per inbox per poll; the rest follow a minute later.
 Inboxes of every sending state are read: a paused inbox still receives answers.
@@ -39,6 +42,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from infra.events import event_record
+from infra.mail_tls import plaintext_allowed, refusal
 from outreach.models import Inbox
 from replies.models import InboxCursor, Reply
 
@@ -58,7 +62,7 @@ class Mailbox:
     host: str
     port: int
     username: str
-    password: str
+    password: str = field(repr=False)  # never in a log line or a traceback's locals
     folder: str
     uidvalidity: int | None
     last_uid: int
@@ -88,12 +92,27 @@ class PollSummary:
     resets: int = 0
 
 
+class PlaintextRefused(IMAPClientError):
+    """The server offers no STARTTLS and its host is not on MAIL_PLAINTEXT_HOSTS: no LOGIN is sent."""
+
+
 def _connect(box: Mailbox, timeout: float) -> IMAPClient:
+    """Log in over TLS (infra.mail_tls): implicit on 993, STARTTLS that must succeed otherwise.
+
+    An allow-listed local host (the test Dovecot) is spoken to in the clear.
+    """
     use_ssl = box.port == 993
     client = IMAPClient(box.host, port=box.port, ssl=use_ssl, timeout=timeout)
-    if not use_ssl and box.host not in ("127.0.0.1", "localhost", "::1") and b"STARTTLS" in client.capabilities():
-        client.starttls(ssl.create_default_context())
-    client.login(box.username, box.password)
+    try:
+        if not use_ssl and not plaintext_allowed(box.host):
+            if b"STARTTLS" not in client.capabilities():
+                raise PlaintextRefused(refusal("IMAP", box.host, box.port))
+            client.starttls(ssl.create_default_context())  # verifies the certificate; raises if it fails
+        client.login(box.username, box.password)
+    except BaseException:
+        with contextlib.suppress(OSError, IMAPClientError):
+            client.shutdown()  # close the socket without another word to the server
+        raise
     return client
 
 
