@@ -1,5 +1,7 @@
 """Campaigns, the inbox pool, emails and suppression. Actions call services."""
 
+import copy
+
 from constance import config
 from django import forms
 from django.contrib import admin, messages
@@ -33,7 +35,7 @@ from outreach.selectors import (
     inboxes_with_sent_today,
     warmup_schedule,
 )
-from outreach.services.inboxes import inbox_pause, inbox_resume
+from outreach.services.inboxes import CONNECTION_FIELDS, inbox_passwords_to_enter_again, inbox_pause, inbox_resume
 from outreach.services.sending import email_review_resolve
 from outreach.services.suppression import suppression_add, suppression_remove
 
@@ -65,28 +67,55 @@ class CampaignAdmin(CampaignReviewUrls, admin.ModelAdmin):
 
 
 class InboxForm(forms.ModelForm):
-    """Passwords are write-only: never rendered back, blank keeps the stored one."""
+    """Passwords are write-only: never rendered back, blank keeps the stored one.
+
+    A changed server (host, port or username) needs its password entered again in the
+    same form (outreach.services.inboxes.inbox_passwords_to_enter_again): a stored
+    password is only ever sent to the server it was entered for.
+    """
 
     smtp_password = forms.CharField(
-        widget=forms.PasswordInput(render_value=False),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         required=False,
-        help_text="Leave blank to keep the current password.",
+        max_length=300,
+        help_text="Leave blank to keep the current password; required again when the SMTP server changes.",
     )
     imap_password = forms.CharField(
-        widget=forms.PasswordInput(render_value=False),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         required=False,
-        help_text="Leave blank to keep the current password (or use the SMTP one).",
+        max_length=300,
+        help_text="Leave blank to keep the current password (or use the SMTP one); required again when "
+        "the IMAP server changes.",
     )
 
     class Meta:
         model = Inbox
         fields = PASSWORD_FIELDS  # the admin adds the rest from its fieldsets
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in PASSWORD_FIELDS:  # not even in the form's initial data
+            self.initial.pop(name, None)
+
     def clean(self):
         cleaned = super().clean()
-        for name in PASSWORD_FIELDS:
-            if not cleaned.get(name) and self.instance.pk:
-                cleaned[name] = getattr(self.instance, name)
+        entered = {name: bool(cleaned.get(name)) for name in PASSWORD_FIELDS}
+        if self.instance.pk:
+            changed = copy.copy(self.instance)
+            for name, value in cleaned.items():
+                if name in CONNECTION_FIELDS and value is not None:
+                    setattr(changed, name, value)
+            problems = inbox_passwords_to_enter_again(
+                stored=self.instance,
+                changed=changed,
+                smtp_password_entered=entered["smtp_password"],
+                imap_password_entered=entered["imap_password"],
+            )
+            for name, problem in problems.items():
+                self.add_error(name, problem)
+            for name in PASSWORD_FIELDS:
+                if not entered[name]:
+                    cleaned[name] = getattr(self.instance, name)
         return cleaned
 
 
@@ -127,6 +156,28 @@ class InboxAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return inboxes_with_sent_today(inboxes_with_bounces(super().get_queryset(request)))
+
+    def get_fieldsets(self, request, obj=None):
+        """Whoever may only look sees whether a password is set, never a password field."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        shown = {"smtp_password": "smtp_password_set", "imap_password": "imap_password_set"}
+        return [
+            (title, {**options, "fields": [shown.get(name, name) for name in options["fields"]]})
+            for title, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "smtp_password_set", "imap_password_set"]
+
+    @admin.display(description="SMTP password")
+    def smtp_password_set(self, inbox):
+        return "set (write-only)" if inbox.smtp_password else "not set"
+
+    @admin.display(description="IMAP password")
+    def imap_password_set(self, inbox):
+        return "set (write-only)" if inbox.imap_password else "not set: the SMTP password is used"
 
     def get_list_display(self, request):
         schedule, jitter = warmup_schedule(), bool(config.WARMUP_JITTER)  # live settings: read once for the page

@@ -1,4 +1,15 @@
-"""Writers for the inbox pool: pause, resume, and the sync from SMTP_INBOX_n settings."""
+"""Writers for the inbox pool: pause, resume, and the sync from SMTP_INBOX_n settings.
+
+And the rule every change of an inbox's servers follows, wherever it comes from (the
+admin's form, the environment): a stored password is only ever sent to the server it
+was entered for. Changing the SMTP host, port or username (the address, when the
+username is blank) needs the SMTP password in the same change; changing the IMAP host
+or port (or that username) needs the IMAP password — or the SMTP one, when IMAP uses
+it. Otherwise an operator could point the IMAP host at a machine of their own and
+Jengu would log in there with the stored password.
+"""
+
+import copy
 
 from django.conf import settings
 from django.db import transaction
@@ -8,6 +19,47 @@ from infra.config import SmtpInboxConfig
 from infra.events import event_record
 from infra.statemachine import transition
 from outreach.models import Inbox
+
+# the fields that say where a password goes; a change to any needs the password again
+CONNECTION_FIELDS = ["email", "smtp_host", "smtp_port", "smtp_username", "imap_host", "imap_port"]
+
+
+def _smtp_server(inbox: Inbox) -> tuple:
+    return (inbox.smtp_host.strip().lower(), inbox.smtp_port, inbox.smtp_username or inbox.email)
+
+
+def _imap_server(inbox: Inbox) -> tuple:
+    # replies.inbound.imap logs in with the SMTP username (or the address) too
+    return (inbox.imap_host.strip().lower(), inbox.imap_port, inbox.smtp_username or inbox.email)
+
+
+def inbox_passwords_to_enter_again(
+    *, stored: Inbox, changed: Inbox, smtp_password_entered: bool, imap_password_entered: bool
+) -> dict[str, str]:
+    """The password fields a change must carry, with why; {} when it may be saved.
+
+    ``stored`` is the inbox as saved, ``changed`` the same inbox with the new values
+    (passwords included: a password left blank in a form is the stored one). A password
+    counts as entered when it was typed (or supplied by the environment) in this change.
+    """
+    problems = {}
+    if stored.smtp_password and _smtp_server(changed) != _smtp_server(stored) and not smtp_password_entered:
+        problems["smtp_password"] = (
+            "The SMTP server or username changed: enter the SMTP password again "
+            "(a stored password is only sent to the server it was entered for)."
+        )
+    imap_password_fresh = imap_password_entered or (not changed.imap_password and smtp_password_entered)
+    if (
+        changed.imap_host
+        and (stored.imap_password or stored.smtp_password)
+        and _imap_server(changed) != _imap_server(stored)
+        and not imap_password_fresh
+    ):
+        problems["imap_password"] = (
+            "The IMAP server or username changed: enter the IMAP password again (or the SMTP password, "
+            "when IMAP uses it; a stored password is only sent to the server it was entered for)."
+        )
+    return problems
 
 
 def inbox_pause(*, inbox: Inbox, by, reason: str = "paused by an operator") -> Inbox:
@@ -40,21 +92,35 @@ def inboxes_sync_from_settings(configs: list[SmtpInboxConfig] | None = None) -> 
     """Create or update an Inbox for each SMTP_INBOX_n; returns (created, updated).
 
     The state, warmup date and scores of an existing inbox are kept: the environment
-    owns only its connection settings.
+    owns only its connection settings. Its one password is always fresh, so it may go
+    to a new SMTP server; a separate IMAP password set in the admin is dropped when
+    the IMAP server moves (the environment's password is used there instead), never
+    sent to the new server.
     """
     created = updated = 0
     for config in settings.SMTP_INBOXES if configs is None else configs:
-        _, was_created = Inbox.objects.update_or_create(
-            email=config.email,
-            defaults={
-                "display_name": config.display_name,
-                "smtp_host": config.host,
-                "smtp_port": config.port,
-                "smtp_password": config.password,
-                "imap_host": config.host.replace("smtp.", "imap.", 1),
-                "source": config.variable,
-            },
-        )
-        created += was_created
-        updated += not was_created
+        values = {
+            "display_name": config.display_name,
+            "smtp_host": config.host,
+            "smtp_port": config.port,
+            "smtp_password": config.password,
+            "imap_host": config.host.replace("smtp.", "imap.", 1),
+            "source": config.variable,
+        }
+        with transaction.atomic():
+            inbox = Inbox.objects.select_for_update().filter(email=config.email).first()
+            if inbox is None:
+                Inbox.objects.create(email=config.email, **values)
+                created += 1
+                continue
+            stored = copy.copy(inbox)
+            for name, value in values.items():
+                setattr(inbox, name, value)
+            problems = inbox_passwords_to_enter_again(
+                stored=stored, changed=inbox, smtp_password_entered=True, imap_password_entered=False
+            )
+            if "imap_password" in problems:
+                inbox.imap_password = ""
+            inbox.save(update_fields=[*values, "imap_password"])
+            updated += 1
     return created, updated
