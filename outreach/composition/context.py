@@ -84,6 +84,13 @@ NOT_A_FIRST_NAME = {
     "bookings",
     "office",
     "hello",
+    # the templates' greetings: "Hallo Hallo," is no greeting
+    "hi",
+    "hey",
+    "hallo",
+    "bonjour",
+    "hola",
+    "dear",
     "mail",
     "the",
     "unknown",

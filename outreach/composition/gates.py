@@ -175,8 +175,8 @@ _LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
 _TLD = r"(?:xn--[a-z0-9-]{0,58}[a-z0-9]|[^\W\d_]{2,63})"
 # not inside a longer token, and not an address's local part ("mike.peters@…")
 _DOMAIN = re.compile(rf"(?<![\w\-{_DOTS}])(?:{_LABEL}[{_DOTS}])+{_TLD}(?![\w@-])", re.IGNORECASE)
-_URL = re.compile(r"(?<![\w.])(?:[a-z][a-z0-9+.\-]*://|www\.)[^\s<>\"]+", re.IGNORECASE)
-_URL_HOST = re.compile(r"^(?:[a-z][a-z0-9+.\-]*://)?(?:[^@/\s]*@)?(\[[^\]]*\]|[^/:?#\s]+)", re.IGNORECASE)
+_URL = re.compile(r"(?<![\w.+\-])(?:[a-z][a-z0-9+.\-]{0,31}://|www\.)[^\s<>\"]+", re.IGNORECASE)
+_URL_HOST = re.compile(r"^(?:[a-z][a-z0-9+.\-]{0,31}://)?(?:[^@/\s]*@)?(\[[^\]]*\]|[^/:?#\s]+)", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}>\"'’”»"
 # "Mr.Smith", "St.Moritz", "J.Smith", "e.g.Hotel", "5.Stock": a capitalised word after an
 # abbreviation, initials or an ordinal, with the space left out, is prose. Only a
