@@ -71,9 +71,14 @@ ROLE_PERMISSIONS = {
 }
 
 
-def sync_role_groups_after_migrate(sender, apps, **kwargs) -> None:
-    """post_migrate (jengu.apps): every app's permissions exist now, so each role gets all of its own."""
-    sync_role_groups(apps, strict=True)
+def sync_role_groups_after_migrate(sender, apps=None, **kwargs) -> None:
+    """post_migrate (jengu.apps): every app's permissions exist now, so each role gets all of its own.
+
+    ``migrate`` passes its final model state; ``flush`` (the test suite's) passes none.
+    """
+    from django.apps import apps as installed_apps
+
+    sync_role_groups(apps or installed_apps, strict=True)
 
 
 def sync_role_groups(apps, *, strict: bool = False) -> None:
