@@ -5,6 +5,7 @@ per-inbox, per-day counter a send claims its slot on.
 """
 
 import hashlib
+import secrets
 import uuid
 
 from django.conf import settings
@@ -323,6 +324,27 @@ class Suppression(models.Model):
             self.value = self.value.strip().lower()
             self.value_hash = suppression_hash(self.value)
         super().save(*args, **kwargs)
+
+
+def new_unsubscribe_token() -> str:
+    return secrets.token_urlsafe(16)  # 22 characters, 128 random bits
+
+
+class UnsubscribeLink(models.Model):
+    """The short random token in an address's unsubscribe links (footer and List-Unsubscribe).
+
+    Random and stored, not signed: a signed address made the URL so long that the header
+    was RFC 2047-encoded on the wire, which mail clients do not decode in this header.
+    One token per address, so every email to it carries the same link.
+    """
+
+    token = models.CharField(max_length=32, unique=True, default=new_unsubscribe_token, editable=False)
+    address = models.EmailField(max_length=254, blank=True, help_text="blank once the person's data was erased")
+    address_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.address or "(erased)"
 
 
 class SendDecision(models.Model):
