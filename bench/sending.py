@@ -114,7 +114,7 @@ def similar_message(i: int) -> email.message.EmailMessage:
     url = f"http://127.0.0.1:8000/u/{os.urandom(40).hex()}/"
     message["List-Unsubscribe"] = f"<{url}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    footer = f"--\n{ADDRESS}\nNot the right time? One click and we won't write again: {url}\n"
+    footer = f"--\n{ADDRESS}\nNot the right time? One click and we won't write again:\n{url}\n"
     message.set_content(f"{BODY}\n\n{footer}")
     return message
 

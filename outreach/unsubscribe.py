@@ -1,9 +1,12 @@
-"""Unsubscribe links: signed, unguessable tokens carrying the address, and their effect.
+"""Unsubscribe links: short random tokens stored per address, and their effect.
 
 Every email carries ``unsubscribe_url(address)`` in its footer and the RFC 8058 headers
 from ``unsubscribe_headers(address)``, so mail clients can offer one-click unsubscribe.
-The token is the address signed with the project's secret (django.core.signing, with
-its own salt): it cannot be guessed or altered, and it needs no database row.
+The token is 22 random characters stored with the address (``UnsubscribeLink``): it
+cannot be guessed, and the URL stays short enough that ``List-Unsubscribe`` reaches the
+wire as plain ``<https://…>`` (a long header is RFC 2047-encoded by the email package,
+and mail clients do not decode that header). Links of older emails carried the address
+signed with the project's secret; those still work.
 """
 
 from __future__ import annotations
@@ -15,14 +18,19 @@ from django.urls import reverse
 
 from infra.errors import ApplicationError
 from infra.events import event_record
+from outreach.models import UnsubscribeLink, suppression_hash
 
-SALT = "jengu.unsubscribe"
+SALT = "jengu.unsubscribe"  # of the signed tokens in emails sent before the random ones
+INVALID = "This unsubscribe link is not valid (it may have been cut or altered)."
 
 
 def unsubscribe_token(address: str) -> str:
-    # no timestamp: the same address always gets the same token, so the footer link and
-    # the List-Unsubscribe header of one email match, and an old email's link keeps working
-    return signing.Signer(salt=SALT).sign_object(address.strip().lower(), compress=True)
+    """The address's token: made on first use, then the same for every email to it."""
+    address = address.strip().lower()
+    link, _ = UnsubscribeLink.objects.get_or_create(
+        address_hash=suppression_hash(address), defaults={"address": address}
+    )
+    return link.token
 
 
 def unsubscribe_url(address: str) -> str:
@@ -30,18 +38,26 @@ def unsubscribe_url(address: str) -> str:
     return settings.PUBLIC_BASE_URL.rstrip("/") + path
 
 
-def unsubscribe_headers(address: str) -> dict[str, str]:
+def unsubscribe_headers(address: str, *, url: str = "") -> dict[str, str]:
+    """The RFC 8058 pair; ``url``: the address's unsubscribe URL when the caller already has it."""
     return {
-        "List-Unsubscribe": f"<{unsubscribe_url(address)}>",
+        "List-Unsubscribe": f"<{url or unsubscribe_url(address)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
 
 def unsubscribe_token_address(token: str) -> str:
-    try:
-        return signing.Signer(salt=SALT).unsign_object(token)
-    except signing.BadSignature:
-        raise ApplicationError("This unsubscribe link is not valid (it may have been cut or altered).") from None
+    if ":" in token:  # a signed address, from an email sent before the random tokens
+        try:
+            return signing.Signer(salt=SALT).unsign_object(token)
+        except signing.BadSignature:
+            raise ApplicationError(INVALID) from None
+    link = UnsubscribeLink.objects.filter(token=token).first()
+    if link is None:
+        raise ApplicationError(INVALID)
+    if not link.address:
+        raise ApplicationError("This address was erased from our records; we will not write to it again.")
+    return link.address
 
 
 def unsubscribe_address(*, token: str, source: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.mail import EmailMessage
+from outreach.providers.wire import WireEmailMessage
 
 
 class ProviderError(Exception):
@@ -37,9 +37,9 @@ class OutgoingMessage:
     idempotency_key: str
     headers: dict[str, str] = field(default_factory=dict)
 
-    def as_django_message(self) -> EmailMessage:
+    def as_django_message(self) -> WireEmailMessage:
         headers = {"Message-ID": self.message_id, **self.headers}
-        return EmailMessage(
+        return WireEmailMessage(
             subject=self.subject,
             body=self.text,
             from_email=f"{self.from_name} <{self.from_email}>" if self.from_name else self.from_email,

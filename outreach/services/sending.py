@@ -316,8 +316,11 @@ def message_build(email: Email, inbox: Inbox) -> OutgoingMessage:
     message_id = email.message_id or f"<{email.idempotency_key.hex}@{domain}>"
     address = (email.campaign.postal_address if email.campaign else "").strip()
     footer = ["--", address] if address else ["--"]
-    footer.append(f"Not the right time? One click and we won't write again: {unsubscribe_url(email.to_email)}")
-    headers = dict(unsubscribe_headers(email.to_email))
+    url = unsubscribe_url(email.to_email)
+    # the link on a line of its own: a line over 78 characters makes the body quoted-printable,
+    # which breaks the URL with soft line breaks on the wire
+    footer += ["Not the right time? One click and we won't write again:", url]
+    headers = unsubscribe_headers(email.to_email, url=url)
     if email.in_reply_to:
         headers["In-Reply-To"] = email.in_reply_to
         headers["References"] = email.in_reply_to

@@ -34,6 +34,7 @@ class _Handler:
         parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         with self.sink.lock:
             self.sink.messages.append(parsed)
+            self.sink.raw.append(envelope.original_content)  # the bytes as they crossed the wire
         if self.sink.answer_delay:
             await asyncio.sleep(self.sink.answer_delay)
         return "250 OK"
@@ -42,6 +43,7 @@ class _Handler:
 class RecordingSink:
     def __init__(self, *, password: str | None = None, answer_delay: float = 0.0):
         self.messages: list = []
+        self.raw: list[bytes] = []
         self.answer_delay = answer_delay
         self.lock = threading.Lock()
         self.port = free_port()
