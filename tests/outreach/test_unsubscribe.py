@@ -206,3 +206,14 @@ def test_the_service_refuses_a_bad_token_with_an_application_error(queued_follow
 def test_the_service_returns_the_address_it_suppressed(queued_follow_up):
     assert unsubscribe_address(token=unsubscribe_token(ADDRESS), source="one-click") == ADDRESS
     assert Suppression.objects.get().source == "one-click"
+
+
+def test_gdpr_erasure_blanks_the_address_of_its_unsubscribe_link(mail_client, queued_follow_up):
+    from jengu.erasure import prospect_erase
+
+    token = unsubscribe_token(ADDRESS)
+    prospect_erase(prospect=queued_follow_up.prospect, by="test")
+
+    link = UnsubscribeLink.objects.get(token=token)
+    assert link.address == "" and ADDRESS not in str(UnsubscribeLink.objects.values_list())
+    assert "erased" in mail_client.get(f"/u/{token}/").content.decode()
