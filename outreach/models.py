@@ -182,6 +182,8 @@ EMAIL_TRANSITIONS = {
     "claim": ([E.QUEUED], E.SENDING),  # before any provider call: the at-most-once point
     "release": ([E.SENDING], E.QUEUED),  # no provider accepted it; it may go out later
     "mark_sent": ([E.SENDING], E.SENT),
+    # from sending: the recipient's server refused the address for good (a hard bounce at
+    # send time), or no provider accepted it in SEND_MAX_ATTEMPTS sender runs
     "mark_failed": ([E.DRAFT, E.QUEUED, E.SENDING], E.FAILED),
     "hold_for_review": ([E.SENDING], E.NEEDS_REVIEW),  # stuck in sending: never out again by itself
     "review_as_sent": ([E.NEEDS_REVIEW], E.SENT),
@@ -258,6 +260,9 @@ class Email(StateMachineModel):
     readability_score = models.FloatField(null=True, blank=True)
     gate_results = models.JSONField(default=dict, blank=True)
     generation_attempts = models.PositiveSmallIntegerField(default=0)
+    send_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="sender runs in which no provider accepted it; at SEND_MAX_ATTEMPTS it fails"
+    )
     # approval
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -355,6 +360,7 @@ class SendDecision(models.Model):
         SKIPPED = "skipped"  # left queued for a later run (cap, window, holiday, circuit, gap)
         CANCELLED = "cancelled"  # never to go out (suppressed, replied, bounced, account stop)
         PROVIDER_FAILED = "provider_failed", "Provider failed"
+        FAILED = "failed", "Failed for good"  # the recipient was refused, or every run's providers failed
         REVIEW = "review"  # outcome unknown after a crash
 
     email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="send_decisions")
