@@ -160,6 +160,34 @@ def test_seed_demo_builds_a_consistent_data_set():
 
 
 @pytest.mark.django_db
+def test_every_queued_demo_email_passes_the_checks_a_freshly_composed_one_does():
+    from outreach.composition.context import build_context
+    from outreach.composition.gates import run_gates
+    from outreach.services.follow_ups import angle_for_step, first_email_of
+
+    run("seed_demo", "--prospects", "120")
+
+    # no body holds a footer or an unsubscribe link: the sender adds the one real footer
+    assert not Email.objects.filter(body__contains="/u/").exists()
+    assert not Email.objects.filter(body__contains="\n--\n").exists()
+    queued = Email.objects.filter(status=E.QUEUED).select_related("prospect", "campaign")
+    assert queued.filter(sequence_step=1).exists() and queued.filter(sequence_step__gt=1).exists()
+    for email in queued:
+        step = email.sequence_step
+        first = first_email_of(email.prospect_id) if step > 1 else None
+        context = build_context(
+            email.prospect,
+            email.campaign,
+            step=step,
+            angle="first" if step == 1 else angle_for_step(email.campaign, step),
+            first_subject=first.subject if first else "",
+        )
+        report = run_gates(email.subject, email.body, context)
+        assert report.passed, (email.pk, step, report.failed, email.body)
+        assert email.gate_results  # the admin shows the gate results, as for any composed email
+
+
+@pytest.mark.django_db
 def test_seed_demo_twice_adds_a_second_batch():
     run("seed_demo", "--prospects", "80")
     first_batch = set(Prospect.objects.values_list("pk", flat=True))

@@ -48,7 +48,7 @@ from django_countries import countries
 from infra.errors import ApplicationError
 from infra.events import event_record
 from infra.statemachine import transition
-from outreach.models import Campaign, Email, Inbox, InboxDay, Suppression, suppression_hash
+from outreach.models import Campaign, Email, EmailStatus, Inbox, InboxDay, Suppression, suppression_hash
 from outreach.selectors import inbox_warmup_cap
 from prospects.dedup import city_key, company_key, website_domain
 from prospects.models import (
@@ -1402,7 +1402,6 @@ class DemoBatch:
         rng, ctx, campaign, p = self.rng, t.ctx, t.campaign, t.prospect
         sender = campaign.sender_name.split()[0]
         key = self.uuid()
-        footer = f"\n\n--\n{campaign.postal_address}\nNo more emails from us: https://jengu.example/u/{key.hex}/"
         case = rng.choice(campaign.case_studies) if campaign.case_studies else ""
         if kind == Email.Type.REPLY:
             subject = f"Re: {ctx.subject}"
@@ -1415,14 +1414,14 @@ class DemoBatch:
                 f"Would {rng.choice(MEETING_SLOTS)} suit you for a 20-minute call?\n\n{sender}"
             )
         elif step == 1:
-            subject = rng.choice(
-                [
-                    f"Your {ctx.job} opening",
-                    f"Quicker check-ins at {p.company_name}?",
-                    f"{ctx.first}, a question about check-in at {p.company_name}",
-                    f"Idea for {p.company_name}'s front office",
-                ]
-            )
+            subjects = [
+                f"Your {ctx.job} opening",
+                f"Quicker check-ins at {p.company_name}?",
+                f"{ctx.first}, a question about check-in at {p.company_name}",
+                f"Idea for {p.company_name}'s front office",
+            ]
+            # the form gate's limit is 60 characters, follow-ups' "Re: " included
+            subject = rng.choice([s for s in subjects if len(s) <= 56] or [min(subjects, key=len)])
             ctx.subject = subject
             body = (
                 f"Hi {ctx.first},\n\nI saw that {p.company_name} is hiring ({ctx.job}). Reviews mention "
@@ -1453,7 +1452,7 @@ class DemoBatch:
             campaign=campaign,
             inbox=t.inbox,
             subject=subject[:200],
-            body=body + footer,
+            body=body,  # the sender adds the footer (postal address, unsubscribe link) when it sends
             from_email=t.inbox.email,
             to_email=p.email,
             type=kind if kind == Email.Type.REPLY else (Email.Type.OUTREACH if step == 1 else Email.Type.FOLLOW_UP),
@@ -1722,6 +1721,7 @@ class DemoBatch:
         calibrations = CalibrationHistory.objects.bulk_create(self.calibrations(reviewer))
         Suppression.objects.bulk_create(self.suppressions)
         self._save_inbox_days()
+        composed = self._compose_queued()
         return {
             "prospects": len(self.prospects),
             "job postings": len(self.postings),
@@ -1731,7 +1731,43 @@ class DemoBatch:
             "calibrations": len(calibrations),
             "suppressions": len(self.suppressions),
             "transitions": len(self.events),
+            "queued emails written by the composer": composed,
         }
+
+    def _compose_queued(self) -> int:
+        """The emails still waiting to go out are written by the product's composer (template path).
+
+        The stories above write the history; what the sender will send next is exactly
+        what the pipeline would have queued, gate results included, so the demo never
+        shows an email the product would not write.
+        """
+        from outreach.services.composition import email_draft
+        from outreach.services.follow_ups import angle_for_step, first_email_of
+
+        queued = Email.objects.filter(pk__in=[e.pk for e in self.emails], status=EmailStatus.QUEUED)
+        written = 0
+        for email in queued.select_related("prospect", "campaign").order_by("pk"):
+            step = email.sequence_step or 1
+            draft = email_draft(
+                prospect=email.prospect,
+                campaign=email.campaign,
+                step=step,
+                angle="first" if step == 1 else angle_for_step(email.campaign, step),
+                first_email=first_email_of(email.prospect_id) if step > 1 else None,
+                providers=[],  # the offline template path, as with no AI key
+            )
+            Email.objects.filter(pk=email.pk).update(
+                subject=draft.subject,
+                body=draft.body,
+                language=draft.language,
+                written_by=Email.Author.TEMPLATE,
+                subject_variant=draft.subject_variant,
+                spam_score=draft.spam_score,
+                readability_score=draft.readability_score,
+                gate_results=draft.gate_results(),
+            )
+            written += 1
+        return written
 
     def _save_inbox_days(self):
         calendar = self.calendar
