@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django_countries.fields import CountryField
 
 from infra.config import positive_ints
 from infra.encryption import EncryptedCharField
@@ -63,6 +64,25 @@ class Campaign(models.Model):
     )
     is_default = models.BooleanField(
         default=False, help_text="New ready prospects are composed for this campaign (one default at a time)."
+    )
+    # GDPR Art. 14: the first email says who we are and where we found the address
+    # (outreach.compliance.privacy_line); a country rule can require it regardless
+    privacy_line_enabled = models.BooleanField(
+        "privacy line in first emails",
+        default=True,
+        help_text="The first email's footer says who we are, where we found the address and links the privacy notice.",
+    )
+    privacy_identity = models.CharField(
+        "who we are",
+        max_length=200,
+        blank=True,
+        help_text="The company behind the emails, for the privacy line and notice, e.g. 'Jengu Ltd "
+        "(privacy@jengu.example)'. Blank: the signing persona's name.",
+    )
+    privacy_notice_url = models.URLField(
+        max_length=300,
+        blank=True,
+        help_text="Your own privacy notice page. Blank: this instance's notice page for the campaign.",
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -171,6 +191,7 @@ class EmailStatus(models.TextChoices):
     NEEDS_REVIEW = "needs_review", "Needs review"  # a send's outcome is unknown (crash mid-send)
     REJECTED = "rejected"  # a human rejected the draft
     CANCELLED = "cancelled"  # the sequence stopped before this email went out
+    HELD = "held"  # the prospect's country rule forbids it for now (no recorded consent): waits for a person
 
 
 E = EmailStatus
@@ -178,7 +199,10 @@ EMAIL_TRANSITIONS = {
     "queue": ([E.DRAFT], E.QUEUED),  # passed the gates, or a human approved it
     "unqueue": ([E.QUEUED], E.DRAFT),
     "reject": ([E.DRAFT], E.REJECTED),
-    "cancel": ([E.DRAFT, E.QUEUED], E.CANCELLED),
+    "cancel": ([E.DRAFT, E.QUEUED, E.HELD], E.CANCELLED),
+    # the country rule (outreach.compliance): out of the queue until a consent is recorded
+    "hold": ([E.QUEUED], E.HELD),
+    "release_hold": ([E.HELD], E.QUEUED),
     "claim": ([E.QUEUED], E.SENDING),  # before any provider call: the at-most-once point
     "release": ([E.SENDING], E.QUEUED),  # no provider accepted it; it may go out later
     "mark_sent": ([E.SENDING], E.SENT),
@@ -362,6 +386,7 @@ class SendDecision(models.Model):
         PROVIDER_FAILED = "provider_failed", "Provider failed"
         FAILED = "failed", "Failed for good"  # the recipient was refused, or every run's providers failed
         REVIEW = "review"  # outcome unknown after a crash
+        HELD = "held"  # the prospect's country rule forbids it without a recorded consent
 
     email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="send_decisions")
     outcome = models.CharField(max_length=20, choices=Outcome)
@@ -424,3 +449,48 @@ class SinkMessage(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {self.rcpt_to}"
+
+
+class CountryRule(models.Model):
+    """What the law of a prospect's country asks before the first cold email, and in its footer.
+
+    Defaults ship in a data migration and Operations edits them in the admin; a country
+    not in the table is ``legitimate_interest`` with a postal address and an unsubscribe
+    link. The sender applies the rule at the moment of sending (outreach.compliance).
+    This table is a starting point, not legal advice.
+    """
+
+    class Basis(models.TextChoices):
+        LEGITIMATE_INTEREST = "legitimate_interest", "Legitimate interest (opt-out)"
+        CONSENT_REQUIRED = "consent_required", "Prior consent required"
+        CONSPICUOUS_PUBLICATION = "conspicuous_publication", "Consent or a conspicuously published address"
+
+    class Footer(models.TextChoices):
+        POSTAL_ADDRESS = "postal_address", "Postal address"
+        PRIVACY_LINE = "privacy_line", "Privacy line (who we are, where we found the address, notice link)"
+        UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link"
+
+    country = CountryField(unique=True)
+    basis = models.CharField(
+        "basis for a first cold email", max_length=30, choices=Basis, default=Basis.LEGITIMATE_INTEREST
+    )
+    footer_requirements = models.JSONField(
+        default=list, blank=True, help_text="What every email to this country must carry in its footer."
+    )
+    note = models.TextField(blank=True, help_text="The law it follows and why, for whoever edits this next.")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=150, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["country"]
+        verbose_name = "country rule"
+
+    def __str__(self):
+        return f"{self.country.name or self.country}: {self.get_basis_display()}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        unknown = set(self.footer_requirements or []) - set(self.Footer.values)
+        if not isinstance(self.footer_requirements, list) or unknown:
+            raise ValidationError({"footer_requirements": f"Choose among {', '.join(self.Footer.values)}."})

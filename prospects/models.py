@@ -116,6 +116,18 @@ class LeadSource(models.TextChoices):
     MANUAL = "manual"
 
 
+class DataSourceKind(models.TextChoices):
+    """Where the personal data of a prospect came from (GDPR Art. 14(2)(f): we tell them)."""
+
+    JOB_POSTING = "job_posting", "Job posting"
+    IMPORT = "import", "Import file"
+    WEBSITE = "website", "The hotel's website"
+    EMAIL_FINDER = "email_finder", "Email finder service"
+    REFERRAL = "referral", "Referral by a colleague"
+    API = "api", "API client"
+    MANUAL = "manual", "Entered by hand"
+
+
 class Prospect(StateMachineModel):
     # identity
     name = models.CharField("contact name", max_length=200, blank=True)
@@ -170,6 +182,18 @@ class Prospect(StateMachineModel):
     referral_note = models.CharField(
         max_length=300, blank=True, help_text="who sent us here, for the first email ('Anna Weber suggested …')"
     )
+    # where the personal data came from (prospects.provenance): told in the first email's
+    # privacy line and on the privacy notice page
+    data_source_kind = models.CharField(
+        "data source", max_length=20, choices=DataSourceKind, blank=True, help_text="where the contact's data came from"
+    )
+    data_source_detail = models.CharField(
+        "data source detail",
+        max_length=500,
+        blank=True,
+        help_text="the page or posting URL, 'import #3 leads.csv, row 12', 'referral by prospect #41' …",
+    )
+    data_source_at = models.DateTimeField("data collected at", null=True, blank=True)
 
     # pipeline
     stage = StateField(choices=ProspectStage, default=ProspectStage.NEW)
@@ -200,6 +224,9 @@ class Prospect(StateMachineModel):
 
     created_at = models.DateTimeField(default=now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="when its personal data was erased (GDPR, or retention)"
+    )
 
     state_machine = StateMachine(field="stage", transitions=PROSPECT_TRANSITIONS, timestamp_field="stage_changed_at")
 
@@ -263,6 +290,40 @@ class Prospect(StateMachineModel):
     @property
     def email_domain(self) -> str:
         return self.email.rsplit("@", 1)[-1].lower() if "@" in self.email else ""
+
+
+class Consent(models.Model):
+    """A prospect's recorded consent to be emailed: the evidence a consent-only country needs.
+
+    Rows are only added (prospects.provenance.consent_record), never edited, so the
+    history of what we relied on stays. Withdrawing consent is an unsubscribe: the
+    suppression list, which every send checks first.
+    """
+
+    class Source(models.TextChoices):
+        WEB_FORM = "web_form", "Web form or sign-up"
+        EMAIL = "email", "They asked us in writing"
+        IN_PERSON = "in_person", "In person (trade fair, meeting)"
+        PHONE = "phone", "Phone call"
+        # CASL's implied consent: the address was conspicuously published (evidence: where)
+        # with no statement refusing unsolicited email. Not consent where express consent is required.
+        PUBLISHED = "published", "Published address (implied consent, CASL)"
+        OTHER = "other"
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="consents")
+    source = models.CharField(max_length=20, choices=Source)
+    given_at = models.DateTimeField(help_text="when they gave it")
+    evidence = models.TextField(
+        help_text="what shows it: a quote, a form submission id, a URL, where the note is filed"
+    )
+    recorded_by = models.CharField(max_length=150, blank=True)
+    recorded_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_source_display()} consent of {self.given_at:%Y-%m-%d}"
 
 
 class JobPosting(models.Model):

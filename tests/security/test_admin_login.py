@@ -77,6 +77,17 @@ def test_a_locked_username_does_not_lock_out_a_colleague_at_the_same_address(cli
     assert log_in(client, sales_user.username).status_code == 302
 
 
+def test_spelling_the_username_differently_does_not_reset_the_count(client, sales_user):
+    """The form strips and NFKC-normalises the username before it logs in: so does the count."""
+    with_password(sales_user)
+    name = sales_user.username
+    variants = [name, f" {name}", f"{name} ", f"  {name}  ", name.translate({ord(c): ord(c) + 0xFEE0 for c in "sal"})]
+    for n in range(12):
+        log_in(client, variants[n % len(variants)], "wrong-guess")
+    assert log_in(client, f" {name} ").status_code == 429
+    assert log_in(client, name).status_code == 429
+
+
 def test_a_forged_forwarded_for_header_does_not_reset_the_count(client, superuser):
     """Without a configured proxy header the address is the socket's, whatever the client claims."""
     with_password(superuser)
