@@ -9,6 +9,7 @@ With DEBUG off these are the production settings; the test suite runs them throu
 """
 
 import datetime as dt
+import ipaddress
 import os
 from pathlib import Path
 
@@ -176,6 +177,22 @@ CONSTANCE_CONFIG = {
     "SEND_DELAY_MAX_SECONDS": (90, "Longest pause between two sends.", int),
     "MAX_EMAILS_PER_SENDER_RUN": (5, "Emails one sender run may send.", int),
     "BOUNCE_RATE_PAUSE_THRESHOLD": (0.05, "Hard-bounce rate over 28 days that pauses an inbox.", float),
+    "COMPLAINT_RATE_HALVE_THRESHOLD": (
+        0.001,
+        "Spam-complaint rate of a sending domain over 28 days above which its inboxes send half their daily cap.",
+        float,
+    ),
+    "COMPLAINT_RATE_PAUSE_THRESHOLD": (
+        0.003,
+        "Spam-complaint rate of a sending domain over 28 days above which its inboxes are paused.",
+        float,
+    ),
+    "COMPLAINT_RATE_MIN_SENDS": (
+        500,
+        "Sends a domain needs in 28 days before its complaint rate halves or pauses anything.",
+        int,
+    ),
+    "SEND_MAX_ATTEMPTS": (5, "Sender runs in which no provider accepts an email before it fails for good.", int),
     "FOLLOW_UP_DAYS": (
         "3,7,14",
         "Follow-up days after the first email that a new campaign starts with (each campaign keeps its own).",
@@ -184,6 +201,12 @@ CONSTANCE_CONFIG = {
     "WARMUP_SCHEDULE": ("5,10,15,18,20", "Daily cap per warmup week; after the last week the inbox's ceiling.", str),
     "WARMUP_JITTER": (True, "Vary each inbox's daily cap by up to ±10% so volume does not look machine-made.", bool),
     "SAME_DOMAIN_GAP_MINUTES": (120, "Minimum gap between two emails from the pool to one company domain.", int),
+    "PERSONAL_DATA_RETENTION_MONTHS": (
+        24,
+        "Months without activity (email, reply, stage change, edit, consent) after which a prospect's personal "
+        "data is anonymised by the daily retention job; its address stays only as a suppression hash. 0 = off.",
+        int,
+    ),
 }
 CONSTANCE_CONFIG_FIELDSETS = {
     "Sending": (
@@ -196,8 +219,13 @@ CONSTANCE_CONFIG_FIELDSETS = {
         "WARMUP_JITTER",
         "SAME_DOMAIN_GAP_MINUTES",
         "BOUNCE_RATE_PAUSE_THRESHOLD",
+        "COMPLAINT_RATE_HALVE_THRESHOLD",
+        "COMPLAINT_RATE_PAUSE_THRESHOLD",
+        "COMPLAINT_RATE_MIN_SENDS",
+        "SEND_MAX_ATTEMPTS",
     ),
     "Pipeline": ("EMAIL_VERIFICATION_THRESHOLD", "FOLLOW_UP_DAYS"),
+    "Personal data": ("PERSONAL_DATA_RETENTION_MONTHS",),
 }
 
 # --- external services (a blank key means: use the offline sandbox twin) -------------
@@ -252,6 +280,32 @@ SANDBOX_SMTP_PORT = _read("SANDBOX_SMTP_PORT", env.int, 1025)
 DEMO_PACING = _read("JENGU_DEMO_PACING", env.bool, False)
 # threads of the IMAP poller: 500 inboxes must be read within the one-minute cron
 IMAP_POLL_THREADS = _read("IMAP_POLL_THREADS", env.int, 48)
+
+# --- sending-domain authentication (outreach.services.domain_auth, README "Deliverability") ---
+# The resolver the DNS checks ask: IP addresses (blank: the system's, /etc/resolv.conf),
+# its port, and the seconds one query may take before the check says "unknown".
+DNS_NAMESERVERS = _read("DNS_NAMESERVERS", env.list, [])
+try:
+    DNS_NAMESERVERS = [str(ipaddress.ip_address(address.strip())) for address in DNS_NAMESERVERS if address.strip()]
+except ValueError:
+    config_error("DNS_NAMESERVERS", "must be IP addresses, comma-separated")
+    DNS_NAMESERVERS = []
+DNS_PORT = _read("DNS_PORT", env.int, 53)
+DNS_TIMEOUT = _read("DNS_TIMEOUT", env.float, 5.0)
+# DKIM selectors tried for an inbox whose own list is blank (one of them must have a key)
+DKIM_SELECTORS = _read(
+    "DKIM_SELECTORS", env.list, ["google", "selector1", "selector2", "default", "dkim", "mail", "s1", "s2", "k1"]
+)
+# what Resend and SendGrid need in DNS when their key is set: the DKIM selectors at the
+# From domain, and the Return-Path subdomain whose SPF includes them (blank: the domain itself)
+RESEND_DKIM_SELECTORS = _read("RESEND_DKIM_SELECTORS", env.list, ["resend"])
+RESEND_RETURN_PATH = env.str("RESEND_RETURN_PATH", default="send")
+SENDGRID_DKIM_SELECTORS = _read("SENDGRID_DKIM_SELECTORS", env.list, ["s1", "s2"])
+SENDGRID_RETURN_PATH = env.str("SENDGRID_RETURN_PATH", default="")
+# a domain whose last check got no DNS answer keeps sending if it passed within this many days
+DNS_UNKNOWN_GRACE_DAYS = _read("DNS_UNKNOWN_GRACE_DAYS", env.int, 3)
+# Spamhaus Data Query Service key: with it, each domain (DBL) and SMTP host address (ZEN) is looked up
+SPAMHAUS_DQS_KEY = env.str("SPAMHAUS_DQS_KEY", default="")
 
 # --- acquisition -------------------------------------------------------------------
 SERPAPI_API_KEY = env.str("SERPAPI_API_KEY", default="")

@@ -1,7 +1,16 @@
-"""Reads for the inbox pool: warmup caps and today's sends."""
+"""Reads for the inbox pool: warmup caps, today's sends, bounce and complaint rates.
+
+The 28-day rates live here once (``inboxes_with_rates``): the inbox admin, the
+dashboard, the bounce-rate pause and the complaint thresholds all read them. A sending
+domain is the part after the @ of an inbox's address; its rates add up its inboxes'.
+The enforced daily cap (``inbox_cap_on``) is halved while the inbox's domain is over
+``COMPLAINT_RATE_HALVE_THRESHOLD`` with enough sends to judge, so every view shows the
+cap the sender enforces.
+"""
 
 import datetime
 import random
+from dataclasses import dataclass, field
 
 from constance import config
 from django.db.models import Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
@@ -35,30 +44,54 @@ def inbox_warmup_cap(inbox: Inbox, day: datetime.date | None = None, schedule: l
 
 
 def inbox_cap_on(
-    inbox: Inbox, day: datetime.date, schedule: list[int] | None = None, jitter: bool | None = None
+    inbox: Inbox,
+    day: datetime.date,
+    schedule: list[int] | None = None,
+    jitter: bool | None = None,
+    halved_domains: set[str] | None = None,
 ) -> int:
     """The cap the sender enforces on ``day``: the warmup figure, varied by up to ±10 % per
     inbox and day when WARMUP_JITTER is on (stable for the day), so volume does not look
-    machine-made. Lists pass ``schedule`` and ``jitter`` to read the live settings once."""
+    machine-made; halved while the inbox's sending domain is over the complaint threshold.
+    Lists pass ``schedule``, ``jitter`` and ``halved_domains`` to read the live settings once."""
     cap = inbox_warmup_cap(inbox, day, schedule)
     jitter = bool(config.WARMUP_JITTER) if jitter is None else jitter
     if jitter and cap > 1:
         factor = random.Random(f"{inbox.pk}:{day.isoformat()}").uniform(-0.1, 0.1)
         cap = max(1, round(cap * (1 + factor)))
+    domain = sending_domain_of(inbox.email)
+    if halved_domains is None:
+        halved_domains = domains_with_halved_caps(domains=[domain])
+    if domain in halved_domains:
+        cap = complaint_halved_cap(cap)
     return cap
 
 
-def inbox_cap_today(inbox: Inbox, schedule: list[int] | None = None, jitter: bool | None = None) -> int:
+def complaint_halved_cap(cap: int) -> int:
+    """Half the cap (rounded down), never below one a day: stopping is the pause threshold's job."""
+    return max(1, cap // 2)
+
+
+def inbox_cap_today(
+    inbox: Inbox,
+    schedule: list[int] | None = None,
+    jitter: bool | None = None,
+    halved_domains: set[str] | None = None,
+) -> int:
     """Today's cap as the sender sees it: the one stored with today's first send (an inbox
     from ``inboxes_with_sent_today``), else the one that send will store."""
     fixed = getattr(inbox, "cap_fixed_today", None)
-    return fixed if fixed is not None else inbox_cap_on(inbox, timezone.localdate(), schedule, jitter)
+    if fixed is not None:
+        return fixed
+    return inbox_cap_on(inbox, timezone.localdate(), schedule, jitter, halved_domains)
 
 
 def inbox_caps_today(inboxes) -> dict[int, int]:
     """Today's cap of each inbox (from ``inboxes_with_sent_today``), reading the live settings once."""
+    inboxes = list(inboxes)
     schedule, jitter = warmup_schedule(), bool(config.WARMUP_JITTER)
-    return {inbox.pk: inbox_cap_today(inbox, schedule, jitter) for inbox in inboxes}
+    halved = domains_with_halved_caps(domains={sending_domain_of(inbox.email) for inbox in inboxes})
+    return {inbox.pk: inbox_cap_today(inbox, schedule, jitter, halved) for inbox in inboxes}
 
 
 def inboxes_with_sent_today(queryset: QuerySet[Inbox] | None = None) -> QuerySet[Inbox]:
@@ -71,30 +104,133 @@ def inboxes_with_sent_today(queryset: QuerySet[Inbox] | None = None) -> QuerySet
     )
 
 
-BOUNCE_WINDOW_DAYS = 28
+RATE_WINDOW_DAYS = 28
+BOUNCE_WINDOW_DAYS = RATE_WINDOW_DAYS
 BOUNCE_RATE_MIN_SENDS = 20  # below this many sends in the window, a rate says nothing yet
 
 
-def inboxes_with_bounces(
+def inboxes_with_rates(
     queryset: QuerySet[Inbox] | None = None, *, now: datetime.datetime | None = None
 ) -> QuerySet[Inbox]:
-    """Inboxes annotated with ``sent_28d``, ``bounced_28d`` (hard bounces) and ``bounce_rate_28d``.
+    """Inboxes annotated with their last 28 days: ``sent_28d``, ``bounced_28d`` (hard
+    bounces), ``complained_28d`` (spam complaints), ``bounce_rate_28d`` and
+    ``complaint_rate_28d`` (None without sends).
 
-    Conditional counts over one join, so a list of inboxes stays one query. The same
-    counts as outreach.services.deliverability's auto-pause: emails that went out
-    (sent or later) with ``sent_at`` in the window; a hard bounce is an email in
-    ``bounced`` (soft bounces are retried and do not change the status).
+    Conditional counts over one join, so a list of inboxes stays one query. An email
+    counts when it went out (sent or later) with ``sent_at`` in the window; a hard bounce
+    is an email in ``bounced`` (soft bounces are retried and do not change the status), a
+    complaint one in ``spam`` (an ESP's complaint webhook or a feedback-loop report).
     """
     from outreach.models import EmailStatus
     from outreach.services.sending import SENT_FAMILY
 
-    since = (now or timezone.now()) - datetime.timedelta(days=BOUNCE_WINDOW_DAYS)
+    since = (now or timezone.now()) - datetime.timedelta(days=RATE_WINDOW_DAYS)
     in_window = Q(emails__sent_at__gte=since, emails__status__in=SENT_FAMILY)
     queryset = Inbox.objects.all() if queryset is None else queryset
     return queryset.annotate(
         sent_28d=Count("emails", filter=in_window),
         bounced_28d=Count("emails", filter=in_window & Q(emails__status=EmailStatus.BOUNCED)),
-    ).annotate(bounce_rate_28d=Cast(F("bounced_28d"), FloatField()) / NullIf(F("sent_28d"), 0))
+        complained_28d=Count("emails", filter=in_window & Q(emails__status=EmailStatus.SPAM)),
+    ).annotate(
+        bounce_rate_28d=Cast(F("bounced_28d"), FloatField()) / NullIf(F("sent_28d"), 0),
+        complaint_rate_28d=Cast(F("complained_28d"), FloatField()) / NullIf(F("sent_28d"), 0),
+    )
+
+
+inboxes_with_bounces = inboxes_with_rates  # the inbox admin's name for it
+
+
+def sending_domain_of(address: str) -> str:
+    """The sending domain of an inbox: the part of its address after the @."""
+    return (address or "").rpartition("@")[2].strip().lower()
+
+
+@dataclass
+class ComplaintThresholds:
+    """The live complaint thresholds, read once: above ``halve`` a domain's inboxes send half
+    their cap, above ``pause`` they are paused — once the domain has ``min_sends`` sends in
+    the window. Below that volume one complaint alone would read as 0.2 % or more."""
+
+    halve: float
+    pause: float
+    min_sends: int
+
+    @classmethod
+    def live(cls) -> "ComplaintThresholds":
+        return cls(
+            halve=float(config.COMPLAINT_RATE_HALVE_THRESHOLD),
+            pause=float(config.COMPLAINT_RATE_PAUSE_THRESHOLD),
+            min_sends=int(config.COMPLAINT_RATE_MIN_SENDS),
+        )
+
+    def verdict(self, sent: int, complained: int) -> str:
+        """``"pause"``, ``"halve"`` or ``""`` (nothing to do, or too few sends to judge)."""
+        if sent <= 0 or sent < self.min_sends:
+            return ""
+        rate = complained / sent
+        if rate > self.pause:
+            return "pause"
+        if rate > self.halve:
+            return "halve"
+        return ""
+
+
+@dataclass
+class DomainRates:
+    """One sending domain's 28 days: its inboxes' sends, hard bounces and complaints added up."""
+
+    domain: str
+    inboxes: list[Inbox] = field(default_factory=list)
+    sent_28d: int = 0
+    bounced_28d: int = 0
+    complained_28d: int = 0
+
+    @property
+    def bounce_rate_28d(self) -> float | None:
+        return self.bounced_28d / self.sent_28d if self.sent_28d else None
+
+    @property
+    def complaint_rate_28d(self) -> float | None:
+        return self.complained_28d / self.sent_28d if self.sent_28d else None
+
+
+def sending_domains_with_rates(
+    *, domains=None, now: datetime.datetime | None = None, inboxes: list[Inbox] | None = None
+) -> list[DomainRates]:
+    """Every sending domain (or those in ``domains``) with its 28-day rates, by name; one
+    query (none when ``inboxes`` from ``inboxes_with_rates`` are passed in)."""
+    if inboxes is None:
+        queryset = Inbox.objects.all()
+        if domains is not None:
+            domain_filter = Q(pk__in=[])
+            for domain in domains:
+                domain_filter |= Q(email__iendswith=f"@{domain}")
+            queryset = queryset.filter(domain_filter)
+        inboxes = list(inboxes_with_rates(queryset, now=now).order_by("email"))
+    by_domain: dict[str, DomainRates] = {}
+    for inbox in inboxes:
+        domain = sending_domain_of(inbox.email)
+        if domains is not None and domain not in domains:
+            continue
+        rates = by_domain.setdefault(domain, DomainRates(domain))
+        rates.inboxes.append(inbox)
+        rates.sent_28d += inbox.sent_28d
+        rates.bounced_28d += inbox.bounced_28d
+        rates.complained_28d += inbox.complained_28d
+    return [by_domain[domain] for domain in sorted(by_domain)]
+
+
+def domains_with_halved_caps(
+    *, domains=None, now: datetime.datetime | None = None, thresholds: ComplaintThresholds | None = None
+) -> set[str]:
+    """The sending domains (of ``domains``, or all) whose inboxes send half their cap now:
+    complaint rate over the halve threshold (a paused domain's inboxes send nothing anyway)."""
+    thresholds = thresholds or ComplaintThresholds.live()
+    return {
+        rates.domain
+        for rates in sending_domains_with_rates(domains=domains, now=now)
+        if thresholds.verdict(rates.sent_28d, rates.complained_28d)
+    }
 
 
 # --- composition and follow-ups -----------------------------------------------------------
@@ -223,3 +359,43 @@ def sequences_due_to_close(now: datetime.datetime) -> list:
         if close_at <= now:
             due.append(sequence)
     return due
+
+
+# --- sending-domain authentication (outreach.services.domain_auth) -------------------------
+
+
+def sending_domain_hold_reason(row, now: datetime.datetime | None = None) -> str:
+    """Why the sender must not use the inboxes of this SendingDomain row ('' when it may).
+
+    Failing: never. Not checked yet: not until its first check. Unknown (DNS did not
+    answer): only while it passed within DNS_UNKNOWN_GRACE_DAYS, so an outage of our
+    resolver does not stop a domain that was fine, and a domain never seen to pass does
+    not send on a guess. Passing and sandbox (the demo) domains send.
+    """
+    from django.conf import settings
+
+    from outreach.models import SendingDomain
+
+    state = SendingDomain.State
+    if row.state == state.FAILING:
+        return f"DNS check failed: {row.failure_reason}"
+    if row.state == state.PENDING:
+        return "DNS not checked yet (a check is queued)"
+    if row.state == state.UNKNOWN:
+        now = now or timezone.now()
+        grace = datetime.timedelta(days=settings.DNS_UNKNOWN_GRACE_DAYS)
+        if row.last_passed_at and row.last_passed_at >= now - grace:
+            return ""
+        return (
+            f"DNS did not answer ({row.failure_reason}) and the domain has not passed "
+            f"in the last {settings.DNS_UNKNOWN_GRACE_DAYS} days"
+        )
+    return ""
+
+
+def sending_domains_held(now: datetime.datetime | None = None) -> dict[str, str]:
+    """{domain: why} for every sending domain whose inboxes the sender must skip (one query)."""
+    from outreach.models import SendingDomain
+
+    rows = SendingDomain.objects.exclude(state__in=[SendingDomain.State.OK, SendingDomain.State.SANDBOX])
+    return {row.domain: reason for row in rows if (reason := sending_domain_hold_reason(row, now))}

@@ -18,12 +18,24 @@ class ProviderError(Exception):
 
     ``outcome_unknown``: the message may have gone out (the connection broke or timed
     out after it was handed over), so no other provider may send it.
+
+    ``recipient_refused``: the receiving side refused the recipient's address for good (an
+    SMTP 5xx naming the address as unknown or disabled, an ESP that rejects it): a hard
+    bounce at send time. The provider itself works, and no other provider would fare better.
     """
 
-    def __init__(self, message: str, *, login_failed: bool = False, outcome_unknown: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        login_failed: bool = False,
+        outcome_unknown: bool = False,
+        recipient_refused: bool = False,
+    ):
         super().__init__(message)
         self.login_failed = login_failed
         self.outcome_unknown = outcome_unknown
+        self.recipient_refused = recipient_refused
 
 
 @dataclass

@@ -4,6 +4,14 @@ Resend: https://resend.com/docs/api-reference/emails/send-email — we add the
 ``Idempotency-Key`` request header (our email's key), so a retried call inside 24 h
 cannot send twice. SendGrid: https://www.twilio.com/docs/sendgrid/api-reference/mail-send
 (no idempotency key; it is tried last).
+
+anymail reports each recipient's status; when the ESP says the recipient is ``rejected``
+(it will not send to the address: its suppression list, a prior hard bounce or
+complaint) or ``invalid`` (the address cannot be delivered), that is a permanent refusal
+of the recipient (``ProviderError.recipient_refused``): a hard bounce at send time, not
+a failing ESP. ``failed`` stays an ordinary failure. Resend and SendGrid report every
+accepted recipient as ``queued`` and their bounces come later through the tracking
+webhooks, so for them this is anymail's contract kept rather than a daily event.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from __future__ import annotations
 from anymail.backends.resend import EmailBackend as ResendBackend
 from anymail.backends.resend import ResendPayload
 from anymail.backends.sendgrid import EmailBackend as SendGridBackend
-from anymail.exceptions import AnymailError
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ConnectTimeout, RequestException, SSLError
 from urllib3.exceptions import NewConnectionError
@@ -47,6 +55,9 @@ class AnymailProvider:
         django_message.idempotency_key = message.idempotency_key
         try:
             backend.send_messages([django_message])
+        except AnymailRecipientsRefused:
+            # the ESP answered (2xx) that it will send to none of the recipients
+            raise ProviderError(f"{self.name}: the recipient was rejected or invalid", recipient_refused=True) from None
         except AnymailError as exc:
             # anymail's message includes the ESP's answer, never our API key
             cause = f" ({type(exc.__cause__).__name__})" if exc.__cause__ else ""
@@ -54,6 +65,8 @@ class AnymailProvider:
                 f"{self.name}: {str(exc).splitlines()[0][:300]}{cause}", outcome_unknown=_request_may_have_arrived(exc)
             ) from None
         status = django_message.anymail_status
+        if status.status and status.status.issubset({"rejected", "invalid"}):
+            raise ProviderError(f"{self.name}: recipient {', '.join(sorted(status.status))}", recipient_refused=True)
         if status.status and status.status.issubset({"rejected", "invalid", "failed"}):
             raise ProviderError(f"{self.name}: message {', '.join(sorted(status.status))}")
         return status.message_id or message.message_id

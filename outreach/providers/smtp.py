@@ -6,10 +6,19 @@ Only a host on ``MAIL_PLAINTEXT_HOSTS`` (the demo's local sink, test servers) ma
 used without: STARTTLS then when the server offers it, plaintext when not. A login
 failure, or a server that refuses TLS, is reported as a login failure so the send path
 opens the inbox's circuit after repeated ones.
+
+A permanent refusal of the recipient (``recipient_refusal``: a 5xx answer to RCPT TO or
+to the DATA whose enhanced status code is about the recipient's address — RFC 3463
+X.1.x but the sender's X.1.7/X.1.8, or X.2.1 mailbox disabled — or, without one, whose
+words say the mailbox does not exist) is reported as ``recipient_refused``: a hard
+bounce, not a failing server. A 5xx about our session or the message (relaying,
+authentication, policy, a blocklist, content: X.7.x and the like) and every 4xx stay
+ordinary failures, so a misconfigured server never suppresses a good address.
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 
@@ -19,6 +28,35 @@ from infra.mail_tls import plaintext_allowed, refusal
 from outreach.providers.base import OutgoingMessage, ProviderError
 
 TIMEOUT_SECONDS = 20
+ENHANCED_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+# a refusal about our session, our sender or the message, whatever its code says
+ABOUT_US = re.compile(
+    r"relay|auth|sender|spam|policy|block|reputation|rate limit|too many|content|virus|not permitted", re.I
+)
+# a 5xx without an enhanced status code that says the mailbox does not exist
+MAILBOX_UNKNOWN = re.compile(
+    r"user unknown|unknown user|no such (?:user|mailbox|recipient|address)|mailbox (?:unavailable|not found|"
+    r"does not exist|disabled)|recipient (?:not found|unknown|does not exist)|(?:address|account|user|mailbox)"
+    r" (?:does not|doesn't) exist|invalid recipient|unrouteable address",
+    re.I,
+)
+
+
+def recipient_refusal(code: int, text: str) -> bool:
+    """Whether an SMTP answer (``code`` and its text) refuses the recipient's address for good."""
+    if not 500 <= code <= 599 or ABOUT_US.search(text):
+        return False
+    enhanced = ENHANCED_STATUS.search(text)
+    if enhanced:
+        kind, subject, detail = enhanced.groups()
+        address = subject == "1" and detail not in ("7", "8")  # X.1.7, X.1.8: the sender's address
+        return kind == "5" and (address or (subject, detail) == ("2", "1"))
+    return bool(MAILBOX_UNKNOWN.search(text))
+
+
+def _answer(code, text) -> tuple[int, str]:
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return int(code or 0), " ".join(text.split())[:300]
 
 
 class SmtpProvider:
@@ -70,7 +108,20 @@ class SmtpProvider:
             raise ProviderError(f"{where}: {type(exc).__name__}: {exc}") from None
         try:
             sent = backend.send_messages([message.as_django_message()])
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+        except smtplib.SMTPRecipientsRefused as exc:
+            # every recipient refused at RCPT TO (we send to one): (code, text) per address
+            answers = [_answer(*answer) for answer in exc.recipients.values()]
+            refused = bool(answers) and all(recipient_refusal(code, text) for code, text in answers)
+            said = "; ".join(f"{code} {text}" for code, text in answers)
+            raise ProviderError(
+                f"{where} refused the recipient at RCPT TO: {said}", recipient_refused=refused
+            ) from None
+        except smtplib.SMTPDataError as exc:
+            code, text = _answer(exc.smtp_code, exc.smtp_error)
+            raise ProviderError(
+                f"{where} refused the message at DATA: {code} {text}", recipient_refused=recipient_refusal(code, text)
+            ) from None
+        except smtplib.SMTPSenderRefused as exc:
             raise ProviderError(f"{where} refused the message: {type(exc).__name__}: {exc}") from None
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
             # the session broke mid-transaction: the server may have queued it before it went quiet

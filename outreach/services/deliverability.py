@@ -1,18 +1,31 @@
-"""An inbox's hard-bounce rate, and the automatic pause that protects its domain.
+"""An inbox's hard-bounce rate, a sending domain's complaint rate, and what they set off.
 
-``inbox_bounce_rate`` counts the inbox's emails sent in the last 28 days (``sent_at``
-in the window, status anywhere in the sent family) and how many of them hard-bounced.
-``inbox_check_bounce_rate`` runs after every hard bounce the tracking webhooks report:
-once the inbox has at least 20 sends in the window and its rate is *above* the live
-threshold (``BOUNCE_RATE_PAUSE_THRESHOLD``, 5 %), the inbox is paused with the reason
-and the team is alerted. A rate exactly at the threshold does not pause; an inbox that
-is already paused or circuit-open is left alone. A person resumes it in the admin
-(Inboxes → *Resume selected inboxes*) once the list is cleaned.
+The 28-day rates are read from ``outreach.selectors.inboxes_with_rates`` (one home):
+emails with ``sent_at`` in the window and a status in the sent family; a hard bounce is
+an email in ``bounced``, a complaint one in ``spam``.
+
+``inbox_check_bounce_rate`` runs after every hard bounce: once the inbox has at least
+20 sends in the window and its rate is *above* the live threshold
+(``BOUNCE_RATE_PAUSE_THRESHOLD``, 5 %), the inbox is paused with the reason and the team
+is alerted. A rate exactly at the threshold does not pause; an inbox that is already
+paused or circuit-open is left alone. A person resumes it in the admin (Inboxes →
+*Resume selected inboxes*) once the list is cleaned.
+
+``domain_check_complaint_rate`` runs after every complaint, on the sending domain (the
+part after the @ of the inbox's address): with at least ``COMPLAINT_RATE_MIN_SENDS``
+sends in the window (500: below it one complaint alone is 0.2 %), a rate above
+``COMPLAINT_RATE_HALVE_THRESHOLD`` (0.1 %) halves each of its inboxes' daily cap — the
+selectors halve every cap computed from then on, and today's stored caps are lowered
+here — and a rate above ``COMPLAINT_RATE_PAUSE_THRESHOLD`` (0.3 %) pauses its active
+inboxes with the reason and an alert. A halved cap comes back by itself once the rate
+falls under the threshold; a pause waits for a person.
 
 The writers below apply what the ESPs' tracking webhooks report (outreach/webhooks.py
-finds the email and calls them) and what a bounce notice read from a mailbox says, once
-it names the Message-ID of the email that bounced (replies/services/actions.py): a hard
-bounce or a complaint is always about an Email we sent, never an address alone.
+finds the email and calls them), what a bounce notice or a feedback-loop (ARF)
+complaint read from a mailbox says once it names the Message-ID of the email it is
+about (replies/services/actions.py), and a recipient the receiving server refused at
+send time (outreach/services/sending.py): a hard bounce or a complaint is always about
+an Email we sent, never an address alone.
 Reports arrive late, twice and out of order — an open before its delivery, a delivery
 after the bounce — so the status only moves along the declared transitions (a report
 that cannot move it is not an error) while the report's own timestamp is kept whenever
@@ -35,29 +48,34 @@ from infra.alerts import alert_send
 from infra.errors import AlreadyMoved, ApplicationError, TransitionNotAllowed
 from infra.events import event_record
 from infra.statemachine import transition
-from outreach.models import Email, EmailStatus, Inbox, InboxState, Suppression
+from outreach.models import Email, EmailStatus, Inbox, InboxDay, InboxState, Suppression
+from outreach.selectors import (
+    BOUNCE_RATE_MIN_SENDS,
+    RATE_WINDOW_DAYS,
+    ComplaintThresholds,
+    inbox_cap_on,
+    inboxes_with_rates,
+    sending_domain_of,
+    sending_domains_with_rates,
+)
 from outreach.services.inboxes import inbox_pause
-from outreach.services.sending import SENT_FAMILY
 from outreach.services.sequences import sequence_stop
 from outreach.services.suppression import suppression_add
-from prospects.models import Prospect
+from prospects.models import Prospect, ProspectStage
 
 logger = logging.getLogger(__name__)
 
-WINDOW_DAYS = 28
-MIN_SENDS = 20  # below this, one unlucky bounce would look like a collapsing list
+WINDOW_DAYS = RATE_WINDOW_DAYS
+MIN_SENDS = BOUNCE_RATE_MIN_SENDS  # below this, one unlucky bounce would look like a collapsing list
 ACTOR = "system:deliverability"
 
 
 def inbox_bounce_rate(inbox: Inbox, *, now: datetime.datetime | None = None) -> tuple[float, int]:
     """(hard-bounce rate, sends) over the inbox's last 28 days; (0.0, 0) when it sent nothing."""
-    since = (now or timezone.now()) - datetime.timedelta(days=WINDOW_DAYS)
-    sent = Email.objects.filter(inbox=inbox, sent_at__gte=since, status__in=SENT_FAMILY)
-    sends = sent.count()
-    if not sends:
-        return 0.0, 0
-    bounced = sent.filter(status=EmailStatus.BOUNCED).count()
-    return bounced / sends, sends
+    rate, sends = inboxes_with_rates(Inbox.objects.filter(pk=inbox.pk), now=now).values_list(
+        "bounce_rate_28d", "sent_28d"
+    )[0]
+    return (rate or 0.0), sends
 
 
 def inbox_check_bounce_rate(inbox: Inbox, *, now: datetime.datetime | None = None) -> bool:
@@ -168,8 +186,96 @@ def email_hard_bounce(*, email: Email, at: datetime.datetime, source: str, by, d
     return True
 
 
+def email_refused_at_send(*, email: Email, error: str, by, now: datetime.datetime | None = None) -> bool:
+    """The receiving server refused the recipient for good while we sent (5xx naming it, or
+    an ESP that rejects the address): a hard bounce before the email went out.
+
+    The email fails (it never left), the address is suppressed and every sequence to it
+    stops (``email_hard_bounce``), and the prospect is lost, as after a bounce notice.
+    Nothing counts toward the inbox's bounce rate: no send is counted either.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not _move(email, "mark_failed", by=by, reason=f"recipient refused at send: {error}"[:500]):
+            return False
+        email_hard_bounce(email=email, at=now, source="refused at send", by=by, description=error, now=now)
+        prospect = Prospect.objects.get(pk=email.prospect_id)
+        if prospect.stage not in (ProspectStage.WON, ProspectStage.LOST):
+            cause = f"email {email.pk}: recipient refused at send"
+            try:
+                transition(prospect, "mark_lost", by=by, reason=cause)
+                Prospect.objects.filter(pk=prospect.pk).update(lost_reason=cause[:200])
+            except (AlreadyMoved, TransitionNotAllowed):
+                pass  # moved on meanwhile (a reply, a person): the suppression stands either way
+    return True
+
+
+def domain_check_complaint_rate(domain: str, *, now: datetime.datetime | None = None) -> str:
+    """Halve or pause the sending domain's inboxes when its 28-day complaint rate is over
+    the live thresholds; returns ``"pause"``, ``"halve"`` or ``""`` (see the module docstring)."""
+    now = now or timezone.now()
+    found = sending_domains_with_rates(domains=[domain], now=now)
+    if not found:
+        return ""
+    rates, thresholds = found[0], ComplaintThresholds.live()
+    verdict = thresholds.verdict(rates.sent_28d, rates.complained_28d)
+    if not verdict:
+        return ""
+    limit = thresholds.pause if verdict == "pause" else thresholds.halve
+    reason = (
+        f"spam-complaint rate of {domain} {rates.complaint_rate_28d:.2%} over {WINDOW_DAYS} days "
+        f"({rates.complained_28d} of {rates.sent_28d} sends; threshold {limit * 100:g}%)"
+    )
+    if verdict == "pause":
+        paused = []
+        for inbox in rates.inboxes:
+            if inbox.state != InboxState.ACTIVE:
+                continue
+            try:
+                inbox_pause(inbox=inbox, by=ACTOR, reason=reason)
+            except (AlreadyMoved, TransitionNotAllowed):
+                continue  # another complaint's check paused it a moment ago
+            paused.append(inbox.email)
+        if paused:
+            logger.warning("inboxes of %s paused: %s", domain, reason)
+            alert_send(
+                key=f"domain.paused:{domain}",
+                text=f"Inboxes of {domain} were paused ({', '.join(paused)}): {reason}. "
+                "Find what drew the complaints, then resume them in the admin.",
+                now=now,
+            )
+        return verdict
+    lowered = _halve_todays_caps(rates.inboxes, now=now)
+    event_record(
+        "sending_domain.halved",
+        level="warning",
+        message=f"{domain}: each inbox sends half its daily cap: {reason}",
+        data={"domain": domain, "inbox_ids": [inbox.pk for inbox in rates.inboxes], "caps_lowered_today": lowered},
+        by=ACTOR,
+    )
+    alert_send(key=f"domain.halved:{domain}", text=f"Daily volume of {domain} halved: {reason}.", now=now)
+    return verdict
+
+
+def _halve_todays_caps(inboxes: list[Inbox], *, now: datetime.datetime) -> int:
+    """Lower caps already stored for today to the halved cap (never under what was sent).
+
+    The cap is recomputed, not divided, so a second complaint on the same day does not
+    halve it again."""
+    day = timezone.localdate(now)
+    halved = {sending_domain_of(inbox.email) for inbox in inboxes}
+    lowered = 0
+    for row in InboxDay.objects.filter(inbox__in=inboxes, day=day).select_related("inbox"):
+        cap = max(row.sent, inbox_cap_on(row.inbox, day, halved_domains=halved))
+        lowered += InboxDay.objects.filter(pk=row.pk, cap__gt=cap).update(cap=cap)
+    return lowered
+
+
 def email_complaint(*, email: Email, at: datetime.datetime, source: str, by) -> bool:
-    """The recipient marked the email as spam; returns False for a repeated report."""
+    """The recipient marked the email as spam; returns False for a repeated report.
+
+    After the commit (of the caller's transaction too), the sending domain's complaint
+    rate is checked: the halving or pause never rolls back with the complaint."""
     if email.status == EmailStatus.SPAM:
         return False
     with transaction.atomic():
@@ -185,10 +291,13 @@ def email_complaint(*, email: Email, at: datetime.datetime, source: str, by) -> 
             "email.complained",
             level="warning",
             message=f"email {email.pk}: spam complaint ({source})",
-            data={"email_id": email.pk, "prospect_id": email.prospect_id},
+            data={"email_id": email.pk, "prospect_id": email.prospect_id, "inbox_id": email.inbox_id},
             trace_id=email.trace_id,
             by=by,
         )
+    if email.inbox_id:
+        domain = sending_domain_of(Inbox.objects.values_list("email", flat=True).get(pk=email.inbox_id))
+        transaction.on_commit(lambda: domain_check_complaint_rate(domain))
     return True
 
 

@@ -2,9 +2,12 @@
 
 ``sender_run`` (the */5 cron, ``manage.py send_now``) takes up to N queued emails,
 follow-ups first, and for each one re-checks everything at the moment of sending —
-emergency stop, suppression, the prospect's and the hotel's replies, the prospect's
-local business hours and holidays, the gap between emails to one company domain,
-a free slot in an inbox — then sends it and waits a random 30–90 s.
+emergency stop, suppression, the prospect's and the hotel's replies, the law of the
+prospect's country (outreach.compliance: without a consent it requires, the email is
+held, out of the queue), the prospect's local business hours and holidays, the gap
+between emails to one company domain, a free slot in an inbox whose sending domain
+passes its DNS check (outreach.services.domain_auth; a held domain's inboxes are
+skipped, reason ``domain_auth``) — then sends it and waits a random 30–90 s.
 
 At most once:
 
@@ -12,12 +15,18 @@ At most once:
    wins) before any provider is called, and its Message-ID is stored first;
 2. an inbox slot is taken with one conditional UPDATE on the inbox-day row
    (``sent < cap``), so no number of concurrent senders passes a cap; a send that no
-   provider accepted gives its slot back and the email returns to the queue;
+   provider accepted gives its slot back and the email returns to the queue — after
+   ``SEND_MAX_ATTEMPTS`` such runs (runs in which a provider was asked) it fails for
+   good instead, with the reasons in its audit trail and an ``email.send_failed`` event;
 3. an email found in ``sending`` after a crash (``emails_stuck_sweep``) is held for a
    human (needs review), never sent again automatically: the provider may have taken it;
 4. a provider whose answer was lost (``ProviderError.outcome_unknown``) ends the
    failover: Resend is asked again with the same idempotency key, any other provider's
-   email is held for review, as after a crash.
+   email is held for review, as after a crash;
+5. a recipient refused for good (``ProviderError.recipient_refused``: an SMTP 5xx naming
+   the address as unknown, an ESP rejecting it) ends the failover too, and is a hard
+   bounce (outreach.services.deliverability.email_refused_at_send): the email fails, the
+   address is suppressed, the prospect is lost; the provider's circuit does not count it.
 
 The gap between outreach emails to one company domain holds under concurrency too: the
 gap is re-checked and the email claimed under a per-domain lock, and an email another
@@ -49,11 +58,12 @@ from infra.events import event_record
 from infra.models import CircuitState, StateTransition
 from infra.statemachine import transition
 from outreach.business_hours import business_hours_check, next_opening
+from outreach.compliance import country_rule_check, email_hold
 from outreach.models import Email, EmailStatus, Inbox, InboxDay, InboxState, SendDecision, Sequence, SequenceState
 from outreach.providers.base import OutgoingMessage, ProviderError
 from outreach.providers.esp import ResendProvider, SendGridProvider
 from outreach.providers.smtp import SmtpProvider
-from outreach.selectors import inbox_cap_on
+from outreach.selectors import inbox_cap_on, sending_domains_held
 from outreach.services.sending_control import sending_enabled
 from outreach.services.sequences import prospects_at_same_company, sequence_is_open, sequence_stop
 from outreach.services.suppression import email_domain, suppression_blocks
@@ -148,7 +158,10 @@ def emails_ready_to_send(now: datetime.datetime):
 
 def inbox_day(inbox: Inbox, day: datetime.date) -> InboxDay:
     try:
-        row, _ = InboxDay.objects.get_or_create(inbox=inbox, day=day, defaults={"cap": inbox_cap_on(inbox, day)})
+        # the cap (a callable: computed only when the day's row is created) is stored with the first send
+        row, _ = InboxDay.objects.get_or_create(
+            inbox=inbox, day=day, defaults={"cap": lambda: inbox_cap_on(inbox, day)}
+        )
     except IntegrityError:  # another sender created it a moment ago
         row = InboxDay.objects.get(inbox=inbox, day=day)
     return row
@@ -164,9 +177,12 @@ def inbox_slot_release(inbox: Inbox, day: datetime.date) -> None:
     InboxDay.objects.filter(inbox=inbox, day=day, sent__gt=0).update(sent=F("sent") - 1)
 
 
-def inboxes_in_order(rng: random.Random, day: datetime.date) -> list[Inbox]:
-    """Active inboxes with slots left, in a random order weighted by health × reputation."""
-    inboxes = list(Inbox.objects.filter(state=InboxState.ACTIVE))
+def inboxes_in_order(rng: random.Random, day: datetime.date, held_domains: dict[str, str] | None = None) -> list[Inbox]:
+    """Active inboxes with slots left, in a random order weighted by health × reputation.
+
+    An inbox whose domain fails its DNS check (``sending_domains_held``) is left out."""
+    held = sending_domains_held() if held_domains is None else held_domains
+    inboxes = [i for i in Inbox.objects.filter(state=InboxState.ACTIVE) if email_domain(i.email) not in held]
     rows = {row.inbox_id: row for row in InboxDay.objects.filter(inbox__in=inboxes, day=day)}
     open_inboxes = [i for i in inboxes if i.pk not in rows or rows[i.pk].sent < rows[i.pk].cap]
     ordered = []
@@ -258,6 +274,10 @@ def send_blocker(email: Email, now: datetime.datetime, pacing: Pacing) -> tuple[
     if email.type != Email.Type.REPLY and answered.exists():
         colleague = answered.first()
         return cancelled, "account_reply", f"{colleague.name or 'a colleague'} at {prospect.company_name} answered"
+    if email.type != Email.Type.REPLY:  # the law of the prospect's country (outreach.compliance)
+        verdict = country_rule_check(prospect, campaign=email.campaign)
+        if not verdict.ok:
+            return SendDecision.Outcome.HELD, verdict.reason, verdict.detail
     if pacing.business_hours:
         window = business_hours_check(prospect, now)
         if not window.ok:
@@ -376,9 +396,15 @@ def _smtp_login_failed(inbox: Inbox, error: str) -> None:
             pass  # already open or paused by someone
 
 
+class NoProviderAsked(ProviderError):
+    """Every provider's circuit was open: nobody refused the email, so the run does not count
+    toward its SEND_MAX_ATTEMPTS."""
+
+
 def deliver(message: OutgoingMessage, inbox: Inbox, email: Email) -> tuple[str, str, list[str]]:
     """Try the providers in order; returns (provider name, provider message id, errors) or raises ProviderError."""
     errors = []
+    asked = False
     for provider in providers_for(inbox):
         breaker = _breaker(provider, inbox)
         if not breaker.allow():
@@ -387,9 +413,15 @@ def deliver(message: OutgoingMessage, inbox: Inbox, email: Email) -> tuple[str, 
         # recorded before the call: after a crash, the review shows which provider may have it
         event_record("email.provider_attempt", message=f"email {email.pk} via {provider.name}",
                      data={"email_id": email.pk, "provider": provider.name}, trace_id=email.trace_id)  # fmt: skip
+        asked = True
         try:
             provider_message_id = _send_once_or_unknown(provider, message)
         except ProviderError as exc:
+            if exc.recipient_refused:
+                # the provider works and answered for the address: not a failure of its
+                # circuit, and no other provider would be allowed further
+                errors.append(str(exc))
+                raise ProviderError("; ".join(errors), recipient_refused=True) from None
             breaker.record_failure(str(exc))
             errors.append(str(exc))
             if exc.outcome_unknown:  # it may be out: another provider could send it twice
@@ -403,6 +435,8 @@ def deliver(message: OutgoingMessage, inbox: Inbox, email: Email) -> tuple[str, 
                 consecutive_failures=0
             )
         return provider.name, provider_message_id, errors
+    if not asked:
+        raise NoProviderAsked("; ".join(errors) or "no provider available")
     raise ProviderError("; ".join(errors) or "no provider available")
 
 
@@ -423,8 +457,10 @@ def _send_once_or_unknown(provider, message: OutgoingMessage) -> str:
         raise ProviderError(f"{first}; asked again: {exc}", outcome_unknown=True) from None
 
 
-def _inbox_for(email: Email, rng: random.Random, day: datetime.date) -> tuple[list[Inbox], str]:
-    """Inboxes to try for ``email``: a thread's own inbox only, else the pool in weighted order."""
+def _inbox_for(email: Email, rng: random.Random, day: datetime.date) -> tuple[list[Inbox], str, str]:
+    """Inboxes to try for ``email``: a thread's own inbox only, else the pool in weighted order;
+    or none, with the skip's reason and detail."""
+    held = sending_domains_held()
     if email.type != Email.Type.OUTREACH:
         sequence = Sequence.objects.filter(prospect_id=email.prospect_id).select_related("inbox").first()
         inbox = (
@@ -433,11 +469,20 @@ def _inbox_for(email: Email, rng: random.Random, day: datetime.date) -> tuple[li
             or (email.thread_root.inbox if email.thread_root else None)
         )
         if inbox is None:
-            return [], "the thread's inbox is unknown"
+            return [], "cap", "the thread's inbox is unknown"
         if inbox.state != InboxState.ACTIVE:
-            return [], f"the thread's inbox {inbox.email} is {inbox.state}"
-        return [inbox], ""
-    return inboxes_in_order(rng, day), ""
+            return [], "cap", f"the thread's inbox {inbox.email} is {inbox.state}"
+        if email_domain(inbox.email) in held:
+            return [], "domain_auth", f"the thread's inbox {inbox.email} is held: {held[email_domain(inbox.email)]}"
+        return [inbox], "", ""
+    candidates = inboxes_in_order(rng, day, held)
+    if candidates:
+        return candidates, "", ""
+    held_here = sorted({email_domain(i.email) for i in Inbox.objects.filter(state=InboxState.ACTIVE)} & set(held))
+    if held_here:
+        reasons = "; ".join(f"{domain}: {held[domain]}" for domain in held_here)
+        return [], "domain_auth", f"no active inbox with slots left today; held by their domain's DNS check: {reasons}"
+    return [], "cap", "every active inbox has used today's cap (or none is active)"
 
 
 def email_send(email: Email, *, now: datetime.datetime, rng: random.Random, pacing: Pacing, dry_run=False):
@@ -449,7 +494,12 @@ def email_send(email: Email, *, now: datetime.datetime, rng: random.Random, paci
     if blocker:
         outcome, reason, detail = blocker
         if dry_run:
-            return SendOutcome(email.pk, f"would_{'cancel' if outcome == 'cancelled' else 'skip'}", reason, detail)
+            would = {"cancelled": "would_cancel", "held": "would_hold"}.get(outcome, "would_skip")
+            return SendOutcome(email.pk, would, reason, detail)
+        if outcome == SendDecision.Outcome.HELD:  # out of the queue until a consent is recorded
+            if not email_hold(email, reason=reason, detail=detail, by=ACTOR, now=now):
+                return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "another worker has it")
+            return SendOutcome(email.pk, outcome, reason, detail)
         if outcome == SendDecision.Outcome.CANCELLED:
             result = _cancel(email, reason, detail, now)
             if reason in ("suppression", "account_reply", "bounced"):
@@ -460,10 +510,9 @@ def email_send(email: Email, *, now: datetime.datetime, rng: random.Random, paci
         return _skip(email, reason, detail, now)
 
     day = now.date()
-    candidates, problem = _inbox_for(email, rng, day)
-    if problem or not candidates:
-        detail = problem or "every active inbox has used today's cap (or none is active)"
-        return SendOutcome(email.pk, "would_skip", "cap", detail) if dry_run else _skip(email, "cap", detail, now)
+    candidates, reason, detail = _inbox_for(email, rng, day)
+    if not candidates:
+        return SendOutcome(email.pk, "would_skip", reason, detail) if dry_run else _skip(email, reason, detail, now)
     if dry_run:
         return SendOutcome(email.pk, "would_send", "ok", f"via {candidates[0].email}")
 
@@ -493,14 +542,51 @@ def email_send(email: Email, *, now: datetime.datetime, rng: random.Random, paci
         if exc.outcome_unknown:
             return _hold_for_review(email, inbox, message.message_id, str(exc), now)
         inbox_slot_release(inbox, day)
-        with transaction.atomic():
-            transition(email, "release", by=ACTOR, reason="no provider accepted it")
-            decision_record(email, SendDecision.Outcome.PROVIDER_FAILED, "providers", str(exc), inbox=inbox, now=now)
-        return SendOutcome(email.pk, SendDecision.Outcome.PROVIDER_FAILED, "providers", str(exc))
+        if exc.recipient_refused:
+            return _recipient_refused(email, inbox, str(exc), now)
+        return _no_provider_accepted(email, inbox, str(exc), now, counts=not isinstance(exc, NoProviderAsked))
 
     detail = _why_now(email, inbox, day, now, pacing, errors)
     _record_sent(email, inbox, provider, provider_message_id, now, detail)
     return SendOutcome(email.pk, SendDecision.Outcome.SENT, "ok", detail)
+
+
+def _recipient_refused(email: Email, inbox: Inbox, error: str, now) -> SendOutcome:
+    """A hard bounce at send time: the email fails, its address is suppressed (deliverability)."""
+    from outreach.services.deliverability import email_refused_at_send
+
+    with transaction.atomic():
+        if not email_refused_at_send(email=email, error=error, by=ACTOR, now=now):
+            return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "it was moved while being sent")
+        decision_record(email, SendDecision.Outcome.FAILED, "recipient_refused", error, inbox=inbox, now=now)
+    return SendOutcome(email.pk, SendDecision.Outcome.FAILED, "recipient_refused", error)
+
+
+def _no_provider_accepted(email: Email, inbox: Inbox, error: str, now, *, counts: bool) -> SendOutcome:
+    """Back to the queue for the next run; after SEND_MAX_ATTEMPTS runs in which providers
+    were asked and none accepted, failed for good (shown under Emails, status failed)."""
+    limit = max(1, int(config.SEND_MAX_ATTEMPTS))
+    with transaction.atomic():
+        if counts:
+            Email.objects.filter(pk=email.pk).update(send_attempts=F("send_attempts") + 1)
+        attempts = Email.objects.values_list("send_attempts", flat=True).get(pk=email.pk)
+        decision_record(email, SendDecision.Outcome.PROVIDER_FAILED, "providers", error, inbox=inbox, now=now)
+        if attempts < limit:
+            transition(email, "release", by=ACTOR, reason="no provider accepted it")
+            return SendOutcome(email.pk, SendDecision.Outcome.PROVIDER_FAILED, "providers", error)
+        detail = f"no provider accepted it in {attempts} sender runs (SEND_MAX_ATTEMPTS {limit}); last run: {error}"
+        transition(email, "mark_failed", by=ACTOR, reason=detail[:500])
+        decision_record(email, SendDecision.Outcome.FAILED, "attempts", detail, inbox=inbox, now=now)
+        event_record(
+            "email.send_failed",
+            level="error",
+            message=f"email {email.pk} to {email.to_email}: {detail}"[:500],
+            data={"email_id": email.pk, "prospect_id": email.prospect_id, "attempts": attempts},
+            trace_id=email.trace_id,
+            by=ACTOR,
+        )
+    # still a provider failure for the run: three in a row mean the providers are down
+    return SendOutcome(email.pk, SendDecision.Outcome.PROVIDER_FAILED, "attempts", detail)
 
 
 def _hold_for_review(email: Email, inbox: Inbox, message_id: str, error: str, now) -> SendOutcome:
