@@ -83,7 +83,7 @@ def sync_role_groups_after_migrate(sender, apps=None, **kwargs) -> None:
     sync_role_groups(apps or installed_apps)
 
 
-def sync_role_groups(apps, *, strict: bool = False) -> None:
+def sync_role_groups(apps) -> None:
     """Create the groups and give them exactly their permissions (idempotent).
 
     The data migration (jengu 0001) may run before a later-added app's tables exist; it
@@ -112,6 +112,5 @@ def sync_role_groups(apps, *, strict: bool = False) -> None:
             try:
                 wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
             except Permission.DoesNotExist:
-                if strict:
-                    raise
+                continue  # its model is not migrated yet (see above)
         group.permissions.set(wanted)
