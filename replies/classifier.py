@@ -12,6 +12,10 @@ keyword/regex rules over the cleaned new text, in this order of precedence:
 5. otherwise the best-scoring of meeting request, needs more info, interested,
    not interested and wrong person.
 
+An abuse feedback report (ARF) is recognised apart, from its MIME structure
+(``feedback_report_form``) and its Feedback-Type (``feedback_is_complaint``): it never
+reaches this reader.
+
 Its confidence reflects how clear the evidence was, so weak guesses fall under the 0.7
 alert threshold and reach a human. Measured on tests/fixtures/replies/labelled.jsonl
 (bench/replies.py prints per-intent precision and recall).
@@ -594,6 +598,51 @@ def headers_say_automatic(headers: dict | None) -> bool:
     if headers.get("x-autoreply") or headers.get("x-autorespond"):
         return True
     return headers.get("precedence", "") in ("auto_reply", "bulk", "junk")
+
+
+# --- abuse feedback reports ---------------------------------------------------------
+# A mailbox provider's report that its user marked our email as spam. RFC 5965 (ARF): a
+# multipart/report whose report-type is feedback-report, or which carries a
+# message/feedback-report part (some loops leave the parameter out). Microsoft's JMRP
+# also still sends its older form: a multipart/mixed from staff@hotmail.com, "complaint
+# about message from <ip>", with the reported message attached as message/rfc822.
+FEEDBACK_REPORT_PART = "message/feedback-report"
+JMRP_SENDER = "staff@hotmail.com"
+JMRP_SUBJECT = re.compile(r"^\s*complaint about message from\b", re.I)
+# Feedback-Type (RFC 5965 §7.3, RFC 6650): a person complained about the message …
+COMPLAINT_FEEDBACK_TYPES = {"abuse", "fraud"}
+# … or the report is no complaint at all: a "not spam" click, a DMARC/SPF/DKIM failure
+# report (RFC 6591, sent by receivers to the domain's ruf address)
+NOT_A_COMPLAINT_FEEDBACK_TYPES = {"not-spam", "auth-failure"}
+
+
+def feedback_report_form(
+    *, content_type: str, report_type: str, part_types: list[str], sender: str, subject: str
+) -> str:
+    """Which feedback-report form a message has: ``"arf"``, ``"jmrp"`` (Microsoft's older
+    attachment form) or ``""`` (none). Read from the MIME structure, never from the words."""
+    if content_type == "multipart/report" and (
+        report_type.lower() == "feedback-report" or FEEDBACK_REPORT_PART in part_types
+    ):
+        return "arf"
+    if (
+        content_type == "multipart/mixed"
+        and sender.lower() == JMRP_SENDER
+        and JMRP_SUBJECT.search(subject or "")
+        and "message/rfc822" in part_types
+    ):
+        return "jmrp"
+    return ""
+
+
+def feedback_is_complaint(feedback_type: str) -> bool | None:
+    """True: a spam complaint; False: a report that is no complaint; None: unknown (a person reads it)."""
+    feedback_type = (feedback_type or "").strip().lower()
+    if feedback_type in COMPLAINT_FEEDBACK_TYPES:
+        return True
+    if feedback_type in NOT_A_COMPLAINT_FEEDBACK_TYPES:
+        return False
+    return None
 
 
 def classify_reply(

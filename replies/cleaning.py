@@ -4,7 +4,11 @@
 an ``InboundMessage``: Message-ID, In-Reply-To, References, sender, subject, date, the
 headers that tell an automatic reply, the text (HTML-only mail converted with html2text,
 quoted blocks of HTML dropped first), the Message-IDs quoted inside a delivery report
-(so a bounce is matched to the email that bounced) and the recipients that failed.
+(so a bounce is matched to the email that bounced) and the recipients that failed. An
+abuse feedback report (ARF, RFC 5965, or Microsoft JMRP's older attachment form; told
+from the MIME structure by replies.classifier) comes with its ``FeedbackReport``: the
+Feedback-Type, User-Agent, Original-Mail-From, Original-Rcpt-To and Arrival-Date
+fields, and the Message-ID and recipients of the message it reports.
 
 ``clean_reply_text(text)`` keeps the new text only. It cuts at the first attribution
 line ("On … wrote:", "Am … schrieb …:", "Le … a écrit :", "El … escribió:", Outlook
@@ -29,10 +33,43 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 import html2text
 from mailparser_reply import EmailReplyParser
 
-from replies.classifier import headers_say_automatic
+from replies.classifier import feedback_report_form, headers_say_automatic
 
 AUTO_HEADER_NAMES = ("Auto-Submitted", "X-Autoreply", "X-Autorespond", "Precedence", "Content-Type")
 MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+
+
+@dataclass
+class FeedbackReport:
+    """What an abuse feedback report says (RFC 5965 §3.1/§3.2 field names)."""
+
+    form: str  # "arf" or "jmrp" (Microsoft's older attachment form)
+    feedback_type: str  # abuse, fraud, virus, other, not-spam, auth-failure; "" when missing
+    user_agent: str = ""
+    original_mail_from: str = ""
+    original_rcpt_to: list[str] = field(default_factory=list)
+    arrival_date: datetime.datetime | None = None
+    reported_domain: str = ""
+    source_ip: str = ""
+    # the reported message (message/rfc822 or text/rfc822-headers): its Message-IDs and
+    # recipients (To, or JMRP's X-HmXmrOriginalRecipient; often redacted)
+    message_ids: list[str] = field(default_factory=list)
+    reported_to: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """The report in a few lines, for the person who reads it in the admin."""
+        lines = [
+            f"Feedback-Type: {self.feedback_type or '(missing)'}",
+            f"User-Agent: {self.user_agent or '(missing)'}",
+            f"Original-Mail-From: {self.original_mail_from or '(not given)'}",
+            f"Original-Rcpt-To: {', '.join(self.original_rcpt_to) or '(not given)'}",
+            f"Arrival-Date: {self.arrival_date.isoformat() if self.arrival_date else '(not given)'}",
+            f"Reported message: {', '.join(self.message_ids) or '(no Message-ID)'}"
+            f" to {', '.join(self.reported_to) or '(not given)'}",
+        ]
+        if self.source_ip:
+            lines.append(f"Source-IP: {self.source_ip}")
+        return "\n".join(lines)
 
 
 @dataclass
@@ -49,6 +86,7 @@ class InboundMessage:
     text: str
     quoted_message_ids: list[str] = field(default_factory=list)
     failed_recipients: list[str] = field(default_factory=list)
+    feedback_report: FeedbackReport | None = None
 
     @property
     def is_auto_reply(self) -> bool:
@@ -111,6 +149,75 @@ def _report_details(message: EmailMessage) -> tuple[list[str], list[str]]:
     return ids, failed
 
 
+def _addresses(values) -> list[str]:
+    found = getaddresses([str(v) for v in values if v])
+    return list(dict.fromkeys(a.strip().lower() for _n, a in found if a and "@" in a))
+
+
+def _date(value) -> datetime.datetime | None:
+    try:
+        date = parsedate_to_datetime(str(value)) if value else None
+    except (TypeError, ValueError):
+        return None
+    if date is not None and date.tzinfo is None:
+        date = date.replace(tzinfo=datetime.UTC)
+    return date
+
+
+def _reported_headers(part) -> email.message.Message | None:
+    """The headers of the reported message: a message/rfc822 part's message, or a
+    text/rfc822-headers part's text read as headers."""
+    if part.get_content_type() == "message/rfc822":
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else payload
+        return inner if isinstance(inner, email.message.Message) else None
+    text = part.get_payload(decode=True) or b""
+    return email.message_from_bytes(text, policy=email.policy.default)
+
+
+def _feedback_report(message: EmailMessage, sender: str) -> FeedbackReport | None:
+    parts = list(message.walk())
+    form = feedback_report_form(
+        content_type=message.get_content_type(),
+        report_type=str(message.get_param("report-type", "") or ""),
+        part_types=[part.get_content_type() for part in parts],
+        sender=sender,
+        subject=str(message.get("Subject", "")),
+    )
+    if not form:
+        return None
+    # JMRP's older form has no fields: a report from that loop is a complaint
+    report = FeedbackReport(form=form, feedback_type="abuse" if form == "jmrp" else "")
+    fields_read = False
+    for part in message.iter_parts():  # the report's own parts, not those of the message it returns
+        kind = part.get_content_type()
+        if kind == "message/feedback-report" and not fields_read:
+            payload = part.get_payload()
+            fields = payload[0] if isinstance(payload, list) and payload else None
+            if not isinstance(fields, email.message.Message):
+                continue
+            fields_read = True
+            report.feedback_type = str(fields.get("Feedback-Type", "")).strip().lower()[:40]
+            report.user_agent = str(fields.get("User-Agent", "")).strip()[:120]
+            report.original_mail_from = (_addresses([fields.get("Original-Mail-From")]) or [""])[0]
+            report.original_rcpt_to = _addresses(fields.get_all("Original-Rcpt-To", []))
+            # Yahoo's loop writes Received-Date where RFC 5965 says Arrival-Date
+            report.arrival_date = _date(fields.get("Arrival-Date") or fields.get("Received-Date"))
+            report.reported_domain = str(fields.get("Reported-Domain", "")).strip().lower()[:254]
+            report.source_ip = str(fields.get("Source-IP", "")).strip()[:64]
+        elif kind in ("message/rfc822", "text/rfc822-headers") and not report.message_ids:
+            headers = _reported_headers(part)
+            if headers is None:
+                continue
+            report.message_ids = MESSAGE_ID.findall(str(headers.get("Message-ID", "")))[:1]
+            report.reported_to = _addresses(
+                [*headers.get_all("X-HmXmrOriginalRecipient", []), *headers.get_all("To", [])]
+            )
+            if form == "jmrp" and not report.original_rcpt_to:
+                report.original_rcpt_to = _addresses(headers.get_all("X-HmXmrOriginalRecipient", []))
+    return report
+
+
 def parse_message(raw: bytes | str | EmailMessage) -> InboundMessage:
     if isinstance(raw, EmailMessage):
         message = raw
@@ -132,6 +239,10 @@ def parse_message(raw: bytes | str | EmailMessage) -> InboundMessage:
         text = _body_text(message)
     except (KeyError, LookupError, UnicodeError):
         text = ""  # an unknown charset: the headers still match and classify it
+    try:
+        feedback_report = _feedback_report(message, address.strip().lower())
+    except (KeyError, LookupError, UnicodeError, ValueError, TypeError):
+        feedback_report = None  # a broken report part: read as any other message, for a person
     return InboundMessage(
         message_id=(MESSAGE_ID.findall(str(message.get("Message-ID", ""))) or [""])[0][:250],
         in_reply_to=(in_reply_to[0] if in_reply_to else "")[:250],
@@ -145,6 +256,7 @@ def parse_message(raw: bytes | str | EmailMessage) -> InboundMessage:
         text=text.replace("\r\n", "\n").replace("\r", "\n"),
         quoted_message_ids=quoted_ids,
         failed_recipients=failed,
+        feedback_report=feedback_report,
     )
 
 

@@ -14,7 +14,10 @@ Rules in order, the first that finds something wins and is recorded as ``match_r
 5. otherwise ``unmatched``: the reply is kept with no prospect for a human to attach.
 
 ``names_our_message(reply)`` says whether rule 1 or 2 matched it: the only reading of a
-bounce notice precise enough to mark our email bounced without a person.
+bounce notice precise enough to mark our email bounced without a person, and of an abuse
+feedback report (ARF) precise enough to count a complaint. A feedback report is matched
+by the Message-ID of the message it reports alone (replies.services.ingest passes no
+sender): the loop's address and the recipient it names match nothing.
 """
 
 from __future__ import annotations
@@ -124,5 +127,5 @@ def returned_message_ids(text: str) -> list[str]:
 
 def names_our_message(reply: Reply) -> bool:
     """Whether ``reply`` was matched through the Message-ID of an email we sent
-    (In-Reply-To, References, or the returned headers of a bounce notice)."""
+    (In-Reply-To, References, or the returned headers of a bounce notice or feedback report)."""
     return reply.email_id is not None and reply.match_rule in MESSAGE_ID_RULES

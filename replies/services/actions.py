@@ -28,6 +28,18 @@ records ``reply.classified`` and calls ``reply_act``, which for the reply's inte
 * marks our email replied; raises ``needs_human`` and an alert for meeting requests,
   interest, confidence under 0.7, ``delegate_to_human`` or an unmatched reply.
 
+An abuse feedback report (ARF: Yahoo's complaint feedback loop, Microsoft JMRP, any
+RFC 5965 loop) is not read by the AI: ``reply_feedback_report_act`` acts on it as soon as
+it is stored (replies.services.ingest). A complaint (Feedback-Type abuse or fraud) about
+an email we sent — the report returns that email's Message-ID, and neither its
+Arrival-Date (before we sent it) nor anything else contradicts it — goes through
+``email_complaint``, as an ESP's complaint webhook does: our email marked spam, its
+recipient suppressed (reason complaint), every sequence to the address stopped, the
+sending domain's complaint rate checked. A complaint naming no Message-ID of ours (anyone
+can write a report naming any address), or contradicted, waits for a person
+(``reply.complaint_unverified``, needs a human, alert); a DMARC failure report or a "not
+spam" report changes nothing; an unknown Feedback-Type waits for a person.
+
 Re-running ``reply_act`` is harmless (used after a human corrects the intent):
 suppression and dedup are idempotent, and a transition that no longer applies is skipped.
 Nothing in the reply's text reaches these decisions except through the schema's values.
@@ -52,12 +64,14 @@ from infra.stages import stage_enqueue
 from infra.statemachine import transition
 from outreach.composition.context import job_title, person_name, referral_note_of
 from outreach.models import Email, Suppression
-from outreach.services.deliverability import email_hard_bounce
+from outreach.services.deliverability import email_complaint, email_hard_bounce
 from outreach.services.sequences import sequence_pause, sequence_stop, sequence_stop_company
 from outreach.services.suppression import suppression_add
 from prospects.dedup import prospect_ingest
-from prospects.models import LeadSource, Prospect, ProspectStage
-from replies.classifier import BOUNCE_SENDER, COMPANY_WIDE, fold
+from prospects.models import DataSourceKind, LeadSource, Prospect, ProspectStage
+from prospects.provenance import data_source_fields
+from replies.classifier import BOUNCE_SENDER, COMPANY_WIDE, feedback_is_complaint, fold
+from replies.cleaning import FeedbackReport
 from replies.matching import FREE_MAIL_DOMAINS, domain_is_shared_by_hotels, names_our_message
 from replies.models import Intent, Reply
 from replies.schema import ReplyInterpretation
@@ -363,6 +377,10 @@ def _delegate(reply: Reply, original: Prospect, by, report: ActionReport) -> Non
         "referral_note": referral_note_of(original),
         # further contacts at a hotel are keyed by their address (prospects.dedup)
         "contact_key": address or f"name:{name.lower()}"[:254],
+        # where the delegate's details came from, for their first email's privacy line
+        **data_source_fields(
+            DataSourceKind.REFERRAL, f"referral by prospect #{original.pk} (reply #{reply.pk})", reply.received_at
+        ),
     }
     result = prospect_ingest(fields=fields, by=f"reply:{reply.pk}")
     delegate = result.prospect
@@ -395,6 +413,97 @@ def hard_bounce_report(reply: Reply) -> bool:
         return False
     text = fold(f"{reply.subject}\n{reply.raw_body or reply.body}")
     return bool(PERMANENT_FAILURE.search(text)) or not DELAYED_DELIVERY.search(text)
+
+
+# a report may say the message arrived a little before our clock says we sent it (clock
+# skew, a send recorded after the provider took it); a day earlier it is about another message
+ARRIVAL_BEFORE_SENT_TOLERANCE = datetime.timedelta(days=1)
+
+
+def _report_evidence(reply: Reply, report: FeedbackReport) -> tuple[list[str], str]:
+    """What the report's own fields say of our email: notes for the person reading it, and
+    why they contradict it ('' when they do not). A different recipient is no contradiction:
+    a forwarded address complains under its own name, and loops often redact it."""
+    email = reply.email
+    notes = []
+    named = [*report.original_rcpt_to, *report.reported_to]
+    if email.to_email.lower() in named:
+        notes.append(f"the report names our recipient {email.to_email}")
+    elif named:
+        notes.append(f"the report names {', '.join(dict.fromkeys(named))}, not {email.to_email} (forwarded?)")
+    else:
+        notes.append("the report names no recipient (redacted)")
+    if report.arrival_date and email.sent_at:
+        if report.arrival_date < email.sent_at - ARRIVAL_BEFORE_SENT_TOLERANCE:
+            return notes, (
+                f"it says the message arrived {report.arrival_date:%Y-%m-%d %H:%M} UTC, "
+                f"before we sent email {email.pk} ({email.sent_at:%Y-%m-%d %H:%M} UTC)"
+            )
+        notes.append("its Arrival-Date fits our send")
+    return notes, ""
+
+
+def reply_feedback_report_act(*, reply: Reply, report: FeedbackReport, by, now=None) -> ActionReport:
+    """Act on a stored abuse feedback report (see the module docstring); one transaction."""
+    now = now or timezone.now()
+    done = ActionReport()
+    complaint = feedback_is_complaint(report.feedback_type)
+    label = report.feedback_type or "no Feedback-Type"
+    ours = names_our_message(reply)
+    notes, contradiction = _report_evidence(reply, report) if ours else ([], "")
+    with transaction.atomic():
+        if complaint and ours and not contradiction:
+            source = f"feedback loop {reply.from_email} (reply {reply.pk})"[:120]
+            if email_complaint(email=reply.email, at=reply.received_at, source=source, by=by):
+                done.add(f"email {reply.email_id} marked spam")
+            done.add(f"{reply.email.to_email} suppressed (complaint); sequences to it stopped")
+            needs_human = False
+        elif complaint is False:
+            done.add(f"a {label} report, not a complaint: nothing to do")
+            needs_human = False
+        else:
+            needs_human = True
+            if complaint is None:
+                why = f"a report of type {label}"
+            elif contradiction:
+                why = f"a complaint whose report contradicts our email: {contradiction}"
+            else:
+                why = "a complaint naming none of our Message-IDs"
+            done.add(f"{why}: left for a person")
+            if complaint:
+                event_record(
+                    "reply.complaint_unverified",
+                    level="warning",
+                    message=f"reply {reply.pk}: {why}; nothing suppressed"[:500],
+                    data={
+                        "reply_id": reply.pk,
+                        "match_rule": reply.match_rule,
+                        "reported_message_ids": report.message_ids,
+                        "original_rcpt_to": report.original_rcpt_to,
+                    },
+                    by=by,
+                )
+        reply.processed_at = reply.processed_at or now
+        reply.interpreted_by = "arf"
+        reply.suggested_action = "spam_complaint" if complaint else ""
+        reply.reasoning = "; ".join([f"abuse feedback report ({report.form}, {label})", *notes, *done.done])[:2000]
+        reply.needs_human = needs_human
+        reply.save(update_fields=["processed_at", "interpreted_by", "suggested_action", "reasoning", "needs_human"])
+        if needs_human:
+            text = (
+                f"Feedback-loop report from {reply.from_email} ({label}): {done.done[-1]}. "
+                f"Reply {reply.pk} waits for a person."
+            )
+            transaction.on_commit(lambda: alert_send(key=f"reply:{reply.pk}", text=text))
+            done.add("team alerted")
+        event_record(
+            "reply.acted",
+            message=f"reply {reply.pk}: feedback report ({label}): {'; '.join(done.done)}"[:500],
+            data={"reply_id": reply.pk, "prospect_id": reply.prospect_id, "actions": done.done},
+            trace_id=reply.prospect.trace_id if reply.prospect else None,
+            by=by,
+        )
+    return done
 
 
 def _needs_human(reply: Reply) -> bool:

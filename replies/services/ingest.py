@@ -8,6 +8,12 @@ the first row. A new Reply records ``reply.received`` and is queued for the
 without a Message-ID gets a stable one derived from its content, so it is stored once too.
 A bounce notice is matched to our email only through a Message-ID it names
 (replies.matching), never through the address it says failed.
+
+An abuse feedback report (ARF; replies.cleaning reads it from the MIME structure) is
+matched only through the Message-ID of the message it reports — never its sender (the
+provider's loop) nor the addresses it names — and is acted on here, in the same
+transaction, by ``reply_feedback_report_act``: it goes to no AI reader and is not queued
+for ``reply_processing``, and it holds no prospect's emails as an unread reply would.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from replies.classifier import BOUNCE_SENDER
 from replies.cleaning import InboundMessage, clean_reply_text, parse_message
 from replies.matching import reply_match, returned_message_ids
 from replies.models import Reply
+from replies.services.actions import reply_feedback_report_act
 
 AUTOMATIC_WORDING = re.compile(
     r"this is an? automatic(?:ally generated)? (?:reply|response|message)|"
@@ -38,6 +45,7 @@ AUTOMATIC_WORDING = re.compile(
 )
 # only in a subject: a person may well write "I was out of office last week" in a reply
 AUTOMATIC_SUBJECT = re.compile(r"\bout of (?:the )?office\b", re.I)
+FEEDBACK_LOOP_ACTOR = "system:feedback_loop"
 
 
 def _without_nul(**fields) -> dict:
@@ -84,18 +92,27 @@ def reply_ingest(
     if Inbox.objects.filter(email=message.from_email).exists():
         return IngestResult(None, False)  # our own mail (a copy, a warmup message): not a reply
 
-    match = reply_match(
-        from_email=message.from_email,
-        in_reply_to=message.in_reply_to,
-        references=message.references,
-        quoted_message_ids=_returned_message_ids(message),
-    )
-    body = clean_reply_text(message.text)
-    automatic = (
-        message.is_auto_reply
-        or bool(AUTOMATIC_WORDING.search(f"{message.subject}\n{body[:500]}"))
-        or bool(AUTOMATIC_SUBJECT.search(message.subject))
-    )
+    report = message.feedback_report
+    if report is not None:
+        # only the reported message's Message-ID ties a report to our email
+        match = reply_match(from_email="", quoted_message_ids=report.message_ids)
+        body = f"Abuse feedback report\n\n{report.summary()}\n\n{clean_reply_text(message.text)}".strip()
+        raw_text = f"{message.text.strip()}\n\n{report.summary()}".strip()
+        automatic = True
+    else:
+        match = reply_match(
+            from_email=message.from_email,
+            in_reply_to=message.in_reply_to,
+            references=message.references,
+            quoted_message_ids=_returned_message_ids(message),
+        )
+        body = clean_reply_text(message.text)
+        raw_text = message.text
+        automatic = (
+            message.is_auto_reply
+            or bool(AUTOMATIC_WORDING.search(f"{message.subject}\n{body[:500]}"))
+            or bool(AUTOMATIC_SUBJECT.search(message.subject))
+        )
     if inbox is None and match.email is not None:
         inbox = match.email.inbox
     if inbox is None and message.to:
@@ -112,7 +129,7 @@ def reply_ingest(
         from_name=message.from_name,
         subject=message.subject,
         body=body or message.text.strip()[:5000],
-        raw_body=message.text[:100_000],
+        raw_body=raw_text[:100_000],
         is_auto_reply=automatic,
         received_at=received_at or message.date or timezone.now(),
     )
@@ -123,7 +140,7 @@ def reply_ingest(
         except IntegrityError:
             return IngestResult(Reply.objects.get(message_id=message_id), False)
         trace_id = match.prospect.trace_id if match.prospect else None
-        if match.prospect is not None:  # until it is read, the sender holds this prospect's emails
+        if match.prospect is not None and report is None:  # until it is read, the sender holds their emails
             Prospect.objects.filter(pk=match.prospect.pk, reply_pending_since__isnull=True).update(
                 reply_pending_since=reply.received_at
             )
@@ -137,8 +154,12 @@ def reply_ingest(
                 "source": source,
                 "match_rule": match.rule,
                 "is_auto_reply": automatic,
+                **({"feedback_type": report.feedback_type} if report is not None else {}),
             },
             trace_id=trace_id,
         )
-        stage_enqueue("reply_processing", subject_id=reply.pk, trace_id=trace_id)
+        if report is not None:
+            reply_feedback_report_act(reply=reply, report=report, by=FEEDBACK_LOOP_ACTOR)
+        else:
+            stage_enqueue("reply_processing", subject_id=reply.pk, trace_id=trace_id)
     return IngestResult(reply, True)
