@@ -19,8 +19,10 @@ In order:
    sends, business hours not enforced, so within a few minutes hotels are acquired,
    enriched, researched, emailed (into the sink) and replied to (the sandbox twin answers
    every second email). Outside the demo the production pacing is the default.
-   With DEBUG on they also run with ``SAFE_FETCH_ALLOW_PRIVATE_HOSTS=1``, so a webhook
-   receiver on this machine can be tried (the sandbox hotel sites need no network at all).
+   They fetch through the same safe fetcher as production, private hosts refused (the
+   sandbox hotel sites need no network at all), so the SSRF attacks of SECURITY.md fail
+   against the demo too; set ``SAFE_FETCH_ALLOW_PRIVATE_HOSTS=1`` yourself (DEBUG only)
+   to try a webhook receiver on this machine.
 
 ``--no-server`` does 1–3 and returns: the tests use it.
 """
@@ -95,10 +97,6 @@ class Command(BaseCommand):
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         # the demo's accounts log in with the README's password alone (no authenticator app)
         demo_env = {"JENGU_DEMO_PACING": "1", "Q_LOG_LEVEL": "WARNING", "ADMIN_2FA_REQUIRED": "0"}
-        if settings.DEBUG:
-            # a webhook receiver or a test site on this machine may be tried out; the
-            # settings refuse the allowance without DEBUG, so it is only asked for with it
-            demo_env["SAFE_FETCH_ALLOW_PRIVATE_HOSTS"] = "1"
         return [
             ChildSpec("web", [*manage, "runserver", addrport, "--insecure", "--noreload"], demo_env),
             ChildSpec("sink", [*manage, "run_smtp_sink", "--port", str(settings.SANDBOX_SMTP_PORT)]),
