@@ -109,6 +109,23 @@ class Dashboard:
     sending_enabled: bool = True
     drafts_awaiting_approval: int = 0
     replies_needing_a_human: int = 0
+    held_back: list[Bar] = field(default_factory=list)  # per country rule: prospects and emails it holds back
+
+    @staticmethod
+    def _percent(rate: float) -> str:
+        return f"{rate * 100:g} %"
+
+    @property
+    def bounce_threshold_label(self) -> str:
+        return self._percent(self.bounce_threshold)
+
+    @property
+    def complaint_halve_label(self) -> str:
+        return self._percent(self.complaint_thresholds.halve) if self.complaint_thresholds else ""
+
+    @property
+    def complaint_pause_label(self) -> str:
+        return self._percent(self.complaint_thresholds.pause) if self.complaint_thresholds else ""
 
 
 def funnel_counts() -> tuple[dict[str, int], int]:
@@ -203,27 +220,76 @@ def reply_rates(now) -> tuple[list[Bar], list[Bar]]:
     return campaigns, variants
 
 
-def deliverability(now, threshold: float) -> tuple[list[Bar], list[Bar]]:
-    """Hard-bounce and complaint rates per inbox over 28 days, with the pause threshold."""
-    since = now - datetime.timedelta(days=28)
-    rows = (
-        Inbox.objects.annotate(
-            sent=Count("emails", filter=Q(emails__status__in=SENT_STATUSES, emails__sent_at__gte=since)),
-            bounced=Count("emails", filter=Q(emails__status=EmailStatus.BOUNCED, emails__sent_at__gte=since)),
-            complained=Count("emails", filter=Q(emails__status=EmailStatus.SPAM, emails__sent_at__gte=since)),
+@dataclass
+class Deliverability:
+    bounces: list[Bar]
+    complaints: list[Bar]
+    domain_bounces: list[Bar]
+    domain_complaints: list[Bar]
+
+
+def _rate_note(part: int, sent: int, rate: float, digits: int) -> str:
+    return f"{part} of {sent} ({rate:.{digits}%})"
+
+
+def deliverability(now, threshold: float, complaint: ComplaintThresholds) -> Deliverability:
+    """Hard-bounce and complaint rates over 28 days per inbox and per sending domain
+    (outreach.selectors, one query), with the bounce pause and the complaint thresholds."""
+    inboxes = list(inboxes_with_rates(now=now).order_by("email"))
+    domains = sending_domains_with_rates(inboxes=inboxes)
+    bounces, complaints, domain_bounces, domain_complaints = [], [], [], []
+    for inbox in inboxes:
+        sent, bounced, complained = inbox.sent_28d, inbox.bounced_28d, inbox.complained_28d
+        bounce_rate, complaint_rate = inbox.bounce_rate_28d or 0.0, inbox.complaint_rate_28d or 0.0
+        bounced_url = changelist("outreach_email", inbox__id__exact=inbox.pk, status__exact="bounced")
+        spam_url = changelist("outreach_email", inbox__id__exact=inbox.pk, status__exact="spam")
+        bounces.append(Bar(inbox.email, bounce_rate, bounced_url, limit=threshold,
+                           note=_rate_note(bounced, sent, bounce_rate, 1)))  # fmt: skip
+        complaints.append(Bar(inbox.email, complaint_rate, spam_url, limit=complaint.pause, soft_limit=complaint.halve,
+                              note=_rate_note(complained, sent, complaint_rate, 2)))  # fmt: skip
+    for rates in domains:
+        sent = rates.sent_28d
+        bounce_rate, complaint_rate = rates.bounce_rate_28d or 0.0, rates.complaint_rate_28d or 0.0
+        url = changelist("outreach_inbox", email__iendswith=f"@{rates.domain}")
+        domain_bounces.append(Bar(rates.domain, bounce_rate, url, limit=threshold,
+                                  note=_rate_note(rates.bounced_28d, sent, bounce_rate, 1)))  # fmt: skip
+        verdict = complaint.verdict(sent, rates.complained_28d)
+        note = _rate_note(rates.complained_28d, sent, complaint_rate, 2)
+        if verdict == "pause":
+            note += " — over the pause threshold"  # paused on its last complaint (a person may resume)
+        elif verdict == "halve":
+            note += " — caps halved"
+        elif sent < complaint.min_sends:
+            note += f" — under {complaint.min_sends} sends: not acted on"
+        domain_complaints.append(
+            Bar(rates.domain, complaint_rate, url, limit=complaint.pause, soft_limit=complaint.halve, note=note)
         )
-        .values("pk", "email", "sent", "bounced", "complained")
-        .order_by("email")
+    bounce_top = max([b.value for b in bounces + domain_bounces] + [threshold * 2])
+    complaint_top = max([b.value for b in complaints + domain_complaints] + [complaint.pause * 2])
+    return Deliverability(
+        bounces=scale(bounces, maximum=bounce_top),
+        complaints=scale(complaints, maximum=complaint_top),
+        domain_bounces=scale(domain_bounces, maximum=bounce_top),
+        domain_complaints=scale(domain_complaints, maximum=complaint_top),
     )
-    bounces, complaints = [], []
-    for row in rows:
-        sent = row["sent"]
-        for bars, key, status in ((bounces, "bounced", "bounced"), (complaints, "complained", "spam")):
-            rate = row[key] / sent if sent else 0.0
-            url = changelist("outreach_email", inbox__id__exact=row["pk"], status__exact=status)
-            bars.append(Bar(row["email"], rate, url, limit=threshold, note=f"{row[key]} of {sent} ({rate:.1%})"))
-    top = max([b.value for b in bounces + complaints] + [threshold * 2])
-    return scale(bounces, maximum=top), scale(complaints, maximum=top)
+
+
+def held_back() -> list[Bar]:
+    """Per restrictive country rule: prospects not yet emailed without a consent, and held emails."""
+    from outreach.compliance import held_back_by_rule
+
+    bars = []
+    for row in held_back_by_rule():
+        url = (
+            changelist("prospects_prospect", country=row.country)
+            if row.country
+            else changelist("outreach_email", status__exact=EmailStatus.HELD)
+        )
+        note = f"{row.waiting_prospects} without consent, {row.held_emails} email(s) held"
+        # a prospect whose email is held is among those without consent: the larger number is the reach
+        value = max(row.waiting_prospects, row.held_emails)
+        bars.append(Bar(f"{row.country_name}: {row.basis_label}", value, url, note=note))
+    return scale(bars)
 
 
 def dashboard(now=None) -> Dashboard:
@@ -242,6 +308,7 @@ def dashboard(now=None) -> Dashboard:
     )
     board.drafts_awaiting_approval = emails_awaiting_approval().count()
     board.replies_needing_a_human = Reply.objects.filter(needs_human=True, processed_at__isnull=False).count()
+    board.held_back = held_back()
     return board
 
 

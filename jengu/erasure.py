@@ -10,8 +10,10 @@ What goes, in order:
    replies' senders) is added to the suppression list (reason: erasure) and the entry's
    readable value is blanked: only its SHA-256 stays, which is what every send checks;
 2. the prospect's personal fields (name, address, phone, title, LinkedIn, referral
-   note, research summary) are blanked and an open prospect is closed as lost; its
-   research reports are deleted (they describe the hotel, but may quote the person);
+   note, research summary) are blanked, ``erased_at`` is set, an open prospect is
+   closed as lost and emails held by a country rule are cancelled; its research
+   reports are deleted (they describe the hotel, but may quote the person); its
+   consents keep their source and date, their evidence text is erased;
 3. the emails' bodies, subjects and recipient, and the replies' text, sender and the
    people they mention are blanked; the demo SMTP sink's copies and any address
    verification are deleted;
@@ -32,6 +34,7 @@ HTML-entity encoded is not recognised.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -40,15 +43,24 @@ from django.apps import apps
 from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
 from infra.models import Event
 from infra.statemachine import transition
-from outreach.models import Email, SinkMessage, Suppression, suppression_hash
+from outreach.models import Email, EmailStatus, SinkMessage, Suppression, suppression_hash
 from outreach.services.sequences import sequence_stop
 from outreach.services.suppression import suppression_add
-from prospects.models import OPEN_STAGES, EmailVerification, Prospect, ProspectImport, ResearchReport, WebsitePage
+from prospects.models import (
+    OPEN_STAGES,
+    Consent,
+    EmailVerification,
+    Prospect,
+    ProspectImport,
+    ResearchReport,
+    WebsitePage,
+)
 from replies.models import Reply
 
 logger = logging.getLogger(__name__)
@@ -167,8 +179,11 @@ def _scrub_stored_files(needles: list[str], domains: set[str]) -> tuple[int, int
     return changed, failed
 
 
-def prospect_erase(*, prospect: Prospect, by) -> dict:
-    """Erase the person behind ``prospect`` everywhere; returns counts of what was done."""
+def prospect_erase(*, prospect: Prospect, by, reason: str = "personal data erased (GDPR)") -> dict:
+    """Erase the person behind ``prospect`` everywhere; returns counts of what was done.
+
+    ``reason`` is the lost reason (the retention job says why it erased).
+    """
     with transaction.atomic():
         prospect = Prospect.objects.select_for_update().get(pk=prospect.pk)
         addresses = {prospect.email} | set(Email.objects.filter(prospect=prospect).values_list("to_email", flat=True))
@@ -189,9 +204,13 @@ def prospect_erase(*, prospect: Prospect, by) -> dict:
 
         # 2. stop what is under way, then the prospect's own data
         sequence_stop(prospect=prospect, reason="personal data erased", by=by)
+        for held in Email.objects.filter(prospect=prospect, status=EmailStatus.HELD):  # held by a country rule
+            # released and claimed a moment ago: the sender sees the lost prospect instead
+            with contextlib.suppress(AlreadyMoved, TransitionNotAllowed):
+                transition(held, "cancel", by=by, reason="personal data erased")
         if prospect.stage in OPEN_STAGES:
             try:
-                transition(prospect, "mark_lost", by=by, reason="personal data erased (GDPR)")
+                transition(prospect, "mark_lost", by=by, reason=reason)
             except (AlreadyMoved, TransitionNotAllowed):
                 prospect.refresh_from_db()  # a worker moved it a moment ago; it is erased all the same
         Prospect.objects.filter(pk=prospect.pk).update(
@@ -202,10 +221,13 @@ def prospect_erase(*, prospect: Prospect, by) -> dict:
             linkedin_url="",
             referral_note="",
             contact_key=f"erased:{prospect.pk}" if prospect.contact_key else "",
-            lost_reason="personal data erased (GDPR)",
+            lost_reason=reason[:200],
             research_report={},
+            erased_at=timezone.now(),
         )
         ResearchReport.objects.filter(prospect=prospect).delete()
+        # that a consent was given, and when, stays; what it said about the person goes
+        Consent.objects.filter(prospect=prospect).update(evidence=ERASED)
         EmailVerification.objects.filter(address__in=addresses).delete()
 
         # 3. what we wrote to them and what they wrote to us

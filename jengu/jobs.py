@@ -22,10 +22,17 @@ def daily_pipeline():
 
 
 def sender_run():
-    """*/5 8–18 Mon–Sat: one paced sender run (each email re-checked at its moment of sending)."""
+    """*/5 8–18 Mon–Sat: one paced sender run (each email re-checked at its moment of sending).
+
+    First, emails held by their country's rule go back to the queue when a consent was
+    recorded, the prospect edited or the rule changed since (outreach.compliance).
+    """
+    from outreach.compliance import held_emails_recheck
     from outreach.services.sending import sender_run as run
 
-    return str(run())
+    released = held_emails_recheck().released
+    report = str(run())
+    return f"{report}; {released} held email(s) released" if released else report
 
 
 def follow_up_run():
@@ -50,6 +57,13 @@ def reply_poll():
     else:
         found = f"{sandbox_replies_run()} sandbox replies"
     return f"{found}; {resumed} sequences resumed"
+
+
+def retention_run():
+    """Daily 03:30: anonymise prospects idle longer than PERSONAL_DATA_RETENTION_MONTHS (jengu.retention)."""
+    from jengu.retention import retention_run as run
+
+    return str(run())
 
 
 def _parked(stage: str) -> list[int]:

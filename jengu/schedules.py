@@ -24,4 +24,5 @@ SCHEDULES = [
     ScheduledJob("jengu:composition", "jengu.jobs.composition_run", "*/10 * * * *", "write emails for ready prospects"),
     ScheduledJob("jengu:reply-poll", "jengu.jobs.reply_poll", "* * * * *", "read replies from every inbox"),
     ScheduledJob("jengu:sweeper", "jengu.jobs.sweep_stale_claims", "*/5 * * * *", "return claims of dead workers"),
+    ScheduledJob("jengu:retention", "jengu.jobs.retention_run", "30 3 * * *", "anonymise long-idle prospects"),
 ]

@@ -15,6 +15,7 @@ from infra.errors import ApplicationError
 from infra.models import CircuitState, StateTransition
 from outreach.admin_review import CampaignReviewUrls, gate_report
 from outreach.admin_suppression import SuppressionForm, SuppressionImportUrls
+from outreach.compliance import held_emails_release
 from outreach.models import (
     Campaign,
     Email,
@@ -54,6 +55,15 @@ class CampaignAdmin(CampaignReviewUrls, admin.ModelAdmin):
         (None, {"fields": ["name", "active", "is_default", "language", "tone"]}),
         ("What we sell", {"fields": ["product_pitch", "case_studies", "call_to_action"]}),
         ("Who signs", {"fields": ["sender_name", "signature", "postal_address"]}),
+        (
+            "Privacy (GDPR Art. 14)",
+            {
+                "fields": ["privacy_line_enabled", "privacy_identity", "privacy_notice_url"],
+                "description": "The first email's footer says who we are, where we found the address (from the "
+                "prospect's data source) and links the privacy notice. Countries whose rule requires it get the "
+                "line even when it is turned off here (Outreach → Country rules).",
+            },
+        ),
         (
             "Sequence",
             {
@@ -335,7 +345,7 @@ class EmailAdmin(LargeTableAdmin):
     """Emails with their send audit trail; a person settles those held for review after a crash."""
 
     inlines = [SendDecisionInline]
-    actions = ["review_mark_sent", "review_mark_not_sent"]
+    actions = ["review_mark_sent", "review_mark_not_sent", "check_held_again"]
     list_display = [
         "subject",
         "to_email",
@@ -460,6 +470,12 @@ class SuppressionAdmin(SuppressionImportUrls, admin.ModelAdmin):
         for entry in queryset:
             suppression_remove(entry=entry, by=request.user)
 
+    @admin.action(description="Check held emails again (country rule, consent)", permissions=["change"])
+    def check_held_again(self, request, queryset):
+        """After a consent was recorded or a prospect's country corrected: back to the queue if allowed now."""
+        report = held_emails_release(queryset, by=request.user)
+        self.message_user(request, f"{report}.", messages.SUCCESS if report.released else messages.INFO)
+
 
 @admin.register(SinkMessage)
 class SinkMessageAdmin(admin.ModelAdmin):
@@ -480,3 +496,7 @@ class SinkMessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+import outreach.admin_domains  # noqa: E402,F401  (the Domains page)
+from outreach import admin_compliance  # noqa: E402,F401  (the country rules table)

@@ -102,6 +102,17 @@ def prospect_context(prospect: Prospect) -> dict:
     }
 
 
+def compliance_context(campaign: Campaign, prospect: Prospect | None) -> dict:
+    """What the country rules hold back of this campaign, this prospect's verdict and privacy line."""
+    from outreach.compliance import DISCLAIMER, country_rule_check, held_back_by_rule, privacy_line
+
+    context = {"held_back": held_back_by_rule(campaign=campaign), "disclaimer": DISCLAIMER}
+    if prospect is not None:
+        first = Email(prospect=prospect, campaign=campaign, type=Email.Type.OUTREACH, sequence_step=1)
+        context.update(verdict=country_rule_check(prospect, campaign=campaign), privacy_line=privacy_line(first))
+    return context
+
+
 class CampaignReviewUrls:
     """Mixed into CampaignAdmin: the preview page and the review queue pages."""
 
@@ -143,6 +154,7 @@ class CampaignReviewUrls:
             "rows": gate_rows(draft.gate_results()) if draft else [],
             "opts": Campaign._meta,
             **(prospect_context(prospect) if prospect else {}),
+            **compliance_context(campaign, prospect),
         }
         return TemplateResponse(request, "admin/outreach/campaign/preview.html", context)
 

@@ -23,6 +23,8 @@ from infra.stages import STAGES, stage_enqueue
 from prospects.classification import classify_posting
 from prospects.dedup import prospect_ingest
 from prospects.extraction import company_name_clean, hiring_tier, parse_location
+from prospects.models import DataSourceKind
+from prospects.provenance import data_source_fields
 from prospects.providers.base import PostingFound, ProviderError
 
 logger = logging.getLogger(__name__)
@@ -81,6 +83,9 @@ def posting_fields(posting: PostingFound, classification, *, today: datetime.dat
         "company_type": classification.company_type,
         "tier": tier,
         "source": posting.source,
+        # where the data came from (told in the first email): the advert, until enrichment
+        # finds the person on the hotel's site (prospects.provenance)
+        **data_source_fields(DataSourceKind.JOB_POSTING, posting.url),
     }
     job = {
         "source": posting.source,

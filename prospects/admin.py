@@ -1,21 +1,24 @@
 """The prospect pages sales staff work in. Actions call services; no rules here."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.text import Truncator
 from django_countries import countries
 
 from infra.admin import LargeTableAdmin
 from infra.admin_filters import DistinctValuesFilter
+from infra.errors import ApplicationError
 from infra.models import StateTransition
 from jengu.admin import run_bulk_action
+from outreach.compliance import consent_record_and_release
 from outreach.models import Email
 from prospects.dedup import prospect_clashes
-from prospects.models import JobPosting, Prospect, ResearchReport
+from prospects.models import Consent, DataSourceKind, JobPosting, Prospect, ResearchReport
 from replies.models import Reply
 
 
@@ -65,6 +68,34 @@ class JobPostingInline(ReadOnlyInline, admin.TabularInline):
     model = JobPosting
     fields = ["title", "source", "location", "posted_at", "url"]
     readonly_fields = fields
+
+
+class ConsentForm(forms.ModelForm):
+    class Meta:
+        model = Consent
+        fields = ["source", "given_at", "evidence"]
+        widgets = {"evidence": forms.Textarea(attrs={"rows": 2, "cols": 50})}
+
+    def clean_given_at(self):
+        given_at = self.cleaned_data["given_at"]
+        if given_at and given_at > timezone.now():
+            raise forms.ValidationError("A consent cannot be given in the future.")
+        return given_at
+
+
+class ConsentInline(admin.TabularInline):
+    """Consents are added (through outreach.compliance, which releases held emails), never edited."""
+
+    model = Consent
+    form = ConsentForm
+    fields = ["source", "given_at", "evidence", "recorded_by", "recorded_at"]
+    readonly_fields = ["recorded_by", "recorded_at"]
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "consents (needed to email a prospect where the country rule requires one)"
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class TransitionInline(ReadOnlyInline, GenericTabularInline):
@@ -134,10 +165,18 @@ class ProspectAdmin(LargeTableAdmin):
         "lost_reason",
         "source",
         "referred_by",
+        "erased_at",
     ]
     fieldsets = [
         ("Contact", {"fields": ["name", "title", "email", "phone", "linkedin_url"]}),
         ("Lead", {"fields": ["source", "referred_by", "referral_note"]}),
+        (
+            "Where the personal data came from",
+            {
+                "fields": ["data_source_kind", "data_source_detail", "data_source_at", "erased_at"],
+                "description": "Told to the person in the first email's privacy line (GDPR Art. 14).",
+            },
+        ),
         ("Hotel", {"fields": ["company_name", "company_website", "company_type", "market_tier", "tier"]}),
         ("Location", {"fields": ["city", "region", "country", "timezone"]}),
         ("Pipeline", {"fields": ["stage", "stage_changed_at", "lost_reason", "trace_id", "created_at", "updated_at"]}),
@@ -167,8 +206,37 @@ class ProspectAdmin(LargeTableAdmin):
             },
         ),
     ]
-    inlines = [EmailInline, ReplyInline, JobPostingInline, TransitionInline]
+    inlines = [EmailInline, ReplyInline, JobPostingInline, ConsentInline, TransitionInline]
     actions = ["book_meeting", "mark_won", "mark_lost", "reenrich", "reresearch", "erase_personal_data"]
+
+    def get_changeform_initial_data(self, request):
+        # a prospect added here was entered by hand, now, unless the form says otherwise
+        return {
+            "data_source_kind": DataSourceKind.MANUAL,
+            "data_source_at": timezone.now(),
+            **super().get_changeform_initial_data(request),
+        }
+
+    def save_formset(self, request, form, formset, change):
+        """New consents go through the service, which also sends held emails back to the queue."""
+        if formset.model is not Consent:
+            return super().save_formset(request, form, formset, change)
+        for consent in formset.save(commit=False):
+            if consent.pk is not None:
+                continue  # recorded consents are never edited
+            try:
+                _, report = consent_record_and_release(
+                    prospect=form.instance,
+                    source=consent.source,
+                    evidence=consent.evidence,
+                    given_at=consent.given_at,
+                    by=request.user,
+                )
+            except ApplicationError as exc:
+                self.message_user(request, f"Consent not recorded: {exc.message}", messages.ERROR)
+                continue
+            if report.released:
+                self.message_user(request, f"Consent recorded: {report}.", messages.SUCCESS)
 
     @admin.display(description="country", ordering="country")
     def country_name(self, prospect):

@@ -40,8 +40,11 @@ from infra.api_common import (
 )
 from infra.errors import ApplicationError
 from infra.models import StateTransition
+from infra.statemachine import actor_label
 from prospects.models import (
     CompanyType,
+    Consent,
+    DataSourceKind,
     EnrichmentStatus,
     LeadSource,
     MarketTier,
@@ -49,6 +52,7 @@ from prospects.models import (
     ProspectStage,
     Tier,
 )
+from prospects.provenance import consent_record, data_source_after_ingest
 from prospects.services import prospect_create, prospect_mark_lost, prospect_transition, prospect_update
 
 router = Router(tags=["prospects"])
@@ -104,12 +108,24 @@ class ProspectOut(RowOut):
     last_reply_at: datetime.datetime | None
     behavioral_score: float
     merged_into_id: int | None
+    data_source_kind: str = Field(description="where the contact's data came from ('' when not recorded)")
+    data_source_detail: str = Field(description="the page or posting URL, the import file and row, the referrer")
+    data_source_at: datetime.datetime | None
     trace_id: uuid.UUID
     created_at: datetime.datetime
     updated_at: datetime.datetime
 
 
 ProspectPage = page_of(ProspectOut)
+
+
+class ConsentOut(RowOut):
+    id: int
+    source: str
+    given_at: datetime.datetime
+    evidence: str
+    recorded_by: str
+    recorded_at: datetime.datetime
 
 
 class ProspectEmailOut(RowOut):
@@ -142,6 +158,7 @@ class ProspectDetailOut(ProspectOut):
     competitor_tools: Any
     emails: Annotated[list[ProspectEmailOut], ManagerList]
     replies: Annotated[list[ProspectReplyOut], ManagerList]
+    consents: Annotated[list[ConsentOut], ManagerList]
     transitions: list[TransitionOut]
 
 
@@ -219,6 +236,22 @@ class ProspectFields(BodyIn):
 class ProspectIn(ProspectFields):
     company_name: Text(200, min_length=1)
     source: LeadSource = LeadSource.MANUAL
+    # where the contact's data came from (GDPR Art. 14: the first email says so)
+    data_source_kind: DataSourceKind = DataSourceKind.API
+    data_source_detail: Text(500) = Field(None, description="e.g. the page URL where you found the address")
+    data_source_at: UtcDatetime | None = Field(None, description="when the data was collected; default: now")
+
+    def changes(self) -> dict:
+        return {name: value for name, value in super().changes().items() if name not in DATA_SOURCE_FIELDS}
+
+
+DATA_SOURCE_FIELDS = ("data_source_kind", "data_source_detail", "data_source_at")
+
+
+class ConsentIn(BodyIn):
+    source: Consent.Source
+    evidence: Text(2000, min_length=1) = Field(description="what shows it: a quote, a form submission id, a URL")
+    given_at: UtcDatetime | None = Field(None, description="when it was given; default: now")
 
 
 class ProspectPatch(ProspectFields):
@@ -275,6 +308,7 @@ def _detail(prospect_id: int) -> Prospect:
         Prospect.objects.prefetch_related(
             Prefetch("emails", queryset=Email.objects.order_by("-id")),
             Prefetch("replies", queryset=Reply.objects.order_by("-received_at", "-id")),
+            "consents",
         ),
         pk=prospect_id,
     )
@@ -308,9 +342,46 @@ def get_prospect(request, prospect_id: ObjectId):
 def create_prospect(request, payload: ProspectIn):
     """Add a prospect. If dedup finds the hotel or address on record, that prospect comes back with
     200 and `merged: true` (filled in with what it lacked); otherwise 201."""
-    prospect, created = prospect_create(fields=payload.changes(), by=request.auth)
+    fields = payload.changes()
+    prospect, created = prospect_create(fields=fields, by=request.auth)
+    data_source_after_ingest(
+        prospect=prospect,
+        created=created,
+        fields=fields,
+        kind=payload.data_source_kind.value,
+        detail=payload.data_source_detail or f"added through the API by {actor_label(request.auth)}",
+        at=payload.data_source_at,
+    )
     prospect.merged = not created
     return Status(201 if created else 200, prospect)
+
+
+@router.get(
+    "/prospects/{prospect_id}/consents", auth=READ, response={200: list[ConsentOut], **errors(*AUTH_ERRORS, 404)}
+)
+def list_consents(request, prospect_id: ObjectId):
+    """The consents recorded for a prospect, newest first (needed where its country's rule requires one)."""
+    prospect = get_object_or_404(Prospect, pk=prospect_id)
+    return list(prospect.consents.all())
+
+
+@router.post(
+    "/prospects/{prospect_id}/consents",
+    auth=WRITE,
+    response={201: ConsentOut, **errors(*AUTH_ERRORS, 400, 404)},
+)
+def record_consent(request, prospect_id: ObjectId, payload: ConsentIn):
+    """Record a consent the prospect gave (never edited afterwards). Emails held for want of one go back to
+    the queue at the next sender run (within five minutes)."""
+    prospect = get_object_or_404(Prospect, pk=prospect_id)
+    consent = consent_record(
+        prospect=prospect,
+        source=payload.source.value,
+        evidence=payload.evidence,
+        given_at=payload.given_at,
+        by=request.auth,
+    )
+    return Status(201, consent)
 
 
 @router.patch(

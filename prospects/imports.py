@@ -29,7 +29,8 @@ from django.utils import timezone
 from infra.errors import ApplicationError
 from infra.safe_fetch import PublicURLValidator
 from prospects.dedup import prospect_ingest
-from prospects.models import LeadSource, Prospect, ProspectImport
+from prospects.models import DataSourceKind, LeadSource, Prospect, ProspectImport
+from prospects.provenance import data_source_after_ingest
 
 logger = logging.getLogger(__name__)
 
@@ -281,6 +282,7 @@ def _import_rows(record: ProspectImport, mapping, rows, *, on_progress, enqueue_
     from infra.stages import STAGES, stage_enqueue
 
     label = f"csv#{record.pk}"
+    file_name = (record.original_name or record.file.name.rsplit("/", 1)[-1])[:200]
     for done, (number, row) in enumerate(rows, start=1):
         entry = {"row": number}
         if "\x00INVALID-ENCODING\x00" in "".join(row):
@@ -293,6 +295,14 @@ def _import_rows(record: ProspectImport, mapping, rows, *, on_progress, enqueue_
                 try:
                     with transaction.atomic():
                         outcome, prospect = prospect_import_row(fields, source_label=label)
+                        # the file and row: the data source of a new prospect, or of one this row gave its address
+                        data_source_after_ingest(
+                            prospect=prospect,
+                            created=outcome == "created",
+                            fields=fields,
+                            kind=DataSourceKind.IMPORT,
+                            detail=f"import #{record.pk} {file_name}, row {number}",
+                        )
                         if outcome == "created" and enqueue_enrichment and "enrichment" in STAGES:
                             stage_enqueue("enrichment", subject_id=prospect.pk, trace_id=prospect.trace_id)
                 except IntegrityError:

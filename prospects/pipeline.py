@@ -19,7 +19,15 @@ from django.utils import timezone
 from infra.events import event_record
 from infra.stages import STAGES, Claim, Stage, register_stage, stage_enqueue
 from infra.statemachine import transition
-from prospects.models import EnrichmentStatus, PossibleDuplicate, Prospect, ProspectStage, ResearchReport
+from prospects.models import (
+    DataSourceKind,
+    EnrichmentStatus,
+    PossibleDuplicate,
+    Prospect,
+    ProspectStage,
+    ResearchReport,
+)
+from prospects.provenance import data_source_fields
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +180,16 @@ def run_enrichment(prospect_id: int, *, trace_id=None) -> str:
             prospect.email = email_finding.email
             prospect.email_verified = bool(email_finding.verified)
             prospect.email_verification_score = email_finding.score
+            if prospect.data_source_kind in ("", DataSourceKind.JOB_POSTING):
+                # where the person's details came from, for the first email's privacy line: the
+                # hotel's page that named them (the address follows the domain's pattern), or Hunter
+                hunter = email_finding.source == "hunter"
+                source = data_source_fields(
+                    DataSourceKind.EMAIL_FINDER if hunter else DataSourceKind.WEBSITE,
+                    "Hunter (hunter.io)" if hunter else team_url or website,
+                )
+                for name, value in source.items():
+                    setattr(prospect, name, value)
         if analysis:
             prospect.website_analysis = analysis
             phones = analysis.get("contact", {}).get("phones") or []

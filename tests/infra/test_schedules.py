@@ -17,6 +17,7 @@ EXPECTED = {
     "jengu:reply-poll": "* * * * *",
     "jengu:composition": "*/10 * * * *",
     "jengu:sweeper": "*/5 * * * *",
+    "jengu:retention": "30 3 * * *",
 }
 
 
