@@ -21,11 +21,14 @@ from django.utils import timezone
 
 from infra.models import CircuitState, DeadLetter, StateTransition
 from jengu.status import queue_depths
-from outreach.models import Campaign, Email, EmailStatus, Inbox
+from outreach.models import Campaign, Email, EmailStatus
 from outreach.selectors import (
+    ComplaintThresholds,
     emails_awaiting_approval,
     inbox_caps_today,
+    inboxes_with_rates,
     inboxes_with_sent_today,
+    sending_domains_with_rates,
 )
 from prospects.models import Prospect, ProspectStage
 from replies.models import Intent, Reply
@@ -81,6 +84,8 @@ class Bar:
     note: str = ""
     percent: float = 0.0  # width of the bar, 0–100, set by scale()
     limit_percent: float | None = None
+    soft_limit: float | None = None  # a lower threshold that slows down (dashed)
+    soft_limit_percent: float | None = None
 
 
 def scale(bars: list[Bar], *, maximum: float | None = None) -> list[Bar]:
@@ -89,6 +94,7 @@ def scale(bars: list[Bar], *, maximum: float | None = None) -> list[Bar]:
     for bar in bars:
         bar.percent = round(100 * bar.value / top, 1)
         bar.limit_percent = None if bar.limit is None else round(100 * bar.limit / top, 1)
+        bar.soft_limit_percent = None if bar.soft_limit is None else round(100 * bar.soft_limit / top, 1)
     return bars
 
 
@@ -102,7 +108,10 @@ class Dashboard:
     reply_rate_by_variant: list[Bar] = field(default_factory=list)
     bounce_rates: list[Bar] = field(default_factory=list)
     complaint_rates: list[Bar] = field(default_factory=list)
+    domain_bounce_rates: list[Bar] = field(default_factory=list)
+    domain_complaint_rates: list[Bar] = field(default_factory=list)
     bounce_threshold: float = 0.05
+    complaint_thresholds: ComplaintThresholds | None = None
     queue_depths: dict = field(default_factory=dict)
     dead_letters: int = 0
     open_circuits: list = field(default_factory=list)
@@ -300,7 +309,10 @@ def dashboard(now=None) -> Dashboard:
     board.sends_today = sends_today()
     board.intents_this_week = intents_this_week(now)
     board.reply_rate_by_campaign, board.reply_rate_by_variant = reply_rates(now)
-    board.bounce_rates, board.complaint_rates = deliverability(now, threshold)
+    board.complaint_thresholds = ComplaintThresholds.live()
+    rates = deliverability(now, threshold, board.complaint_thresholds)
+    board.bounce_rates, board.complaint_rates = rates.bounces, rates.complaints
+    board.domain_bounce_rates, board.domain_complaint_rates = rates.domain_bounces, rates.domain_complaints
     board.queue_depths = queue_depths()
     board.dead_letters = DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count()
     board.open_circuits = list(
