@@ -154,3 +154,52 @@ def test_dead_letter_retry_from_the_health_page(admin_client):
     assert response.status_code == 302
     letter.refresh_from_db()
     assert letter.status == DeadLetter.Status.DISCARDED
+
+
+def _sent(inbox, count, *, spam=0, bounced=0):
+    prospect = ProspectFactory(stage=S.CONTACTED)
+    yesterday = timezone.now() - datetime.timedelta(days=1)
+    statuses = [EmailStatus.SPAM] * spam + [EmailStatus.BOUNCED] * bounced
+    statuses += [EmailStatus.DELIVERED] * (count - len(statuses))
+    Email.objects.bulk_create(
+        Email(prospect=prospect, inbox=inbox, to_email=f"guest{i}@hotel.example", subject="s", body="b",
+              status=status, sent_at=yesterday)
+        for i, status in enumerate(statuses)
+    )  # fmt: skip
+
+
+def test_complaint_and_bounce_rates_per_inbox_and_per_sending_domain_with_the_thresholds(admin_client):
+    from constance import config
+
+    config.COMPLAINT_RATE_HALVE_THRESHOLD, config.COMPLAINT_RATE_PAUSE_THRESHOLD = 0.001, 0.003
+    config.COMPLAINT_RATE_MIN_SENDS = 500
+    config.WARMUP_JITTER = False
+    edd, anna = InboxFactory(email="edd@mail.jengu.test"), InboxFactory(email="anna@mail.jengu.test")
+    tom = InboxFactory(email="tom@outreach.jengu.test")
+    _sent(edd, 400, spam=1, bounced=8)
+    _sent(anna, 200, bounced=4)
+    _sent(tom, 10, spam=1)
+    board = dashboard()
+
+    inboxes = {bar.label: bar for bar in board.complaint_rates}
+    assert inboxes[edd.email].value == pytest.approx(1 / 400) and inboxes[edd.email].note == "1 of 400 (0.25%)"
+    assert (inboxes[edd.email].limit, inboxes[edd.email].soft_limit) == (0.003, 0.001)
+    domains = {bar.label: bar for bar in board.domain_complaint_rates}
+    assert domains["mail.jengu.test"].value == pytest.approx(1 / 600)
+    assert domains["mail.jengu.test"].note == "1 of 600 (0.17%) — caps halved"
+    assert domains["outreach.jengu.test"].note == "1 of 10 (10.00%) — under 500 sends: not acted on"
+    bounces = {bar.label: bar for bar in board.domain_bounce_rates}
+    assert bounces["mail.jengu.test"].value == pytest.approx(12 / 600) and bounces["mail.jengu.test"].limit == 0.05
+    # the cap the sender enforces: halved for the domain over 0.1 %, not for the one under the volume
+    caps = {bar.label: bar.limit for bar in board.sends_today}
+    assert (caps[edd.email], caps[anna.email], caps[tom.email]) == (20, 20, 40)
+
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    for chart in ["domain-complaint-chart", "complaint-chart", "domain-bounce-chart", "bounce-chart"]:
+        assert f'id="{chart}"' in page
+    thresholds = re.search(r'<p class="jengu-note" id="complaint-thresholds">(.*?)</p>', page, re.S).group(1)
+    assert "0.1 %" in thresholds and "0.3 %" in thresholds and "500 sends" in thresholds
+    assert "jengu-bar-soft-limit" in page and "caps halved" in page
+    assert "/admin/outreach/inbox/?email__iendswith=%40mail.jengu.test" in page
+    listed = admin_client.get("/admin/outreach/inbox/?email__iendswith=%40mail.jengu.test")
+    assert listed.status_code == 200 and "2 inboxes" in listed.content.decode()
