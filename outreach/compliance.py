@@ -190,9 +190,22 @@ def email_hold(email: Email, *, reason: str, detail: str, by=ACTOR, now=None) ->
 class ReleaseReport:
     released: int = 0
     still_held: int = 0
+    cancelled: int = 0  # the prospect was closed (lost, won) while its email waited
 
     def __str__(self):
-        return f"{self.released} held email(s) released, {self.still_held} still held"
+        cancelled = f", {self.cancelled} cancelled (prospect closed)" if self.cancelled else ""
+        return f"{self.released} held email(s) released, {self.still_held} still held{cancelled}"
+
+
+def _cancel_held(email: Email, *, by, now, detail: str) -> None:
+    try:
+        with transaction.atomic():
+            transition(email, "cancel", by=by, reason=detail[:500])
+            SendDecision.objects.create(
+                email=email, outcome=SendDecision.Outcome.CANCELLED, reason="closed", detail=detail, created_at=now
+            )
+    except (AlreadyMoved, TransitionNotAllowed):
+        pass  # moved meanwhile: whoever moved it decided
 
 
 def held_emails_release(emails, *, by, now=None) -> ReleaseReport:
@@ -205,6 +218,10 @@ def held_emails_release(emails, *, by, now=None) -> ReleaseReport:
     now = now or timezone.now()
     report = ReleaseReport()
     for email in emails.filter(status=EmailStatus.HELD).select_related("prospect", "campaign"):
+        if email.prospect.stage in (ProspectStage.LOST, ProspectStage.WON):
+            _cancel_held(email, by=by, now=now, detail=f"the prospect is {email.prospect.stage}")
+            report.cancelled += 1
+            continue
         verdict = country_rule_check(email.prospect, campaign=email.campaign)
         try:
             with transaction.atomic():
@@ -241,12 +258,16 @@ def held_emails_release(emails, *, by, now=None) -> ReleaseReport:
 
 def held_emails_recheck(*, by="task:sending", now=None) -> ReleaseReport:
     """The held emails whose reason may have gone: a consent recorded, the prospect edited or
-    its country's rule changed since the hold. Cheap when nothing changed: one query."""
+    moved (a lost prospect's held email is cancelled), or its country's rule changed since
+    the hold. Cheap when nothing changed: one query."""
     held_since = OuterRef("status_changed_at")
     newer_consent = Consent.objects.filter(prospect=OuterRef("prospect_id"), recorded_at__gt=held_since)
     rule_changed = CountryRule.objects.filter(country=OuterRef("prospect__country"), updated_at__gt=held_since)
     candidates = Email.objects.filter(status=EmailStatus.HELD).filter(
-        Exists(newer_consent) | Exists(rule_changed) | Q(prospect__updated_at__gt=F("status_changed_at"))
+        Exists(newer_consent)
+        | Exists(rule_changed)
+        | Q(prospect__updated_at__gt=F("status_changed_at"))
+        | Q(prospect__stage_changed_at__gt=F("status_changed_at"))
     )
     return held_emails_release(candidates, by=by, now=now)
 

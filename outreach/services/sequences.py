@@ -19,7 +19,7 @@ from infra.statemachine import transition
 from outreach.models import Email, EmailStatus, Sequence, SequenceState
 from prospects.models import Prospect
 
-UNSENT = [EmailStatus.DRAFT, EmailStatus.QUEUED]
+UNSENT = [EmailStatus.DRAFT, EmailStatus.QUEUED, EmailStatus.HELD]  # held: waiting for a consent (outreach.compliance)
 
 
 def _cancel_unsent(prospect_ids, *, by, reason: str) -> int:

@@ -216,6 +216,22 @@ def test_a_stopped_sequence_cancels_a_held_email_once_it_is_released(sink, inbox
     assert Email.objects.get(pk=email.pk).status == EmailStatus.CANCELLED and sink.messages == []
 
 
+def test_a_held_email_is_cancelled_when_the_sequence_stops_or_the_prospect_is_lost(sink, inbox):
+    from outreach.services.sequences import sequence_stop
+    from prospects.services import prospect_mark_lost
+
+    unsubscribed = queued_email(**GERMANY)
+    lost = queued_email(**GERMANY, email="other@hotel.example")
+    run(BERLIN_MORNING)
+    assert set(Email.objects.values_list("status", flat=True)) == {EmailStatus.HELD}
+    assert sequence_stop(prospect=unsubscribed.prospect, reason="unsubscribed", by="test") == 1
+    assert Email.objects.get(pk=unsubscribed.pk).status == EmailStatus.CANCELLED
+    prospect_mark_lost(prospect=Prospect.objects.get(pk=lost.prospect_id), by="user:sally", reason="closed down")
+    report = held_emails_recheck()
+    assert report.cancelled == 1 and Email.objects.get(pk=lost.pk).status == EmailStatus.CANCELLED
+    assert lost.send_decisions.last().detail == "the prospect is lost"
+
+
 # --- conspicuous publication (Canada) -------------------------------------------------------
 
 
