@@ -104,6 +104,17 @@ def composition_run(limit: int = 200):
     return _enqueue_waiting("composition", "ready", limit, email__gt="")
 
 
+def domain_auth_check():
+    """05:30 daily: SPF, DKIM, DMARC and MX of every sending domain; a failing one holds its inboxes and alerts."""
+    from outreach.services.domain_auth import domain_check_all
+
+    reports = domain_check_all()
+    counts: dict[str, int] = {}
+    for report in reports:
+        counts[report.state] = counts.get(report.state, 0) + 1
+    return f"{len(reports)} domains: " + (", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none")
+
+
 def sweep_stale_claims():
     """Return claims of dead workers; hold emails stuck in `sending` for a human."""
     from outreach.services.sending import emails_stuck_sweep

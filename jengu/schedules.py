@@ -24,5 +24,9 @@ SCHEDULES = [
     ScheduledJob("jengu:composition", "jengu.jobs.composition_run", "*/10 * * * *", "write emails for ready prospects"),
     ScheduledJob("jengu:reply-poll", "jengu.jobs.reply_poll", "* * * * *", "read replies from every inbox"),
     ScheduledJob("jengu:sweeper", "jengu.jobs.sweep_stale_claims", "*/5 * * * *", "return claims of dead workers"),
+    # before the working day starts anywhere in Europe: a domain that broke overnight is held before it sends
+    ScheduledJob(
+        "jengu:domain-auth", "jengu.jobs.domain_auth_check", "30 5 * * *", "check the sending domains' DNS (SPF, DKIM…)"
+    ),
     ScheduledJob("jengu:retention", "jengu.jobs.retention_run", "30 3 * * *", "anonymise long-idle prospects"),
 ]

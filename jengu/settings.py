@@ -292,15 +292,18 @@ except ValueError:
     DNS_NAMESERVERS = []
 DNS_PORT = _read("DNS_PORT", env.int, 53)
 DNS_TIMEOUT = _read("DNS_TIMEOUT", env.float, 5.0)
+if DNS_TIMEOUT <= 0:
+    config_error("DNS_TIMEOUT", "must be a positive number of seconds")
+    DNS_TIMEOUT = 5.0
 # DKIM selectors tried for an inbox whose own list is blank (one of them must have a key)
-DKIM_SELECTORS = _read(
-    "DKIM_SELECTORS", env.list, ["google", "selector1", "selector2", "default", "dkim", "mail", "s1", "s2", "k1"]
-)
+DKIM_SELECTORS = _read("DKIM_SELECTORS", env.list, []) or [
+    "google", "selector1", "selector2", "default", "dkim", "mail", "s1", "s2", "k1"
+]  # fmt: skip
 # what Resend and SendGrid need in DNS when their key is set: the DKIM selectors at the
 # From domain, and the Return-Path subdomain whose SPF includes them (blank: the domain itself)
-RESEND_DKIM_SELECTORS = _read("RESEND_DKIM_SELECTORS", env.list, ["resend"])
+RESEND_DKIM_SELECTORS = _read("RESEND_DKIM_SELECTORS", env.list, []) or ["resend"]
 RESEND_RETURN_PATH = env.str("RESEND_RETURN_PATH", default="send")
-SENDGRID_DKIM_SELECTORS = _read("SENDGRID_DKIM_SELECTORS", env.list, ["s1", "s2"])
+SENDGRID_DKIM_SELECTORS = _read("SENDGRID_DKIM_SELECTORS", env.list, []) or ["s1", "s2"]
 SENDGRID_RETURN_PATH = env.str("SENDGRID_RETURN_PATH", default="")
 # a domain whose last check got no DNS answer keeps sending if it passed within this many days
 DNS_UNKNOWN_GRACE_DAYS = _read("DNS_UNKNOWN_GRACE_DAYS", env.int, 3)

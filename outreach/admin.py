@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from infra.admin import LargeTableAdmin
@@ -34,11 +35,13 @@ from outreach.selectors import (
     inbox_warmup_week,
     inboxes_with_bounces,
     inboxes_with_sent_today,
+    sending_domains_held,
     warmup_schedule,
 )
+from outreach.services.domain_auth import domain_check_queue
 from outreach.services.inboxes import CONNECTION_FIELDS, inbox_passwords_to_enter_again, inbox_pause, inbox_resume
 from outreach.services.sending import email_review_resolve
-from outreach.services.suppression import suppression_add, suppression_remove
+from outreach.services.suppression import email_domain, suppression_add, suppression_remove
 
 PASSWORD_FIELDS = ["smtp_password", "imap_password"]
 
@@ -161,6 +164,14 @@ class InboxAdmin(admin.ModelAdmin):
         ("Warmup", {"fields": ["warmup_started_on", "daily_ceiling"]}),
         ("SMTP", {"fields": ["smtp_host", "smtp_port", "smtp_username", "smtp_password"]}),
         ("IMAP", {"fields": ["imap_host", "imap_port", "imap_password"]}),
+        (
+            "DNS authentication",
+            {
+                "fields": ["dkim_selectors", "dkim_domain", "return_path_domain"],
+                "description": "What the check of the address's domain looks for (Outreach → Domains). Saving a new "
+                "inbox, or a change here, the address or the SMTP host, queues that check.",
+            },
+        ),
     ]
     actions = ["pause", "resume"]
 
@@ -201,10 +212,19 @@ class InboxAdmin(admin.ModelAdmin):
         def bounce_rate(inbox):
             return _bounce_rate(inbox, threshold)
 
+        held = sending_domains_held()  # one query for the page
+
+        @admin.display(description="state", ordering="state")
+        def state_with_reason(inbox):
+            reason = held.get(email_domain(inbox.email))
+            if reason and inbox.state == InboxState.ACTIVE:
+                return format_html("{}<br><small>held by its domain: {}</small>", inbox.get_state_display(), reason)
+            return self.state_with_reason(inbox)
+
         return [
             "email",
             "display_name",
-            "state_with_reason",
+            state_with_reason,
             "warmup_week",
             sends_today,
             bounce_rate,
@@ -232,7 +252,15 @@ class InboxAdmin(admin.ModelAdmin):
 
     @admin.display(description="why it is not sending")
     def why_not_sending(self, inbox):
-        """Paused or circuit-open: since when, by whom, why, and the last SMTP error."""
+        """Paused or circuit-open: since when, by whom, why, and the last SMTP error; or held by its domain."""
+        domain_hold = sending_domains_held().get(email_domain(inbox.email)) if inbox.pk else None
+        if domain_hold and inbox.state == InboxState.ACTIVE:
+            return format_html(
+                "<p><strong>Held by its domain</strong>: {}</p><p>Fix the domain's DNS records, then “Check now” "
+                'on its <a href="{}">Domains</a> page: it resumes by itself when the check passes.</p>',
+                domain_hold,
+                reverse("admin:outreach_sendingdomain_changelist") + f"?q={email_domain(inbox.email)}",
+            )
         if inbox.pk is None or inbox.state == InboxState.ACTIVE:
             return "It is active: the sender uses it while it has slots left today."
         last = (
@@ -271,6 +299,16 @@ class InboxAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{inbox.email}: {exc.message}", messages.ERROR)
         if done:
             self.message_user(request, f"{done} inbox(es) {verb}.", messages.SUCCESS)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if domain_check_queue(inbox=obj, created=not change, changed_fields=form.changed_data):
+            self.message_user(
+                request,
+                f"The DNS check of {email_domain(obj.email)} is queued (Outreach → Domains); an inbox of a domain "
+                "never checked before waits for it.",
+                messages.INFO,
+            )
 
     @admin.action(description="Pause selected inboxes", permissions=["change"])
     def pause(self, request, queryset):
@@ -428,6 +466,12 @@ class EmailAdmin(LargeTableAdmin):
     def review_mark_not_sent(self, request, queryset):
         self._review(request, queryset, sent=False)
 
+    @admin.action(description="Check held emails again (country rule, consent)", permissions=["change"])
+    def check_held_again(self, request, queryset):
+        """After a consent was recorded or a prospect's country corrected: back to the queue if allowed now."""
+        report = held_emails_release(queryset, by=request.user)
+        self.message_user(request, f"{report}.", messages.SUCCESS if report.released else messages.INFO)
+
 
 @admin.register(Suppression)
 class SuppressionAdmin(SuppressionImportUrls, admin.ModelAdmin):
@@ -469,12 +513,6 @@ class SuppressionAdmin(SuppressionImportUrls, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for entry in queryset:
             suppression_remove(entry=entry, by=request.user)
-
-    @admin.action(description="Check held emails again (country rule, consent)", permissions=["change"])
-    def check_held_again(self, request, queryset):
-        """After a consent was recorded or a prospect's country corrected: back to the queue if allowed now."""
-        report = held_emails_release(queryset, by=request.user)
-        self.message_user(request, f"{report}.", messages.SUCCESS if report.released else messages.INFO)
 
 
 @admin.register(SinkMessage)

@@ -124,6 +124,23 @@ class Inbox(StateMachineModel):
         "IMAP password", max_length=300, blank=True, help_text="blank: the SMTP password"
     )
     source = models.CharField(max_length=40, blank=True, help_text="SMTP_INBOX_n when it came from the environment")
+    # what the DNS check of the address's domain looks for (outreach.services.domain_auth)
+    dkim_selectors = models.CharField(
+        "DKIM selectors",
+        max_length=200,
+        blank=True,
+        help_text="Comma-separated selectors the SMTP server signs with (e.g. google, selector1, s1); each must "
+        "have a key. Blank: at least one of DKIM_SELECTORS.",
+    )
+    dkim_domain = models.CharField(
+        "DKIM signing domain", max_length=253, blank=True, help_text="The signature's d=; blank: the address's domain."
+    )
+    return_path_domain = models.CharField(
+        "Return-Path domain",
+        max_length=253,
+        blank=True,
+        help_text="The envelope sender's domain the SMTP server uses (SPF is checked there); blank: the address's.",
+    )
 
     warmup_started_on = models.DateField(default=timezone.localdate)
     daily_ceiling = models.PositiveIntegerField(default=40, help_text="Cap once warmup is over.")
@@ -174,6 +191,39 @@ class InboxDay(models.Model):
 
     def __str__(self):
         return f"{self.inbox.email} {self.day}: {self.sent}/{self.cap}"
+
+
+class SendingDomain(models.Model):
+    """The DNS check of one sending domain (an inbox address's domain): SPF, DKIM, DMARC, MX.
+
+    Written only by outreach.services.domain_auth. ``state`` is the last check's verdict,
+    not a workflow: every check overwrites it, so it is a plain field (each change is an
+    Event). The sender holds the domain's inboxes while it is failing, pending, or
+    unknown with no pass within DNS_UNKNOWN_GRACE_DAYS (outreach.selectors).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Not checked yet"
+        OK = "ok", "Passing"
+        FAILING = "failing", "Failing"
+        UNKNOWN = "unknown", "Unknown (DNS did not answer)"
+        SANDBOX = "sandbox", "Not checked — sandbox"
+
+    domain = models.CharField(max_length=253, unique=True)
+    state = models.CharField(max_length=10, choices=State, default=State.PENDING, db_index=True)
+    verdicts = models.JSONField(default=dict, blank=True, help_text="per check: verdict, reasons, notes")
+    records = models.JSONField(default=dict, blank=True, help_text="the DNS records each check read")
+    failure_reason = models.CharField(max_length=500, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_passed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = "domain"
+
+    def __str__(self):
+        return self.domain
 
 
 class EmailStatus(models.TextChoices):

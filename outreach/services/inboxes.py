@@ -19,6 +19,7 @@ from infra.config import SmtpInboxConfig
 from infra.events import event_record
 from infra.statemachine import transition
 from outreach.models import Inbox
+from outreach.services.domain_auth import domain_check_queue
 
 # the fields that say where a password goes; a change to any needs the password again
 CONNECTION_FIELDS = ["email", "smtp_host", "smtp_port", "smtp_username", "imap_host", "imap_port"]
@@ -91,6 +92,9 @@ def inbox_resume(*, inbox: Inbox, by) -> Inbox:
 def inboxes_sync_from_settings(configs: list[SmtpInboxConfig] | None = None) -> tuple[int, int]:
     """Create or update an Inbox for each SMTP_INBOX_n; returns (created, updated).
 
+    A new inbox, or one whose SMTP host changed, has its domain's DNS check queued
+    (outreach.services.domain_auth.domain_check_queue).
+
     The state, warmup date and scores of an existing inbox are kept: the environment
     owns only its connection settings. Its one password is always fresh, so it may go
     to a new SMTP server; a separate IMAP password set in the admin is dropped when
@@ -110,7 +114,8 @@ def inboxes_sync_from_settings(configs: list[SmtpInboxConfig] | None = None) -> 
         with transaction.atomic():
             inbox = Inbox.objects.select_for_update().filter(email=config.email).first()
             if inbox is None:
-                Inbox.objects.create(email=config.email, **values)
+                inbox = Inbox.objects.create(email=config.email, **values)
+                domain_check_queue(inbox=inbox, created=True)  # its domain's DNS check, by a worker
                 created += 1
                 continue
             stored = copy.copy(inbox)
@@ -122,5 +127,7 @@ def inboxes_sync_from_settings(configs: list[SmtpInboxConfig] | None = None) -> 
             if "imap_password" in problems:
                 inbox.imap_password = ""
             inbox.save(update_fields=[*values, "imap_password"])
+            changed = [name for name in values if getattr(stored, name) != getattr(inbox, name)]
+            domain_check_queue(inbox=inbox, created=False, changed_fields=changed)
             updated += 1
     return created, updated

@@ -18,6 +18,7 @@ EXPECTED = {
     "jengu:composition": "*/10 * * * *",
     "jengu:sweeper": "*/5 * * * *",
     "jengu:retention": "30 3 * * *",
+    "jengu:domain-auth": "30 5 * * *",
 }
 
 

@@ -28,6 +28,7 @@ READ_ONLY = {
     "possibleduplicate",
     "webhookdelivery",
     "sinkmessage",
+    "sendingdomain",  # written by the DNS check only (outreach.services.domain_auth)
 }
 OUR_APPS = {"auth", "infra", "prospects", "outreach", "replies"}
 CONCRETE = sorted((m for m in admin.site._registry if m._meta.app_label in OUR_APPS), key=lambda m: m._meta.label)
@@ -52,6 +53,9 @@ def data(db, settings, tmp_path):
 
     SendDecision.objects.create(email=reply.email, outcome="sent", reason="ok", inbox=reply.email.inbox)
     SinkMessage.objects.create(message_id="<m@x>", mail_from="a@x.test", rcpt_to="b@y.test", subject="Hi", raw="x")
+    from outreach.models import SendingDomain
+
+    SendingDomain.objects.create(domain="mail.jengu.test", state="failing", failure_reason="no SPF record")
     CalibrationHistory.objects.create(
         reply=reply, predicted_intent="interested", predicted_confidence=0.6, corrected_intent="delegated"
     )
