@@ -13,6 +13,7 @@ import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from constance import config
 
 from infra.models import Alert, Event
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.django_db
 
 ARF = Path(__file__).resolve().parents[1] / "fixtures" / "replies" / "arf"
 SENT_AT = datetime.datetime(2026, 12, 2, 9, 12, 2, tzinfo=datetime.UTC)
+REPORTED_AT = datetime.datetime(2026, 12, 2, 17, 45, tzinfo=datetime.UTC)  # the reports' day
 # the emails the fixtures report: (fixture, our inbox, Message-ID, recipient)
 YAHOO = ("yahoo_cfl.eml", "edd@mail.jengu.test", "<5f0c8e7a2d4b4e1f9a3c6b8d0e2f4a61@mail.jengu.test>",
          "harbourview.gm@yahoo.com")  # fmt: skip
@@ -36,6 +38,13 @@ JMRP = ("microsoft_jmrp.eml", "anna@mail.jengu.test", "<b81d2e94c3a64f0b8e57d19a
         "frontdesk.seehotel@outlook.com")  # fmt: skip
 JMRP_LEGACY = ("microsoft_jmrp_legacy.eml", "tom@mail.jengu.test",
                "<2e9a7c51f04b4d8bb63e15a07d9c2f18@mail.jengu.test>", "gm.seaview@hotmail.com")  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def on_the_reports_day():
+    """The fixtures are dated 2 December 2026: the 28-day window is read from that day."""
+    with time_machine.travel(REPORTED_AT):
+        yield
 
 
 @pytest.fixture(autouse=True)
