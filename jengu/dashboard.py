@@ -284,11 +284,18 @@ def deliverability(now, threshold: float, complaint: ComplaintThresholds) -> Del
 
 
 def held_back() -> list[Bar]:
-    """Per restrictive country rule: prospects not yet emailed without a consent, and held emails."""
+    """Per restrictive country rule: prospects not yet emailed without a consent, and held emails.
+
+    Two grouped queries over the prospects of the rules' countries: cached briefly, as the funnel is.
+    """
     from outreach.compliance import held_back_by_rule
 
+    rows = cache.get("dashboard:held_back")
+    if rows is None:
+        rows = held_back_by_rule()
+        cache.set("dashboard:held_back", rows, FUNNEL_CACHE_SECONDS)
     bars = []
-    for row in held_back_by_rule():
+    for row in rows:
         url = (
             changelist("prospects_prospect", country=row.country)
             if row.country
