@@ -80,6 +80,8 @@ NOT_YET_EMAILED = [
     ProspectStage.COMPOSED,
     ProspectStage.QUEUED,
 ]
+# the job boards a posting's host may be named as in the privacy line (any other: "a job advert")
+JOB_BOARDS = [("linkedin.com", "LinkedIn"), ("indeed.com", "Indeed"), ("google.com", "Google Jobs")]
 DISCLAIMER = (
     "These rules are a starting point shipped with Jengu and edited by Operations. They are not legal advice: "
     "check them with your counsel for the countries you write to."
@@ -340,13 +342,18 @@ def data_source_phrase(prospect: Prospect) -> str:
 
     kind, detail = prospect.data_source_kind, prospect.data_source_detail or ""
     if kind == DataSourceKind.WEBSITE:
+        # only the hotel's own site is named: a detail an API client wrote is not copied into mail
         where = _host_and_path(detail or prospect.company_website)
+        hotel = prospect.website_domain
+        if not (hotel and (where.split("/")[0] == hotel or where.split("/")[0].endswith(f".{hotel}"))):
+            where = ""
         return f"We found your details on {where}." if where else "We found your details on your hotel's website."
     if kind == DataSourceKind.JOB_POSTING:
-        where = _host_and_path(detail, with_path=False)
+        host = _host_and_path(detail, with_path=False)
+        board = next((name for suffix, name in JOB_BOARDS if host == suffix or host.endswith(f".{suffix}")), "")
         return (
-            f"We came across your hotel in a job advert on {where}."
-            if where
+            f"We came across your hotel in a job advert on {board}."
+            if board
             else ("We came across your hotel in a job advert.")
         )
     if kind == DataSourceKind.IMPORT:

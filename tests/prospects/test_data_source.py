@@ -207,10 +207,17 @@ def first_email(**prospect_fields) -> Email:
 @pytest.mark.parametrize(
     "fields, says",
     [
-        ({"data_source_kind": "website", "data_source_detail": "https://www.hotel-x.example/en/contact?ref=1"},
+        ({"data_source_kind": "website", "data_source_detail": "https://www.hotel-x.example/en/contact?ref=1",
+          "company_website": "https://hotel-x.example"},
          "We found your details on hotel-x.example/en/contact."),
-        ({"data_source_kind": "job_posting", "data_source_detail": "https://www.linkedin.com/jobs/view/4242"},
-         "We came across your hotel in a job advert on linkedin.com."),
+        # a page not on the hotel's own site (an API client wrote it) is not named in our email
+        ({"data_source_kind": "website", "data_source_detail": "https://win-a-prize.example/now",
+          "company_website": "https://hotel-x.example"},
+         "We found your details on your hotel's website."),
+        ({"data_source_kind": "job_posting", "data_source_detail": "https://de.linkedin.com/jobs/view/4242"},
+         "We came across your hotel in a job advert on LinkedIn."),
+        ({"data_source_kind": "job_posting", "data_source_detail": "https://apply.careers-bot.example/j/1"},
+         "We came across your hotel in a job advert."),
         ({"data_source_kind": "import", "linkedin_url": "https://www.linkedin.com/in/sarah"},
          "Your details came from a LinkedIn Sales Navigator export."),
         ({"data_source_kind": "import", "linkedin_url": ""},
@@ -236,7 +243,8 @@ def test_a_referral_names_the_colleague_by_their_stored_name_only():
 
 
 def test_no_privacy_line_on_follow_ups_or_when_turned_off_unless_the_country_requires_it():
-    email = first_email(data_source_kind="website", data_source_detail="https://a.example/team", country="US")
+    email = first_email(data_source_kind="website", data_source_detail="https://a.example/team", country="US",
+                        company_website="https://a.example")  # fmt: skip
     follow_up = EmailFactory(prospect=email.prospect, campaign=email.campaign, type=Email.Type.FOLLOW_UP,
                              sequence_step=2)  # fmt: skip
     assert privacy_line(follow_up) == ""
