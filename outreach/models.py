@@ -45,6 +45,13 @@ class Campaign(models.Model):
     sender_name = models.CharField(max_length=100, help_text="The persona who signs, e.g. Edd Chen")
     signature = models.TextField(blank=True)
     call_to_action = models.CharField(max_length=200, default="Worth a 15-minute conversation?")
+    # the AI path imitates their tone and length, never their facts (outreach.composition.composer)
+    example_emails = models.TextField(
+        blank=True,
+        help_text="Two or three good emails for the AI to take its tone and length from (never its facts). "
+        "Separate them with a line of three dashes (---); start one with a line such as [de] when it is not in "
+        "the campaign's language. Blank: examples written from the templates.",
+    )
     tone = models.CharField(max_length=60, default="friendly, direct")
     language = models.CharField(
         max_length=10, default="en", help_text="ISO code, or 'local' for the prospect's country"

@@ -1,0 +1,20 @@
+# Campaign.example_emails: the emails the AI path takes its tone and length from (outreach.composition.composer).
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("outreach", "0007_sending_domains"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="campaign",
+            name="example_emails",
+            field=models.TextField(
+                blank=True,
+                help_text="Two or three good emails for the AI to take its tone and length from (never its facts). Separate them with a line of three dashes (---); start one with a line such as [de] when it is not in the campaign's language. Blank: examples written from the templates.",
+            ),
+        ),
+    ]
