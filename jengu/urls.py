@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from jengu import esp_webhooks
 from jengu.api import api
+from outreach.urls import privacy_urlpatterns
 
 # Provider webhooks, only for the ESPs Jengu sends through: anymail's paths and URL names
 # (``anymail:resend_tracking_webhook``…), never ``anymail.urls``, which mounts every ESP
@@ -24,4 +25,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("anymail/", include(esp_webhook_urls)),  # tracking and inbound mail
     path("u/", include("outreach.urls")),  # unsubscribe links in every email
+    path("privacy/", include(privacy_urlpatterns)),  # the notice a first email's privacy line links to
 ]

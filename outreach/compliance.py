@@ -379,7 +379,8 @@ def privacy_line(email: Email) -> str:
     who = (campaign.privacy_identity or campaign.sender_name).strip()
     return (
         f"{who} sent you this email. {data_source_phrase(email.prospect)} "
-        f"How we use your details, and how to object or have them erased: {privacy_notice_url(campaign)}"
+        # the URL on a line of its own, so quoted-printable never breaks it on the wire
+        f"How we use your details, and how to object or have them erased:\n{privacy_notice_url(campaign)}"
     )
 
 

@@ -2,9 +2,13 @@ from django.urls import path
 
 from outreach import views
 
+# /u/<token>/: the unsubscribe link in every email
 urlpatterns = [
-    # the privacy notice the first email's privacy line links to (before the token: "privacy" is no token)
-    path("privacy/", views.privacy_notice, name="privacy_notice"),
-    path("privacy/<int:campaign_id>/", views.privacy_notice, name="privacy_notice_campaign"),
     path("<str:token>/", views.unsubscribe, name="unsubscribe"),
+]
+
+# /privacy/: the notice a first email's privacy line links to (jengu/urls.py mounts it)
+privacy_urlpatterns = [
+    path("", views.privacy_notice, name="privacy_notice"),
+    path("<int:campaign_id>/", views.privacy_notice, name="privacy_notice_campaign"),
 ]

@@ -58,7 +58,7 @@ from infra.events import event_record
 from infra.models import CircuitState, StateTransition
 from infra.statemachine import transition
 from outreach.business_hours import business_hours_check, next_opening
-from outreach.compliance import country_rule_check, email_hold
+from outreach.compliance import country_rule_check, email_hold, privacy_line
 from outreach.models import Email, EmailStatus, Inbox, InboxDay, InboxState, SendDecision, Sequence, SequenceState
 from outreach.providers.base import OutgoingMessage, ProviderError
 from outreach.providers.esp import ResendProvider, SendGridProvider
@@ -337,8 +337,10 @@ def message_build(email: Email, inbox: Inbox) -> OutgoingMessage:
     address = (email.campaign.postal_address if email.campaign else "").strip()
     footer = ["--", address] if address else ["--"]
     url = unsubscribe_url(email.to_email)
-    # the link on a line of its own: a line over 78 characters makes the body quoted-printable,
-    # which breaks the URL with soft line breaks on the wire
+    if line := privacy_line(email):  # GDPR Art. 14: who we are, where we found the address (first emails)
+        footer.append(line)
+    # the link on a line of its own: a long line makes the body quoted-printable, whose soft
+    # line breaks would cut a URL on the wire
     footer += ["Not the right time? One click and we won't write again:", url]
     headers = unsubscribe_headers(email.to_email, url=url)
     if email.in_reply_to:

@@ -178,14 +178,25 @@ class _Rollback(Exception):
 
 def _sample_emails():
     """One unsaved email of each kind, as the sender gets them: first, follow-up, our answer to a reply."""
+    from outreach.compliance import privacy_notice_url
     from outreach.models import Campaign, Email, Inbox
+    from prospects.models import DataSourceKind, Prospect
 
-    campaign = Campaign(name="Wire report", postal_address="Jengu, 1 Example Street, 00000 Example City")
+    campaign = Campaign(
+        name="Wire report", sender_name="Maya", postal_address="Jengu, 1 Example Street, 00000 Example City",
+        privacy_line_enabled=True, privacy_notice_url=privacy_notice_url(None),  # unsaved: the generic notice
+    )  # fmt: skip
     inbox = Inbox(email="wire-report@jengu.invalid", display_name="Wire Report")
     to, subject = "gm@wire-report.invalid", "A question about check-in"
+    prospect = Prospect(
+        email=to, company_name="Wire Report Hotel", country="FR", data_source_kind=DataSourceKind.JOB_POSTING,
+        data_source_detail="https://www.linkedin.com/jobs/view/4000000001/",
+    )  # fmt: skip
 
     def sample(body: str, **kwargs) -> Email:
-        return Email(campaign=campaign, to_email=to, body=body, idempotency_key=uuid.uuid4(), **kwargs)
+        return Email(
+            campaign=campaign, prospect=prospect, to_email=to, body=body, idempotency_key=uuid.uuid4(), **kwargs
+        )
 
     first = sample("Hi Anna,\n\nA short note.\n\nBest,\nMaya", subject=subject, sequence_step=1)
     follow_up = sample(

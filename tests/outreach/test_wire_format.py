@@ -83,7 +83,7 @@ def test_smtp_list_unsubscribe_reaches_the_wire_unencoded_and_one_click_works(si
     # the footer carries the same link, once, and the body holds no other unsubscribe link
     body = raw.split(b"\r\n\r\n", 1)[1]
     url = match[1]
-    assert b"\r\nContent-Transfer-Encoding: 7bit\r\n" in headers  # no quoted-printable soft breaks in the URL
+    # the URL whole in the raw body: a quoted-printable soft break (=\r\n) inside it would not match
     assert body.count(url) == 1 and body.count(b"/u/") == 1
 
     # what Gmail does with it: POST List-Unsubscribe=One-Click to the URL, no cookie, no page

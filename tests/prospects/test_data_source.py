@@ -231,7 +231,7 @@ def test_the_first_emails_privacy_line_says_who_we_are_where_we_found_the_addres
     line = privacy_line(email)
     assert line.startswith("Jengu Ltd (privacy@jengu.example) sent you this email.")
     assert says in line
-    assert line.endswith(f"https://crm.jengu.example/u/privacy/{email.campaign.pk}/")
+    assert line.endswith(f"https://crm.jengu.example/privacy/{email.campaign.pk}/")
 
 
 def test_a_referral_names_the_colleague_by_their_stored_name_only():
