@@ -4,6 +4,7 @@ Email.status and Inbox.state are state machines (infra.statemachine). InboxDay i
 per-inbox, per-day counter a send claims its slot on.
 """
 
+import enum
 import hashlib
 import secrets
 import uuid
@@ -36,7 +37,11 @@ class Campaign(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     active = models.BooleanField(default=True)
-    product_pitch = models.TextField(help_text="What we sell, in two or three sentences.")
+    product_pitch = models.TextField(
+        help_text="What we sell, in two or three sentences. Write it two or three ways, separated by a line of "
+        "three dashes (---), and each prospect gets one of them: a campaign's emails then do not all share one "
+        "paragraph."
+    )
     case_studies = models.JSONField(
         default=list,
         blank=True,
@@ -156,6 +161,14 @@ class Inbox(StateMachineModel):
     state_reason = models.CharField(max_length=300, blank=True, help_text="why it was paused or its circuit opened")
     health_score = models.FloatField(default=1.0, validators=unit_interval)
     reputation_score = models.FloatField(default=1.0, validators=unit_interval)
+    scores_detail = models.JSONField(
+        default=dict, blank=True, help_text="what the daily computation of health and reputation read, and its result"
+    )
+    scores_computed_at = models.DateTimeField(null=True, blank=True)
+    # the inbox's own pace: one person's rhythm (outreach.services.pacing), not the pool's
+    next_send_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="when this inbox may take its next turn to send"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     state_machine = StateMachine(
@@ -249,6 +262,10 @@ class EmailStatus(models.TextChoices):
     REJECTED = "rejected"  # a human rejected the draft
     CANCELLED = "cancelled"  # the sequence stopped before this email went out
     HELD = "held"  # the prospect's country rule forbids it for now (no recorded consent): waits for a person
+
+    # the email went out (sent, or what the world told us about it since): every count of
+    # sends, rates and gaps reads this one set
+    WENT_OUT = enum.nonmember(frozenset({"sent", "delivered", "opened", "clicked", "replied", "bounced", "spam"}))
 
 
 E = EmailStatus
@@ -365,6 +382,8 @@ class Email(StateMachineModel):
             models.Index(fields=["status", "sent_at"], name="email_followup_idx"),
             models.Index(fields=["to_email", "status"], name="email_reply_match_idx"),
             models.Index(fields=["status", "status_changed_at"], name="email_status_age_idx"),
+            # the sender's queue: what is queued and due, per inbox (follow-ups) or unassigned (first emails)
+            models.Index(fields=["status", "inbox", "not_before"], name="email_send_queue_idx"),
         ]
         constraints = [state_check_constraint("email", "status", EmailStatus)]
 
