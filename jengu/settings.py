@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "infra.metrics.RequestLatencyMiddleware",  # first: times the whole request (/metrics)
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -207,6 +208,31 @@ CONSTANCE_CONFIG = {
         "data is anonymised by the daily retention job; its address stays only as a suppression hash. 0 = off.",
         int,
     ),
+    # operational tables, pruned by the daily job jengu.retention_ops (0 = keep forever)
+    "EVENT_RETENTION_DAYS": (90, "Days the Event log is kept (a daily count per event name stays).", int),
+    "SEND_DECISION_RETENTION_DAYS": (
+        180,
+        "Days send decisions and provider attempts are kept (never for an email not yet sent or failed).",
+        int,
+    ),
+    "WEBHOOK_DELIVERY_RETENTION_DAYS": (30, "Days outbound webhook deliveries are kept (delivered or given up).", int),
+    "TASK_RESULT_RETENTION_DAYS": (14, "Days the task queue's results (successes and failures) are kept.", int),
+    "WEBSITE_HTML_RETENTION_DAYS": (7, "Days a fetched web page's HTML is kept (its freshness); then file and row go.", int),
+    "DEAD_LETTER_RETENTION_DAYS": (30, "Days a dead letter is kept after someone retried or discarded it.", int),
+    # replies.policy: when a reply's reading is acted on without a person
+    "REPLY_AUTO_MIN_CONFIDENCE": (
+        0.8,
+        "Confidence a reply's reading needs to be acted on by itself when the action can be undone "
+        "(interested, needs more info, meeting request: stage and sequence; out of office: a pause).",
+        float,
+    ),
+    "REPLY_AUTO_MIN_CONFIDENCE_IRREVERSIBLE": (
+        0.9,
+        "Confidence a reading needs (besides evidence of a kind known to be precise) before an irreversible "
+        "action (suppress, close as lost, create a prospect) happens without a person. Removal requests are "
+        "always honoured.",
+        float,
+    ),
 }
 CONSTANCE_CONFIG_FIELDSETS = {
     "Sending": (
@@ -226,6 +252,15 @@ CONSTANCE_CONFIG_FIELDSETS = {
     ),
     "Pipeline": ("EMAIL_VERIFICATION_THRESHOLD", "FOLLOW_UP_DAYS"),
     "Personal data": ("PERSONAL_DATA_RETENTION_MONTHS",),
+    "Replies": ("REPLY_AUTO_MIN_CONFIDENCE", "REPLY_AUTO_MIN_CONFIDENCE_IRREVERSIBLE"),
+    "Operational data retention": (
+        "EVENT_RETENTION_DAYS",
+        "SEND_DECISION_RETENTION_DAYS",
+        "WEBHOOK_DELIVERY_RETENTION_DAYS",
+        "TASK_RESULT_RETENTION_DAYS",
+        "WEBSITE_HTML_RETENTION_DAYS",
+        "DEAD_LETTER_RETENTION_DAYS",
+    ),
 }
 
 # --- external services (a blank key means: use the offline sandbox twin) -------------
@@ -254,6 +289,13 @@ ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
 if ALERT_WEBHOOK_URL and not ALERT_WEBHOOK_URL.startswith(("https://", "http://")):
     config_error("ALERT_WEBHOOK_URL", "must be an http(s) URL")
     ALERT_WEBHOOK_URL = ""
+# the body the alert webhook gets (infra.alerts): slack {"text"}, discord {"content"}, json (every field)
+ALERT_WEBHOOK_FORMAT = env.str("ALERT_WEBHOOK_FORMAT", default="") or "slack"
+if ALERT_WEBHOOK_FORMAT not in ("slack", "discord", "json"):
+    config_error("ALERT_WEBHOOK_FORMAT", "must be slack, discord or json")
+    ALERT_WEBHOOK_FORMAT = "slack"
+# /metrics (Prometheus) wants "Authorization: Bearer <METRICS_TOKEN>"; unset it is a 404 unless DEBUG
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 SMTP_INBOXES = read_smtp_inboxes(os.environ)
 # Secrets at rest (inbox passwords, webhook signing secrets; infra.encryption): Fernet
 # keys, the current one first, older ones after it until `manage.py rotate_field_keys`
@@ -309,6 +351,43 @@ SENDGRID_RETURN_PATH = env.str("SENDGRID_RETURN_PATH", default="")
 DNS_UNKNOWN_GRACE_DAYS = _read("DNS_UNKNOWN_GRACE_DAYS", env.int, 3)
 # Spamhaus Data Query Service key: with it, each domain (DBL) and SMTP host address (ZEN) is looked up
 SPAMHAUS_DQS_KEY = env.str("SPAMHAUS_DQS_KEY", default="")
+
+# --- cost per email (jengu.cost: the dashboard and /api/stats) ------------------------------
+# US$ per 1,000 tokens, input/output, per model or per provider (a model not listed takes
+# its provider's): "grok=0.0002/0.0005,claude=0.001/0.005,claude-haiku-4-5=0.001/0.005"
+
+
+def _ai_prices(text: str) -> dict[str, tuple[float, float]]:
+    prices = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, pair = item.partition("=")
+        price_in, _, price_out = pair.partition("/")
+        try:
+            prices[name.strip()] = (float(price_in), float(price_out or price_in))
+        except ValueError:
+            config_error("AI_PRICES_PER_1K_TOKENS", f"cannot read {item[:40]!r}: use model=input/output")
+    return prices
+
+
+AI_PRICES_PER_1K_TOKENS = {"grok": (0.0002, 0.0005), "claude": (0.001, 0.005)} | _ai_prices(
+    env.str("AI_PRICES_PER_1K_TOKENS", default="")
+)
+VERIFIER_PRICE_PER_CREDIT = _read("VERIFIER_PRICE_PER_CREDIT", env.float, 0.0005)
+ESP_PRICE_PER_EMAIL = _read("ESP_PRICE_PER_EMAIL", env.float, 0.0004)  # Resend/SendGrid; own SMTP is fixed cost
+MONTHLY_FIXED_COST = _read("MONTHLY_FIXED_COST", env.float, 0.0)  # hosting, inboxes, domains: spread per day
+COST_PER_EMAIL_TARGET = _read("COST_PER_EMAIL_TARGET", env.float, 0.01)  # the reference design's target
+MONTHLY_BUDGET = _read("MONTHLY_BUDGET", env.float, 80.0)  # $80 a month at 10,000 emails a day
+AI_DAILY_BUDGET = _read("AI_DAILY_BUDGET", env.float, 0.0)  # 0: no alert on AI spend
+VERIFIER_DAILY_BUDGET = _read("VERIFIER_DAILY_BUDGET", env.float, 0.0)  # 0: no alert on verifier spend
+# where "sends today < 50 % of capacity by 15:00" is judged: the main market's time zone
+MAIN_MARKET_TIMEZONE = env.str("MAIN_MARKET_TIMEZONE", default="") or "Europe/Berlin"
+try:
+    import zoneinfo
+
+    zoneinfo.ZoneInfo(MAIN_MARKET_TIMEZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    config_error("MAIN_MARKET_TIMEZONE", "is not an IANA time zone (e.g. Europe/Berlin)")
+    MAIN_MARKET_TIMEZONE = "Europe/Berlin"
 
 # --- acquisition -------------------------------------------------------------------
 SERPAPI_API_KEY = env.str("SERPAPI_API_KEY", default="")

@@ -270,25 +270,29 @@ ATTRIBUTION = re.compile(
     r"|El\b.{0,200}?\bescribi[óo]:"  # es
     r"|Op\b.{0,200}?\bschreef\b.{0,200}?:"  # nl
     r"|Il giorno\b.{0,200}?\bha scritto:"  # it
+    r"|Em\b.{0,200}?\bescreveu:"  # pt
     r")\s*$",
     re.I | re.M | re.S,
 )
 SEPARATOR = re.compile(
     r"^[> ]*(?:-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|"
-    r"Forwarded message|Weitergeleitete Nachricht|Message transféré|Mensaje reenviado)\s*-{2,}"
+    r"Forwarded message|Weitergeleitete Nachricht|Message transféré|Mensaje reenviado|Messaggio originale|"
+    r"Oorspronkelijk bericht|Doorgestuurd bericht|Mensagem original|Mensagem encaminhada|Messaggio inoltrato)\s*-{2,}"
     r"|_{20,}|Begin forwarded message:|Anfang der weitergeleiteten Nachricht:|Début du message réexpédié :"
     r"|\s*Original Message\s*)\s*$",
     re.I | re.M,
 )
 HEADER_WORDS = (
-    r"(?:From|Sent|To|Subject|Date|Cc|Von|Gesendet|An|Betreff|Datum|De|Envoyé|À|A|Objet|Enviado|Para|Asunto|Fecha)"
+    r"(?:From|Sent|To|Subject|Date|Cc|Von|Gesendet|An|Betreff|Datum|De|Envoyé|À|A|Objet|Enviado|Para|Asunto|Fecha"
+    r"|Da|Inviato|Oggetto|Data|Van|Verzonden|Aan|Onderwerp|Enviada|Assunto)"
 )
 HEADER_BLOCK = re.compile(rf"^[> ]*\*?{HEADER_WORDS}\s?:\*?\s.*\n[> ]*\*?{HEADER_WORDS}\s?:\*?\s", re.I | re.M)
 FOOTERS = re.compile(
     r"^\s*(?:Sent from my \w.*|Sent from (?:Yahoo Mail|Mail for Windows|Outlook).*|Get Outlook for \w.*|"
     r"Sent with Proton Mail.*|Sent from Proton Mail.*|Sent via .{0,40}|Von meinem \w+ gesendet.*|"
     r"Gesendet von (?:meinem|Outlook|iPhone).*|Envoyé de mon \w.*|Envoyé depuis .*|Enviado desde mi \w.*|"
-    r"Enviado desde .*|Obtener Outlook para .*|Télécharger Outlook pour .*|Outlook für \w+ herunterladen.*)\s*$",
+    r"Enviado desde .*|Obtener Outlook para .*|Télécharger Outlook pour .*|Outlook für \w+ herunterladen.*|"
+    r"Inviato da(?:l mio)? \w.*|Verzonden (?:vanaf|met) (?:mijn )?\w.*|Enviado do meu \w.*|Enviado a partir do .*)\s*$",
     re.I | re.M,
 )
 DISCLAIMER = re.compile(
@@ -302,12 +306,15 @@ SIGN_OFF = re.compile(
     r"thank you|many thanks|all the best|sincerely|yours(?: sincerely| truly)?|talk soon|"
     r"mit freundlichen gr(?:ü|ue)(?:ß|ss)en|(?:viele|beste|liebe|herzliche) gr(?:ü|ue)(?:ß|ss)e|gr(?:ü|ue)(?:ß|ss)e|lg|"
     r"cordialement|bien (?:à|a) vous|bien cordialement|bonne journée|merci(?: beaucoup)?|amicalement|"
-    r"(?:un )?saludo(?:s)?(?: cordiales)?|atentamente|gracias|un abrazo)\s*[,.!]?\s*$",
+    r"(?:un )?saludo(?:s)?(?: cordiales)?|atentamente|gracias|un abrazo|"
+    r"cordiali saluti|distinti saluti|saluti|un saluto|grazie(?: mille)?|"
+    r"met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|groet(?:en|jes)?|mvg|"
+    r"atenciosamente|cumprimentos|melhores cumprimentos|obrigad[oa]|abraços?)\s*[,.!]?\s*$",
     re.I | re.M,
 )
 MAX_SIGNATURE_LINES = 8
 
-_library = EmailReplyParser(languages=["en", "de", "fr", "es"])
+_library = EmailReplyParser(languages=["en", "de", "fr", "es", "it", "nl"])
 
 
 def _cut_at(text: str, match) -> str:
