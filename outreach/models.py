@@ -47,6 +47,21 @@ class Campaign(models.Model):
         blank=True,
         help_text="Facts we may cite, one string each, e.g. 'Marriott Courtyard Austin cut check-in time by 40%'.",
     )
+    # what an answer to a reply may say (replies.services.answers): nothing but these facts
+    faq = models.TextField(
+        "FAQ",
+        blank=True,
+        help_text="Answers to the questions prospects ask, one per paragraph: a line 'Q: …' then 'A: …'. "
+        "Draft answers to replies quote only these, the case studies and the pricing notes.",
+    )
+    pricing_notes = models.TextField(blank=True, help_text="What we may say about price, e.g. 'From €2 per room.'")
+    booking_url = models.URLField(
+        "booking link",
+        max_length=300,
+        blank=True,
+        help_text="A Cal.com or Calendly link proposed in answers to replies; bookings made through it move the "
+        "prospect to 'meeting' (set CALCOM_WEBHOOK_SECRET / CALENDLY_WEBHOOK_SIGNING_KEY).",
+    )
     sender_name = models.CharField(max_length=100, help_text="The persona who signs, e.g. Edd Chen")
     signature = models.TextField(blank=True)
     call_to_action = models.CharField(max_length=200, default="Worth a 15-minute conversation?")

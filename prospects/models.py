@@ -73,6 +73,7 @@ PROSPECT_TRANSITIONS = {
     "mark_engaged": ([S.SENT, S.CONTACTED], S.ENGAGED),
     "mark_replied": ([S.SENT, S.CONTACTED, S.ENGAGED], S.REPLIED),
     "book_meeting": ([S.SENT, S.CONTACTED, S.ENGAGED, S.REPLIED], S.MEETING),
+    "cancel_meeting": ([S.MEETING], S.REPLIED),  # the booking was cancelled (replies.services.meetings)
     "mark_won": ([S.MEETING, S.REPLIED], S.WON),
     "mark_lost": (OPEN_STAGES, S.LOST),
 }

@@ -35,6 +35,15 @@ class MatchRule(models.TextChoices):
     UNMATCHED = "unmatched"
 
 
+class ActionStatus(models.TextChoices):
+    """What became of a reading (replies.policy)."""
+
+    AUTOMATIC = "automatic", "acted on automatically"
+    AWAITING = "awaiting", "waits for a person"
+    CONFIRMED = "confirmed", "confirmed by a person"
+    CORRECTED = "corrected", "corrected by a person"
+
+
 class Reply(models.Model):
     class Source(models.TextChoices):
         IMAP = "imap", "IMAP"
@@ -73,6 +82,18 @@ class Reply(models.Model):
     return_date = models.DateField(null=True, blank=True, help_text="out of office until")
     interpreted_by = models.CharField(max_length=10, blank=True, help_text="grok, claude or fallback")
     needs_human = models.BooleanField(default=False, db_index=True)
+    action_status = models.CharField(
+        max_length=10, choices=ActionStatus, blank=True, db_index=True, help_text="blank: not read yet"
+    )
+    policy_reason = models.CharField(max_length=300, blank=True, help_text="why it was acted on, or waits")
+    answer_draft = models.ForeignKey(
+        Email,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="answered_replies",
+        help_text="the draft answer waiting for a person (replies.services.answers)",
+    )
     delegated_prospect = models.ForeignKey(
         Prospect, on_delete=models.SET_NULL, null=True, blank=True, related_name="delegated_from_replies"
     )
@@ -128,3 +149,44 @@ class InboxCursor(models.Model):
 
     def __str__(self):
         return f"{self.inbox.email} {self.folder} uid>{self.last_uid}"
+
+
+class Meeting(models.Model):
+    """A meeting booked through a campaign's booking link (Cal.com, Calendly, the sandbox).
+
+    One row per booking (the provider's id); a reschedule moves its time, a cancellation
+    marks it cancelled. The prospect's timeline reads ``prospect.meetings``.
+    """
+
+    class Provider(models.TextChoices):
+        CALCOM = "calcom", "Cal.com"
+        CALENDLY = "calendly", "Calendly"
+        SANDBOX = "sandbox"
+
+    class Status(models.TextChoices):
+        BOOKED = "booked"
+        RESCHEDULED = "rescheduled"
+        CANCELLED = "cancelled"
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="meetings")
+    provider = models.CharField(max_length=10, choices=Provider)
+    external_id = models.CharField(max_length=200, help_text="the provider's booking id")
+    status = models.CharField(max_length=12, choices=Status, default=Status.BOOKED, db_index=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    invitee_email = models.EmailField(blank=True)
+    invitee_name = models.CharField(max_length=200, blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "external_id"], name="meeting_one_per_booking"),
+        ]
+
+    def __str__(self):
+        when = self.starts_at.strftime("%Y-%m-%d %H:%M UTC") if self.starts_at else "?"
+        return f"{self.get_provider_display()} meeting {when} ({self.status})"
