@@ -120,4 +120,8 @@ class EventAdmin(ReadOnlyAdmin):
     search_fields = ["=trace_id", "name", "message"]
 
 
-from infra import admin_api, admin_runtime  # noqa: E402,F401  (runtime pages; API keys and webhooks)
+from infra import (  # noqa: E402,F401  (runtime pages; API keys and webhooks)
+    admin_alerts,  # noqa: E402,F401  (the Alerts pages)
+    admin_api,
+    admin_runtime,
+)

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from infra.circuit import CircuitBreaker, CircuitOpen
 from infra.events import event_record
+from infra.metrics import ai_usage_record
 from infra.providers.base import Completion, ProviderError
 
 logger = logging.getLogger(__name__)
@@ -164,6 +165,9 @@ def _log_call(purpose: str, provider: str, started: float, *, ok: bool, completi
             output_tokens=completion.output_tokens,
             cost_usd=round((completion.input_tokens * price_in + completion.output_tokens * price_out) / 1e6, 6),
         )
+        # the tokens per model and day, for /metrics and the cost report (jengu.cost prices them)
+        ai_usage_record(provider=provider, model=completion.model, input_tokens=completion.input_tokens,
+                        output_tokens=completion.output_tokens, cost_usd=data["cost_usd"])  # fmt: skip
     if error:
         data["error"] = error
     event_record("ai.call", level="info" if ok else "warning", message=f"{purpose} via {provider}", data=data)

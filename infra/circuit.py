@@ -7,12 +7,15 @@ opens it for another cool-down. A trial whose caller died is given up after a co
 """
 
 import datetime
+import time
 from collections.abc import Callable
 
 from django.db.models import F
 from django.utils import timezone
 
 from infra.errors import ApplicationError
+from infra.events import event_record
+from infra.metrics import provider_call_record
 from infra.models import CircuitState
 
 State = CircuitState.State
@@ -56,29 +59,36 @@ class CircuitBreaker:
             return bool(won)
         return False
 
-    def record_success(self) -> None:
+    def record_success(self, *, seconds: float | None = None) -> None:
         self._rows().update(state=State.CLOSED, consecutive_failures=0, opened_at=None, last_error="")
+        provider_call_record(self.key, ok=True, seconds=seconds)
 
-    def record_failure(self, error: str = "") -> None:
+    def record_failure(self, error: str = "", *, seconds: float | None = None) -> None:
         now = self.clock()
         self._row()
         self._rows().update(consecutive_failures=F("consecutive_failures") + 1, last_error=error[:500])
         # a failed trial reopens at once; a closed circuit opens at the threshold
-        self._rows().filter(state=State.HALF_OPEN).update(state=State.OPEN, opened_at=now)
-        self._rows().filter(state=State.CLOSED, consecutive_failures__gte=self.failure_threshold).update(
+        reopened = self._rows().filter(state=State.HALF_OPEN).update(state=State.OPEN, opened_at=now)
+        opened = self._rows().filter(state=State.CLOSED, consecutive_failures__gte=self.failure_threshold).update(
             state=State.OPEN, opened_at=now
         )
+        # counted for /metrics and the alert rules (infra.metrics); a fresh opening is also an Event
+        provider_call_record(self.key, ok=False, seconds=seconds, opened=bool(opened or reopened))
+        if opened:
+            event_record("circuit.opened", level="warning", message=f"{self.key}: {error[:300]}",
+                         data={"circuit": self.key})  # fmt: skip
 
     def call(self, func: Callable, *args, **kwargs):
         """Run ``func`` through the breaker; any exception it raises counts as a failure."""
         if not self.allow():
             raise CircuitOpen(f"{self.key} is unavailable (circuit open); not calling it.")
+        started = time.perf_counter()
         try:
             result = func(*args, **kwargs)
         except Exception as exc:
-            self.record_failure(f"{type(exc).__name__}: {exc}")
+            self.record_failure(f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - started)
             raise
-        self.record_success()
+        self.record_success(seconds=time.perf_counter() - started)
         return result
 
 

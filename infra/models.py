@@ -131,6 +131,7 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-last_sent_at"]
+        verbose_name = "event alert window"
 
     def __str__(self):
         return self.key
@@ -275,3 +276,172 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} → {self.subscriber} ({self.status})"
+
+
+# --- monitoring: alert rules, stored counters, heartbeats (infra.alert_rules, infra.metrics) ---
+
+
+class AlertRule(models.Model):
+    """A condition on a registered metric (infra.metrics) that tells the team when it holds.
+
+    Evaluated every minute (infra.alert_rules). With ``duration_minutes`` the condition must
+    hold that long before the alert fires; while it lasts the alert is repeated at most every
+    ``repeat_minutes`` (0: never); when it ends, a "resolved" follows. Each scope of the
+    metric (a queue, a stage, a provider, a sending domain) has its own state, unless
+    ``scope`` names one.
+    """
+
+    class Comparison(models.TextChoices):
+        GT = ">", "above"
+        GTE = ">=", "at or above"
+        LT = "<", "below"
+        LTE = "<=", "at or below"
+
+    class Severity(models.TextChoices):
+        INFO = "info"
+        WARNING = "warning"
+        CRITICAL = "critical"
+
+    name = models.CharField(max_length=120, unique=True)
+    metric = models.CharField(max_length=80, help_text="a metric's key (the Alerts page lists them)")
+    comparison = models.CharField(max_length=2, choices=Comparison, default=Comparison.GT)
+    threshold = models.FloatField()
+    duration_minutes = models.PositiveIntegerField(
+        "for (minutes)", default=0, help_text="how long the condition must hold before the alert fires; 0: at once"
+    )
+    scope = models.CharField(
+        max_length=200, blank=True, help_text="blank: each queue/stage/provider/domain on its own; else only this one"
+    )
+    severity = models.CharField(max_length=10, choices=Severity, default=Severity.WARNING)
+    message = models.CharField(
+        max_length=500,
+        help_text="the alert's text; {scope}, {value}, {threshold}, {duration} and {detail} are filled in",
+    )
+    runbook = models.TextField(blank=True, help_text="what to do: shown by `manage.py doctor` and in the alert")
+    repeat_minutes = models.PositiveIntegerField(
+        "repeat every (minutes)", default=60, help_text="while it lasts; 0: only when it starts and ends"
+    )
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def condition_text(self) -> str:
+        text = f"{self.metric} {self.comparison} {self.threshold:g}"
+        return f"{text} for {self.duration_minutes} min" if self.duration_minutes else text
+
+
+class AlertState(models.Model):
+    """Where one rule stands for one scope: ok, pending (holding, not long enough), firing, resolved."""
+
+    class State(models.TextChoices):
+        OK = "ok"
+        PENDING = "pending"
+        FIRING = "firing"
+        RESOLVED = "resolved"
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="states")
+    scope = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=10, choices=State, default=State.OK, db_index=True)
+    since = models.DateTimeField(default=timezone.now, help_text="when it entered this state")
+    last_value = models.FloatField(null=True, blank=True)
+    last_detail = models.CharField(max_length=300, blank=True)
+    last_notified_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["rule", "scope"]
+        constraints = [models.UniqueConstraint(fields=["rule", "scope"], name="alertstate_one_per_scope")]
+
+    def __str__(self):
+        return f"{self.rule} [{self.scope or '-'}]: {self.state}"
+
+
+class AlertNotice(models.Model):
+    """An alert that went (or tried to go) to the team: fired, repeated, resolved; the Alerts page."""
+
+    class Kind(models.TextChoices):
+        FIRED = "fired"
+        REPEATED = "repeated"
+        RESOLVED = "resolved"
+        SENT = "sent", "Sent (event alert)"  # infra.alerts.alert_send: a dead letter, a paused inbox …
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="notices")
+    key = models.CharField(max_length=200, db_index=True, help_text="rule name and scope, or the event alert's key")
+    scope = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind)
+    severity = models.CharField(max_length=10, choices=AlertRule.Severity, default=AlertRule.Severity.WARNING)
+    value = models.FloatField(null=True, blank=True)
+    text = models.TextField()
+    delivered = models.BooleanField(default=False, help_text="the webhook took it (false too when none is set)")
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "alert"
+
+    def __str__(self):
+        return f"{self.kind}: {self.text[:80]}"
+
+
+class MetricCounter(models.Model):
+    """A stored counter (infra.metrics.counter_add): every worker on every machine adds to the
+    same row, so /metrics reads one small table whatever the data's size.
+
+    ``bucket`` is "" for the running total, ``m<unix minute>`` for the minute rows that
+    windowed rates read (pruned after a day), ``d<YYYY-MM-DD>`` for the day rows that the
+    cost report reads.
+    """
+
+    name = models.CharField(max_length=80)
+    labels = models.CharField(max_length=300, blank=True, help_text="k=v pairs, sorted, comma-separated")
+    bucket = models.CharField(max_length=16, blank=True)
+    value = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "labels", "bucket"], name="metriccounter_one_row_per_series")
+        ]
+        indexes = [models.Index(fields=["bucket", "name"], name="metriccounter_bucket_idx")]
+
+    def __str__(self):
+        return f"{self.name}{{{self.labels}}}[{self.bucket}] = {self.value:g}"
+
+
+class Heartbeat(models.Model):
+    """The last time something that should happen often happened (a reply poll, a q2 task, the
+    alert evaluation), with an optional reading (a verifier's credits left)."""
+
+    key = models.CharField(max_length=80, unique=True)
+    at = models.DateTimeField()
+    value = models.FloatField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self):
+        return f"{self.key} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class EventDailyCount(models.Model):
+    """What the retention job keeps of the Events it deletes: how many of each name per day."""
+
+    day = models.DateField()
+    name = models.CharField(max_length=80)
+    level = models.CharField(max_length=10)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "name", "level"], name="eventdailycount_one_per_day_name_level")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.name} ({self.level}): {self.count}"

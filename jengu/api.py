@@ -6,7 +6,9 @@ state the object is really in; a missing object → 404; invalid input → 422 w
 field's path (ninja's own shape, also used for model validation errors); a key over its
 rate limit → 429 with Retry-After.
 
-/api/health is public (up or down per component, for load balancers and uptime checks);
+/api/health is public (up or down per component, for load balancers and uptime checks), split
+into /api/health/live (the process answers; no database) and /api/health/ready (database,
+broker, a worker heartbeat, the scheduler);
 /api/stats needs a ``read`` key: aggregates only, but the business's own numbers. /api/docs
 is Swagger UI served from the assets bundled with django-ninja, so it works offline.
 """
@@ -253,20 +255,89 @@ def _check_workers() -> dict:
     return {"status": "unknown", "detail": "queue is moving; heartbeats need a shared cache (REDIS_URL)"}
 
 
+HEARTBEAT_STALE_AFTER = datetime.timedelta(minutes=5)
+SCHEDULE_OVERDUE_AFTER = datetime.timedelta(minutes=5)
+
+
+def _heartbeat_age(key: str):
+    from infra.models import Heartbeat
+
+    beat = Heartbeat.objects.filter(key=key).first()
+    return None if beat is None else timezone.now() - beat.at
+
+
+def _check_worker_heartbeat() -> dict:
+    """A q2 cluster finished a task lately (infra.metrics writes the heartbeat; the every-minute
+    alert schedule keeps one coming while any cluster runs). Before the first one: as /health."""
+    age = _heartbeat_age("qcluster")
+    if age is None:
+        return _check_workers()
+    minutes = age.total_seconds() / 60
+    if age > HEARTBEAT_STALE_AFTER:
+        return {"status": "down", "detail": f"no q2 task finished for {minutes:.0f} min"}
+    return {"status": "ok", "detail": f"a task finished {minutes:.1f} min ago"}
+
+
+def _check_scheduler() -> dict:
+    """The cron schedules run: none is overdue, and the every-minute alert evaluation ran lately."""
+    from django_q.models import Schedule
+
+    now = timezone.now()
+    installed = Schedule.objects.filter(name__startswith="jengu:")
+    if not installed.exists():
+        return {"status": "unknown", "detail": "no schedules installed (manage.py install_schedules)"}
+    overdue = installed.filter(next_run__lt=now - SCHEDULE_OVERDUE_AFTER).exclude(repeats=0).order_by("next_run")
+    late = overdue.first()
+    if late is not None:
+        minutes = (now - late.next_run).total_seconds() / 60
+        detail = f"{late.name} is {minutes:.0f} min overdue: is the scheduler cluster running?"
+        return {"status": "down", "detail": detail}
+    age = _heartbeat_age("alerts_evaluate")
+    detail = "no schedule overdue"
+    if age is not None:
+        detail += f"; alert rules evaluated {age.total_seconds() / 60:.1f} min ago"
+    return {"status": "ok", "detail": detail}
+
+
 public = Router(tags=["public"])
+
+
+def _health_response(checks: dict):
+    components = {name: _timed(check) for name, check in checks.items()}
+    down = any(c["status"] == "down" for c in components.values())
+    body = {"status": "down" if down else "ok", "components": components, "checked_at": timezone.now()}
+    return Status(503 if down else 200, body)
 
 
 @public.get("/health", auth=None, response={200: HealthOut, 503: HealthOut, **errors(422)})
 def health(request):
-    """Database, broker and workers, each with a status; 503 when any is down."""
-    components = {
-        "database": _timed(_check_database),
-        "broker": _timed(_check_broker),
-        "workers": _timed(_check_workers),
-    }
-    down = any(c["status"] == "down" for c in components.values())
-    body = {"status": "down" if down else "ok", "components": components, "checked_at": timezone.now()}
-    return Status(503 if down else 200, body)
+    """Database, broker and workers, each with a status; 503 when any is down (kept for existing
+    monitors: new ones use /health/live and /health/ready)."""
+    return _health_response({"database": _check_database, "broker": _check_broker, "workers": _check_workers})
+
+
+class LiveOut(Schema):
+    status: str = Field(description="always ok: the process answers")
+    checked_at: datetime.datetime
+
+
+@public.get("/health/live", auth=None, response={200: LiveOut, **errors(422)})
+def health_live(request):
+    """Liveness: the web process answers (touches no database: restart it only when this fails)."""
+    return {"status": "ok", "checked_at": timezone.now()}
+
+
+@public.get("/health/ready", auth=None, response={200: HealthOut, 503: HealthOut, **errors(422)})
+def health_ready(request):
+    """Readiness: database, broker, a q2 worker heartbeat and the scheduler; 503 when any is down."""
+    return _health_response(
+        {
+            "database": _check_database,
+            "broker": _check_broker,
+            "workers": _check_worker_heartbeat,
+            "scheduler": _check_scheduler,
+        }
+    )
 
 
 class IntentStatOut(Schema):
@@ -281,6 +352,29 @@ class SendsTodayOut(Schema):
     cap_today: int
 
 
+class CostPeriodOut(Schema):
+    first_day: datetime.date
+    last_day: datetime.date
+    spend_by_kind: dict[str, float] = Field(description="ai, verifier, esp, fixed (US$)")
+    spend_total: float
+    ai_tokens: int
+    verifier_credits: int
+    emails_sent: int
+    emails_via_esp: int
+    replies: int
+    cost_per_email: float | None
+    cost_per_reply: float | None
+
+
+class CostOut(Schema):
+    today: CostPeriodOut
+    month: CostPeriodOut = Field(description="this calendar month so far")
+    target_per_email: float
+    monthly_budget: float
+    budget_used: float | None = Field(description="the month's spend ÷ the monthly budget")
+    currency: str
+
+
 class StatsOut(Schema):
     prospects_per_stage: dict[str, int]
     emails_sent: int
@@ -291,6 +385,8 @@ class StatsOut(Schema):
     queue_depths: dict[str, int]
     dead_letters: int
     open_circuits: int
+    cost: CostOut
+    kpis: dict[str, float | None] = Field(description="dashboard KPIs, 30 days (shares 0–1, meetings a count)")
     generated_at: datetime.datetime
 
 
@@ -298,21 +394,18 @@ STATS_CACHE_SECONDS = 30
 
 
 def _stats() -> dict:
-    from infra.models import CircuitState, DeadLetter
-    from jengu.status import queue_depths
+    from jengu.cost import cost_report
+    from jengu.dashboard import kpis
+    from jengu.status import open_circuits, open_dead_letters, prospects_per_stage, queue_depths, sends_today
     from outreach.models import Email
-    from outreach.selectors import inbox_caps_today, inboxes_with_sent_today
-    from prospects.models import Prospect, ProspectStage
     from replies.models import Intent, Reply
 
-    per_stage = dict(Prospect.objects.values_list("stage").annotate(n=Count("id")))
     sent = Email.objects.filter(sent_at__isnull=False).count()
     intents = dict(Reply.objects.exclude(intent="").values_list("intent").annotate(n=Count("id")))
-    rows = list(inboxes_with_sent_today())
-    caps = inbox_caps_today(rows)
-    inboxes = [{"inbox_id": i.pk, "state": i.state, "sent_today": i.sent_today, "cap_today": caps[i.pk]} for i in rows]
+    # the inbox's id, not its address: the stats carry no personal data
+    inboxes = [{key: row[key] for key in ("inbox_id", "state", "sent_today", "cap_today")} for row in sends_today()]
     return {
-        "prospects_per_stage": {stage: per_stage.get(stage, 0) for stage in ProspectStage.values},
+        "prospects_per_stage": prospects_per_stage(),
         "emails_sent": sent,
         "sends_today": inboxes,
         "sent_today_total": sum(i["sent_today"] for i in inboxes),
@@ -322,15 +415,18 @@ def _stats() -> dict:
             for intent in Intent.values
         },
         "queue_depths": queue_depths(),
-        "dead_letters": DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count(),
-        "open_circuits": CircuitState.objects.exclude(state=CircuitState.State.CLOSED).count(),
+        "dead_letters": open_dead_letters(),
+        "open_circuits": len(open_circuits()),
+        "cost": cost_report().as_dict(),
+        "kpis": kpis().as_dict(),
         "generated_at": timezone.now(),
     }
 
 
 @public.get("/stats", auth=READ, tags=["stats"], response={200: StatsOut, **errors(*AUTH_ERRORS)})
 def stats(request):
-    """Counts per stage, sends today vs caps, replies per intent, queue depths, dead letters.
+    """Counts per stage, sends today vs caps, replies per intent, queue depths, dead letters,
+    cost per email today and this month (by kind, against the target and budget), the KPIs.
 
     Aggregates only, no personal data; recomputed at most every 30 seconds.
     """

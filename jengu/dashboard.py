@@ -119,6 +119,9 @@ class Dashboard:
     drafts_awaiting_approval: int = 0
     replies_needing_a_human: int = 0
     held_back: list[Bar] = field(default_factory=list)  # per country rule: prospects and emails it holds back
+    kpis: Kpis | None = None
+    stage_timings: list[StageTiming] = field(default_factory=list)
+    cost: object = None  # jengu.cost.CostReport
 
     @staticmethod
     def _percent(rate: float) -> str:
@@ -308,6 +311,192 @@ def held_back() -> list[Bar]:
     return scale(bars)
 
 
+# --- KPIs the reference design names (last 30 days) and per-stage processing times -----------
+
+KPI_WINDOW_DAYS = 30
+KPI_CACHE_SECONDS = 60
+ESP_OPEN_TRACKING = ("resend", "sendgrid")  # the providers whose webhooks report opens
+POSITIVE_INTENTS = ("interested", "meeting_request")
+NOT_A_REPLY = ("bounce", "out_of_office")  # answers by a machine, not a person
+
+
+@dataclass
+class Kpi:
+    label: str
+    value: float | None  # a share 0–1, or a count when ``count`` is set
+    detail: str
+    target: str = ""
+    count: bool = False
+
+    @property
+    def text(self) -> str:
+        if self.value is None:
+            return "–"
+        return f"{self.value:.0f}" if self.count else f"{self.value:.1%}"
+
+
+@dataclass
+class Kpis:
+    items: list[Kpi]
+    open_rate_note: str = ""
+
+    def as_dict(self) -> dict:
+        return {kpi.label: None if kpi.value is None else round(kpi.value, 4) for kpi in self.items}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def kpis(now=None) -> Kpis:
+    """The reference design's KPIs over the last 30 days: four aggregate queries, cached a minute."""
+    cached = cache.get("dashboard:kpis")
+    if cached is not None:
+        return cached
+    from outreach.services.sending import SENT_FAMILY
+    from prospects.models import EnrichmentStatus
+
+    now = now or timezone.now()
+    since = now - datetime.timedelta(days=KPI_WINDOW_DAYS)
+    finished = Q(enrichment_status__in=[EnrichmentStatus.COMPLETED, EnrichmentStatus.PARTIAL, EnrichmentStatus.FAILED])
+    enrichment = Prospect.objects.filter(created_at__gte=since).aggregate(
+        finished=Count("id", filter=finished),
+        website=Count("id", filter=finished & ~Q(company_website="")),
+        verified=Count("id", filter=finished & Q(email_verified=True)),
+        full=Count("id", filter=Q(enrichment_status=EnrichmentStatus.COMPLETED)),
+    )
+    tracked = Q(provider__in=ESP_OPEN_TRACKING)
+    emails = Email.objects.filter(status__in=SENT_FAMILY, sent_at__gte=since).aggregate(
+        sent=Count("id"),
+        bounced=Count("id", filter=Q(status=EmailStatus.BOUNCED)),
+        tracked=Count("id", filter=tracked),
+        opened=Count("id", filter=tracked & Q(opened_at__isnull=False)),
+    )
+    person = Q(is_auto_reply=False) & ~Q(intent__in=NOT_A_REPLY)
+    replies = Reply.objects.filter(received_at__gte=since).aggregate(
+        replies=Count("id", filter=person),
+        positive=Count("id", filter=person & Q(intent__in=POSITIVE_INTENTS)),
+        processed=Count("id", filter=Q(processed_at__isnull=False)),
+        automated=Count("id", filter=Q(processed_at__isnull=False, needs_human=False)),
+    )
+    meetings = StateTransition.objects.filter(transition="book_meeting", created_at__gte=since).count()
+    finished_n, sent = enrichment["finished"], emails["sent"]
+    untracked = sent - emails["tracked"]
+    note = (
+        f"{untracked} of {sent} emails went out through SMTP or the sandbox, which report no opens; "
+        "the open rate counts Resend and SendGrid emails only."
+        if untracked
+        else ""
+    )
+    result = Kpis(
+        items=[
+            Kpi("Website found", _share(enrichment["website"], finished_n),
+                f"{enrichment['website']} of {finished_n} enriched prospects", "~85 %"),
+            Kpi("Verified email found", _share(enrichment["verified"], finished_n),
+                f"{enrichment['verified']} of {finished_n} enriched prospects", "~90 %"),
+            Kpi("Full enrichment", _share(enrichment["full"], finished_n),
+                f"{enrichment['full']} of {finished_n} completed"),
+            Kpi("Delivered", _share(sent - emails["bounced"], sent), f"{sent - emails['bounced']} of {sent} sent",
+                "97 %+"),
+            Kpi("Open rate", _share(emails["opened"], emails["tracked"]),
+                f"{emails['opened']} of {emails['tracked']} with open tracking"),
+            Kpi("Reply rate", _share(replies["replies"], sent), f"{replies['replies']} replies to {sent} emails",
+                "3–5 %"),
+            Kpi("Positive-reply rate", _share(replies["positive"], sent),
+                f"{replies['positive']} interested or asking to meet"),
+            Kpi("Meetings", meetings, "prospects moved to meeting", count=True),
+            Kpi("Automation share", _share(replies["automated"], replies["processed"]),
+                f"{replies['automated']} of {replies['processed']} replies handled without a person", "95 %"),
+        ],
+        open_rate_note=note,
+    )  # fmt: skip
+    cache.set("dashboard:kpis", result, KPI_CACHE_SECONDS)
+    return result
+
+
+# (stage, the transition that claims the prospect, the one that finishes the work)
+TIMED_STAGES = [
+    ("Enrichment", "start_enrichment", "finish_enrichment"),
+    ("Research", "start_research", "finish_research"),
+    ("Composition", "start_composing", "finish_composing"),
+    ("Sending", "start_sending", "finish_sending"),
+]
+TIMING_WINDOW_DAYS = 7
+TIMING_SAMPLE = 5000  # the latest finishes, all stages together
+
+
+@dataclass
+class StageTiming:
+    name: str
+    samples: int
+    p50: datetime.timedelta | None
+    p95: datetime.timedelta | None
+
+    @staticmethod
+    def _text(delta) -> str:
+        if delta is None:
+            return "–"
+        seconds = delta.total_seconds()
+        if seconds < 120:
+            return f"{seconds:.0f} s"
+        return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+    @property
+    def p50_text(self) -> str:
+        return self._text(self.p50)
+
+    @property
+    def p95_text(self) -> str:
+        return self._text(self.p95)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def stage_timings(now=None) -> list[StageTiming]:
+    """p50/p95 from claim to finish per stage over 7 days, from the transition log (one query,
+    the latest 5,000 finishes; each finds its claim through the subject/created_at index)."""
+    cached = cache.get("dashboard:stage_timings")
+    if cached is not None:
+        return cached
+    from django.db.models import Case, CharField, OuterRef, Subquery, When
+
+    now = now or timezone.now()
+    claim_of = Case(*[When(transition=finish, then=Value(claim)) for _, claim, finish in TIMED_STAGES],
+                    output_field=CharField())  # fmt: skip
+    claims = StateTransition.objects.filter(
+        content_type=OuterRef("content_type"),
+        object_id=OuterRef("object_id"),
+        transition=OuterRef("claim"),
+        created_at__lte=OuterRef("created_at"),
+    ).order_by("-created_at")
+    rows = (
+        StateTransition.objects.filter(
+            transition__in=[finish for _, _, finish in TIMED_STAGES],
+            created_at__gte=now - datetime.timedelta(days=TIMING_WINDOW_DAYS),
+        )
+        .annotate(claim=claim_of)
+        .annotate(claimed_at=Subquery(claims.values("created_at")[:1]))
+        .order_by("-created_at")
+        .values_list("transition", "created_at", "claimed_at")[:TIMING_SAMPLE]
+    )
+    durations: dict[str, list[float]] = {finish: [] for _, _, finish in TIMED_STAGES}
+    for finish, finished_at, claimed_at in rows:
+        if claimed_at is not None:
+            durations[finish].append((finished_at - claimed_at).total_seconds())
+    result = []
+    for name, _, finish in TIMED_STAGES:
+        values = durations[finish]
+        p50 = datetime.timedelta(seconds=_percentile(values, 0.5)) if values else None
+        p95 = datetime.timedelta(seconds=_percentile(values, 0.95)) if values else None
+        result.append(StageTiming(name, len(values), p50, p95))
+    cache.set("dashboard:stage_timings", result, KPI_CACHE_SECONDS)
+    return result
+
+
 def dashboard(now=None) -> Dashboard:
     now = now or timezone.now()
     threshold = float(config.BOUNCE_RATE_PAUSE_THRESHOLD)
@@ -328,6 +517,11 @@ def dashboard(now=None) -> Dashboard:
     board.drafts_awaiting_approval = emails_awaiting_approval().count()
     board.replies_needing_a_human = Reply.objects.filter(needs_human=True, processed_at__isnull=False).count()
     board.held_back = held_back()
+    board.kpis = kpis(now)
+    board.stage_timings = stage_timings(now)
+    from jengu.cost import cost_report
+
+    board.cost = cost_report(now)
     return board
 
 

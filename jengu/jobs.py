@@ -5,6 +5,7 @@ pretending to work; the stage's issue replaces the body with the service call.
 """
 
 from infra.events import event_record
+from infra.metrics import heartbeat_beat
 from infra.stages import STAGES, stage_enqueue, stale_claims_sweep
 
 
@@ -56,12 +57,28 @@ def reply_poll():
         found = f"{summary.new_replies} new replies from {summary.inboxes} inboxes, {summary.errors} errors"
     else:
         found = f"{sandbox_replies_run()} sandbox replies"
+    # the "no reply poll completed for 5 min" alert rule reads this heartbeat
+    heartbeat_beat("reply_poll", detail=found[:200])
     return f"{found}; {resumed} sequences resumed"
 
 
 def retention_run():
     """Daily 03:30: anonymise prospects idle longer than PERSONAL_DATA_RETENTION_MONTHS (jengu.retention)."""
     from jengu.retention import retention_run as run
+
+    return str(run())
+
+
+def alerts_evaluate():
+    """Every minute: evaluate the alert rules (infra.alert_rules); post what fired, repeated or resolved."""
+    from infra.alert_rules import alerts_evaluate as evaluate
+
+    return str(evaluate())
+
+
+def operational_retention_run():
+    """Daily 03:45: prune the operational tables past their live retention periods (jengu.retention_ops)."""
+    from jengu.retention_ops import operational_retention_run as run
 
     return str(run())
 

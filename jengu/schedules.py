@@ -29,4 +29,10 @@ SCHEDULES = [
         "jengu:domain-auth", "jengu.jobs.domain_auth_check", "30 5 * * *", "check the sending domains' DNS (SPF, DKIM…)"
     ),
     ScheduledJob("jengu:retention", "jengu.jobs.retention_run", "30 3 * * *", "anonymise long-idle prospects"),
+    ScheduledJob(
+        "jengu:operational-retention", "jengu.jobs.operational_retention_run", "45 3 * * *",
+        "prune old events, decisions, deliveries, task results, web pages",
+    ),  # fmt: skip
+    # its heartbeat also tells /api/health/ready that the scheduler and a worker are alive
+    ScheduledJob("jengu:alerts", "jengu.jobs.alerts_evaluate", "* * * * *", "evaluate the alert rules"),
 ]

@@ -217,7 +217,7 @@ CONSTANCE_CONFIG = {
     ),
     "WEBHOOK_DELIVERY_RETENTION_DAYS": (30, "Days outbound webhook deliveries are kept (delivered or given up).", int),
     "TASK_RESULT_RETENTION_DAYS": (14, "Days the task queue's results (successes and failures) are kept.", int),
-    "WEBSITE_HTML_RETENTION_DAYS": (7, "Days a fetched web page's HTML is kept (its freshness); then file and row go.", int),
+    "WEBSITE_HTML_RETENTION_DAYS": (7, "Days a fetched web page's HTML is kept (its freshness), file and row.", int),
     "DEAD_LETTER_RETENTION_DAYS": (30, "Days a dead letter is kept after someone retried or discarded it.", int),
     # replies.policy: when a reply's reading is acted on without a person
     "REPLY_AUTO_MIN_CONFIDENCE": (

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from infra.metrics import metrics_view
 from jengu import esp_webhooks
 from jengu.api import api
 from outreach.urls import privacy_urlpatterns
@@ -23,6 +24,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # Prometheus: a bearer token (METRICS_TOKEN); without one a 404 outside DEBUG (infra.metrics)
+    path("metrics", metrics_view, name="metrics"),
     path("anymail/", include(esp_webhook_urls)),  # tracking and inbound mail
     path("u/", include("outreach.urls")),  # unsubscribe links in every email
     path("privacy/", include(privacy_urlpatterns)),  # the notice a first email's privacy line links to

@@ -57,6 +57,7 @@ from django.utils import timezone
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from infra.circuit import CircuitBreaker, CircuitOpen
+from infra.metrics import counter_add, heartbeat_beat
 from prospects.models import EmailVerification
 from prospects.providers.base import ProviderError
 from prospects.providers.millionverifier import AddressNotChecked
@@ -538,6 +539,13 @@ def verify_address(address: str, *, verifier, now: datetime.datetime | None = No
         row.reused = True
         return row
     verification = verifier.verify(address)
+    # what the check cost, per day (the cost report, the spend alert), and the credits the
+    # service says are left (the "verifier credits low" alert rule)
+    counter_add("jengu_verifier_credits_total", verification.credits_used,
+                labels={"provider": provider or verification.provider}, daily=True, now=now)  # fmt: skip
+    if getattr(verification, "credits_left", None) is not None:
+        heartbeat_beat(f"verifier_credits:{provider or verification.provider}", value=verification.credits_left,
+                       now=now)  # fmt: skip
     row, _ = EmailVerification.objects.update_or_create(
         address=address,
         defaults={

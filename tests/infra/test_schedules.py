@@ -19,6 +19,8 @@ EXPECTED = {
     "jengu:sweeper": "*/5 * * * *",
     "jengu:retention": "30 3 * * *",
     "jengu:domain-auth": "30 5 * * *",
+    "jengu:operational-retention": "45 3 * * *",
+    "jengu:alerts": "* * * * *",
 }
 
 
