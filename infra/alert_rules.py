@@ -85,14 +85,14 @@ class EvaluationReport:
         return "; ".join(parts)
 
 
-def _claim(state: AlertState, **changes) -> bool:
+def _claim(row: AlertState, **changes) -> bool:
     """Move the state row only if nobody moved it since we read it."""
-    if state.pk is None:
+    if row.pk is None:
         return True
-    won = AlertState.objects.filter(pk=state.pk, state=state.state, updated_at=state.updated_at).update(**changes)
+    won = AlertState.objects.filter(pk=row.pk, state=row.state, updated_at=row.updated_at).update(**changes)
     if won:
         for name, value in changes.items():
-            setattr(state, name, value)
+            setattr(row, name, value)
     return bool(won)
 
 
@@ -145,7 +145,9 @@ def _step(rule: AlertRule, state: AlertState, reading: Reading | None, now, repo
                 report.resolved.append(label)
             return
         never_posted = state.last_notified_at is None
-        due = rule.repeat_minutes and now - state.last_notified_at >= datetime.timedelta(minutes=rule.repeat_minutes)
+        due = bool(rule.repeat_minutes) and not never_posted and now - state.last_notified_at >= datetime.timedelta(
+            minutes=rule.repeat_minutes
+        )
         if (never_posted or due) and _claim(state, last_notified_at=now, **common):
             notice = post(AlertNotice.Kind.FIRED if never_posted else AlertNotice.Kind.REPEATED)
             (report.fired if never_posted else report.repeated).append(label)
