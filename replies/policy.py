@@ -53,7 +53,7 @@ IRREVERSIBLE = {"suppress", "lose", "create_prospect"}
 PRECISE_EVIDENCE = {
     "unsubscribe": {"removal_request"},
     "bounce": {"mail_system"},
-    "wrong_person": {"left_company"},
+    "wrong_person": {"left_company", "rules+model"},
     "delegated": {"referral_with_address", "successor_with_address"},
     "not_interested": {"rules+model"},
 }

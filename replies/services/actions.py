@@ -1,7 +1,13 @@
 """Acting on an interpreted reply: every state change in one transaction, the reply as the cause.
 
 ``reply_record_interpretation`` stores what the reader said (and the behavioral score),
-records ``reply.classified`` and calls ``reply_act``, which for the reply's intent:
+records ``reply.classified`` and asks replies.policy whether the reading may be acted on
+by itself. If not, the reply waits in the human queue (``action_status`` awaiting, needs
+a human, an alert, ``reply.queued``): nothing is suppressed, closed, paused or created,
+and the prospect's emails stay held (``reply_pending_since``) until a person confirms
+the reading (``reply_confirm``, kept in CalibrationHistory) or corrects it. A removal
+request is always acted on, as an unsubscribe. Otherwise it calls ``reply_act``, which
+for the reply's intent:
 
 * moves the prospect (reason ``"reply <id>: <intent>"``): interested / needs more info →
   replied; meeting request → meeting; delegated → engaged; not interested, unsubscribe,
@@ -53,7 +59,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -73,7 +79,8 @@ from prospects.provenance import data_source_fields
 from replies.classifier import BOUNCE_SENDER, COMPANY_WIDE, feedback_is_complaint, fold
 from replies.cleaning import FeedbackReport
 from replies.matching import FREE_MAIL_DOMAINS, domain_is_shared_by_hotels, names_our_message
-from replies.models import Intent, Reply
+from replies.models import ActionStatus, CalibrationHistory, Intent, Reply
+from replies.policy import Decision, Thresholds, policy_decide
 from replies.schema import ReplyInterpretation
 from replies.scoring import behavioral_score
 
@@ -135,6 +142,13 @@ def reply_record_interpretation(
         reply.questions = interpretation.questions
         reply.return_date = interpretation.return_date
         reply.interpreted_by = provider
+        decision = _decide(reply, interpretation, provider)
+        if decision.intent != reply.intent:  # a removal request, whatever the reader said
+            reply.reasoning = f"{reply.reasoning} [policy: {decision.reason}; read as {reply.intent}]"[:2000]
+            reply.intent = decision.intent
+            reply.suggested_action = "remove_from_list"
+        reply.policy_reason = decision.reason[:300]
+        reply.action_status = ActionStatus.AUTOMATIC if decision.automatic else ActionStatus.AWAITING
         _score(reply)
         reply.processed_at = reply.processed_at or now
         reply.save()
@@ -153,7 +167,84 @@ def reply_record_interpretation(
             },
             trace_id=reply.prospect.trace_id if reply.prospect else None,
         )
+        if not decision.automatic:
+            return _queue_for_a_person(reply, decision, by)
         return reply_act(reply=reply, by=by, company_wide=interpretation.company_wide, now=now)
+
+
+def offline_reading(reply: Reply):
+    """The offline reader's reading of a stored reply, with its kind of evidence."""
+    from replies.classifier import read_reply
+
+    return read_reply(
+        reply.body,
+        subject=reply.subject,
+        sender=reply.from_email,
+        today=timezone.localdate(reply.received_at),
+        is_auto_reply=reply.is_auto_reply or None,
+    )
+
+
+def _decide(reply: Reply, interpretation: ReplyInterpretation, provider: str) -> Decision:
+    return policy_decide(
+        intent=interpretation.intent,
+        confidence=interpretation.confidence,
+        provider=provider,
+        offline=offline_reading(reply),
+        thresholds=Thresholds.live(),
+    )
+
+
+def _queue_for_a_person(reply: Reply, decision: Decision, by) -> ActionReport:
+    """The reading waits for a person: nothing happens but the alert (see the module docstring)."""
+    report = ActionReport()
+    reply.needs_human = True
+    reply.save(update_fields=["needs_human"])
+    report.add(f"waits for a person: {decision.reason}")
+    text = f"{_alert_text(reply)} Waits for you to confirm: {decision.reason}."
+    transaction.on_commit(lambda: alert_send(key=f"reply:{reply.pk}", text=text))
+    event_record(
+        "reply.queued",
+        message=f"reply {reply.pk}: {reply.intent} waits for a person ({decision.reason})"[:500],
+        data={"reply_id": reply.pk, "prospect_id": reply.prospect_id, "intent": reply.intent, "risk": decision.risk},
+        trace_id=reply.prospect.trace_id if reply.prospect else None,
+        by=by,
+    )
+    return report
+
+
+def reply_confirm(*, reply: Reply, by) -> ActionReport:
+    """A person confirms the suggested reading of a reply that waited: it is acted on, and the
+    confirmation is kept for calibration (a correction goes through reply_correct_intent)."""
+    if reply.action_status != ActionStatus.AWAITING:
+        raise ApplicationError(f"Reply {reply.pk} does not wait for a confirmation.")
+    if not reply.intent:
+        raise ApplicationError(f"Reply {reply.pk} has no reading to confirm.")
+    user = by if getattr(by, "is_authenticated", False) else None
+    with transaction.atomic():
+        claimed = Reply.objects.filter(pk=reply.pk, action_status=ActionStatus.AWAITING).update(
+            action_status=ActionStatus.CONFIRMED
+        )
+        if not claimed:
+            raise ApplicationError(f"Reply {reply.pk} was confirmed or corrected meanwhile.")
+        reply.action_status = ActionStatus.CONFIRMED
+        CalibrationHistory.objects.create(
+            reply=reply,
+            predicted_intent=reply.intent,
+            predicted_confidence=reply.confidence if reply.confidence is not None else 0.0,
+            corrected_intent=reply.intent,
+            corrected_by=user,
+        )
+        event_record(
+            "reply.confirmed",
+            message=f"reply {reply.pk}: {reply.intent} confirmed",
+            data={"reply_id": reply.pk, "intent": reply.intent},
+            by=by,
+        )
+        report = reply_act(reply=reply, by=by, alerts=False)
+        Reply.objects.filter(pk=reply.pk).update(needs_human=False)
+        reply.needs_human = False
+    return report
 
 
 def _valid_address(address: str) -> str:
@@ -402,7 +493,11 @@ def _reply_read(reply: Reply) -> None:
     """The sender may write to the prospect again once no reply of theirs waits to be read."""
     if reply.prospect_id is None:
         return
-    waiting = Reply.objects.filter(prospect_id=reply.prospect_id, processed_at__isnull=True).exclude(pk=reply.pk)
+    waiting = (
+        Reply.objects.filter(prospect_id=reply.prospect_id)
+        .filter(Q(processed_at__isnull=True) | Q(action_status=ActionStatus.AWAITING))
+        .exclude(pk=reply.pk)
+    )
     if not waiting.exists():
         Prospect.objects.filter(pk=reply.prospect_id).update(reply_pending_since=None)
 
@@ -536,8 +631,8 @@ def reply_attach(*, reply: Reply, prospect: Prospect, by) -> ActionReport:
             trace_id=prospect.trace_id,
             by=by,
         )
-        if not reply.intent:
-            return ActionReport()
+        if not reply.intent or reply.action_status == ActionStatus.AWAITING:
+            return ActionReport()  # not read yet, or its reading still waits for a person
         _score(reply)
         reply.save(update_fields=["behavioral_score", "engagement_velocity", "intent_strength"])
         return reply_act(reply=reply, by=by, alerts=False)

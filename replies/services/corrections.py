@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from infra.errors import ApplicationError
 from infra.events import event_record
-from replies.models import CalibrationHistory, Intent, Reply
+from replies.models import ActionStatus, CalibrationHistory, Intent, Reply
 
 
 def reply_correct_intent(*, reply: Reply, intent: str, by, act: bool = True) -> Reply:
@@ -36,7 +36,8 @@ def reply_correct_intent(*, reply: Reply, intent: str, by, act: bool = True) -> 
         reply.intent = intent
         reply.confidence = 1.0  # a person said so
         reply.needs_human = False
-        reply.save(update_fields=["intent", "confidence", "needs_human"])
+        reply.action_status = ActionStatus.CORRECTED
+        reply.save(update_fields=["intent", "confidence", "needs_human", "action_status"])
         # a reply corrected before its processing ran (a slow model, a dead letter) is done:
         # a later run must not put the model's reading back over the person's
         Reply.objects.filter(pk=reply.pk, processed_at__isnull=True).update(processed_at=timezone.now())

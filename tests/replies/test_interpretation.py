@@ -17,7 +17,9 @@ from outreach.models import Suppression
 from prospects.models import Prospect
 from replies.interpretation import reply_interpret
 from replies.pipeline import run_reply_processing
+from replies.services.actions import reply_confirm
 from replies.services.ingest import reply_ingest
+from tests.factories import UserFactory
 from tests.infra.test_ai_gateway import claude_with, grok_with
 from tests.replies.helpers import contacted, reply_to
 
@@ -64,6 +66,12 @@ def test_a_delegate_address_the_reply_never_wrote_is_not_used(monkeypatch):
     grok, _ = grok_answer("grok_delegated.json")
     assert run_reply_processing(reply.pk, providers=[grok]) == "delegated"
     reply.refresh_from_db()
+    # a name without an address is no evidence known to be precise for creating a
+    # prospect (replies.policy): the reading waits for a person, nobody is created yet
+    assert reply.action_status == "awaiting" and reply.needs_human
+    assert Prospect.objects.count() == 1
+    reply_confirm(reply=reply, by=UserFactory())
+    reply.refresh_from_db()
     assert not Prospect.objects.filter(email="mike.peters@courtyard-denver.example").exists()
     delegate = reply.delegated_prospect  # still recorded by name, for enrichment to find an address
     assert delegate.name == "Mike Peters" and delegate.email == ""
@@ -100,7 +108,8 @@ def test_an_answer_outside_the_schema_is_refused_and_the_next_reader_decides(mon
     prospect.refresh_from_db()
     assert reply.interpreted_by == "claude" and reply.intent == "interested"
     assert reply.needs_human  # low confidence, delegate_to_human
-    assert prospect.stage == "replied"  # what "interested" does, and nothing more
+    # not confident: nothing is done until a person confirms the reading (replies.policy)
+    assert reply.action_status == "awaiting" and prospect.stage == "contacted"
     assert not StateTransition.objects.filter(target="won").exists()
     assert not Suppression.objects.exists() and Prospect.objects.count() == 1
 
