@@ -1,4 +1,5 @@
-# Campaign.example_emails: the emails the AI path takes its tone and length from (outreach.composition.composer).
+# Campaign.example_emails: the emails the AI path takes its tone and length from (outreach.composition.composer);
+# product_pitch may hold several phrasings, one per prospect (its help text says how).
 
 from django.db import migrations, models
 
@@ -9,6 +10,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="campaign",
+            name="product_pitch",
+            field=models.TextField(
+                help_text="What we sell, in two or three sentences. Write it two or three ways, separated by a line "
+                "of three dashes (---), and each prospect gets one of them: a campaign's emails then do not all share "
+                "one paragraph."
+            ),
+        ),
         migrations.AddField(
             model_name="campaign",
             name="example_emails",
