@@ -6,7 +6,11 @@ the AI gateway's call log:
 
 1. The AI gateway (Grok → Claude; ``infra.ai.complete_json``) writes subject and body
    against ``ComposedEmail``. The prospect's data goes in fenced as untrusted data; the
-   campaign's texts and the rules go in the prompt.
+   campaign's texts, two or three example emails in the email's language (the
+   campaign's ``example_emails``, else two written from the templates for no hotel in
+   particular) and the rules go in the prompt. The data ranks what research found about
+   the hotel (``hotel_facts``, surest first): the email cites at least one, and names a
+   hiring role only as the data gives it, in the email's language.
 2. The gates run on the draft. A failure is fed back: the next prompt names the
    offending features as constraints ("Do not use the word 'free'", "Do not mention
    'Hotel Adlon'"). At most ``MAX_REGENERATIONS`` regenerations.
@@ -23,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pydantic import BaseModel, Field
 
@@ -31,6 +35,8 @@ from infra.ai import complete_json
 from outreach.composition.context import CompositionContext
 from outreach.composition.gates import SUBJECT_MAX, WORDS, GateReport, run_gates
 from outreach.composition.templates import YOUR_HOTEL, follow_up_subject, render_fallback, template_name
+
+EXAMPLES_MAX = 3
 
 MAX_REGENERATIONS = 2
 LANGUAGE_NAMES = {"en": "English", "de": "German (formal 'Sie')", "fr": "French (vouvoiement)", "es": "Spanish (usted)"}
@@ -94,6 +100,35 @@ def variant_subject(text: str, context: CompositionContext) -> str:
     return subject if subject and len(subject) <= SUBJECT_MAX else ""
 
 
+def example_emails(context: CompositionContext) -> list[str]:
+    """The example emails the prompt shows: the campaign's in this language, else two the
+    templates write for a hotel we know nothing about (no name, no facts to copy)."""
+    if context.example_emails:
+        return context.example_emails[:EXAMPLES_MAX]
+    if context.is_follow_up:
+        return []
+    examples = []
+    for n in (1, 2):
+        neutral = replace(
+            context,
+            company="",
+            first_name="",
+            contact_name="",
+            contact_title="",
+            city="",
+            region="",
+            pains=[],
+            hiring=None,
+            tech_gaps=[],
+            news=[],
+            facts=[],
+            referral_note="",
+            seed=-n,
+        )
+        examples.append(render_fallback(neutral)[1])
+    return examples
+
+
 def build_prompt(context: CompositionContext, constraints: list[str]) -> str:
     low, high = WORDS["follow_up" if context.is_follow_up else "first"]
     # the contact's name and the first subject are outside text: the data carries them, the
@@ -122,6 +157,12 @@ def build_prompt(context: CompositionContext, constraints: list[str]) -> str:
         "and the sign-off with the signature below, exactly as given.",
         "- Use only facts given here and in the data: no other numbers, percentages, or names of hotels, "
         "people or companies. If little is known, say less rather than invent.",
+        "- Cite at least one of the hotel_facts in the prospect data, in your own words (they are ranked: the "
+        "first is the one research is surest of). Claim nothing about the hotel beyond them.",
+        "- When the prospect data has a hiring_signal, name the role exactly as it is given there; never add "
+        "markers such as (m/w/d), (H/F) or 'full-time'.",
+        f"- Write every sentence in {LANGUAGE_NAMES.get(context.language, 'English')}: no words from another "
+        "language except names. Close every bracket and quotation mark you open.",
         "- No links, no placeholders, no words in capitals, no exclamation marks, no prices or discounts.",
         f"What we offer: {context.pitch}",
     ]
@@ -130,6 +171,11 @@ def build_prompt(context: CompositionContext, constraints: list[str]) -> str:
     if context.call_to_action:
         lines.append(f"Call to action (translate it if needed): {context.call_to_action}")
     lines.append("Signature:\n" + "\n".join(context.sign_off_lines))
+    if examples := example_emails(context):
+        lines.append(
+            "Example emails from this campaign. Take their tone, length and structure, not their sentences or "
+            "their facts; write this one fresh for this hotel:\n" + "\n---\n".join(examples)
+        )
     if constraints:
         lines.append("An earlier draft was not accepted. This time:")
         lines.extend(f"- {c}" for c in dict.fromkeys(constraints))

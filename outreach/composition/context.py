@@ -17,6 +17,16 @@ suggested we speak with you") is built here from the referring prospect's stored
 when that is a person's name (``person_name``), and the free-text ``referral_note``
 column is not read (rows written before this rule hold a reply's From header there).
 
+Job titles are named as a person writes them (``roles``): gender and contract markers
+removed whole, and in the email's language ("Capo Ricevimento" is "head of reception" in
+an English email; an unknown title in another language is "the opening on your
+front-office team"). ``facts`` holds what research found about this hotel beyond its
+name, city and job title (``hotel_facts``: review themes, website gaps, news), surest
+first; an email cites one when there is one.
+
+A campaign's pitch may be written several ways (separated by a line of ``---``); each
+prospect reads one of them, always the same (``pitch_for``).
+
 ``context.facts_corpus()`` is the text the facts gate checks an email against: every
 number and name an email cites must appear in it. ``context.link_sources()`` is the
 narrower text whose web and mail domains an email may name: the campaign's and the
@@ -28,6 +38,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+
+from outreach.composition.hotel_facts import HotelFact, hotel_facts
+from outreach.composition.punctuation import drop_unpaired
+from outreach.composition.roles import RoleName, display_title, role_in
+from outreach.composition.variants import pick
 
 SUPPORTED_LANGUAGES = ("en", "de", "fr", "es")
 LOCAL = "local"
@@ -125,6 +140,7 @@ _TEMPLATE_CHARS = re.compile(r"[{}\[\]<>%|\\`*_#~^=]")
 MISSING_VALUE_MARKERS = {"None", "none", "NULL", "null", "Null", "nil", "NaN", "nan", "N/A", "n/a", "NA", "undefined"}
 _SPACE = re.compile(r"\s+")
 _EDGE_PUNCTUATION = " \t.,;:!?-–—/'\"()&+@"
+_EDGE_PUNCTUATION_BUT_BRACKETS = _EDGE_PUNCTUATION.replace("(", "").replace(")", "")
 
 
 def _letters(value: str) -> int:
@@ -138,11 +154,17 @@ def clean_text(value, max_length: int = 200) -> str:
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)  # "Foo , Bar" → "Foo, Bar"
     text = re.sub(r"([,.;:!?])[,.;:!?]+", r"\1", text)  # "Foo,, Bar" → "Foo, Bar"
     text = re.sub(r"\b(\w+)(?:\s+\1\b)+", r"\1", text, flags=re.IGNORECASE)  # "Hotel Hotel" → "Hotel"
-    text = text.strip(_EDGE_PUNCTUATION)
+    # brackets are stripped from the edges only in pairs ("Réceptionniste (H/F)" keeps its
+    # closing one), and one without its partner is dropped wherever it is: an email never
+    # opens what it does not close
+    text = drop_unpaired(text.strip(_EDGE_PUNCTUATION_BUT_BRACKETS)).strip(_EDGE_PUNCTUATION_BUT_BRACKETS)
+    while len(text) > 1 and text[0] == "(" and text[-1] == ")" and drop_unpaired(text[1:-1]) == text[1:-1]:
+        text = text[1:-1].strip(_EDGE_PUNCTUATION_BUT_BRACKETS)
+    text = _SPACE.sub(" ", text)
     if _letters(text) < 2 or text in MISSING_VALUE_MARKERS:
         return ""
     if len(text) > max_length:
-        text = text[:max_length].rsplit(" ", 1)[0].strip(_EDGE_PUNCTUATION)
+        text = drop_unpaired(text[:max_length].rsplit(" ", 1)[0].strip(_EDGE_PUNCTUATION))
     return text
 
 
@@ -261,9 +283,10 @@ class Pain:
 
 @dataclass
 class HiringSignal:
-    title: str
+    title: str  # the advert's title as a sentence carries it (roles.display_title), in its language
     posted_at: str = ""
     source: str = ""
+    role: RoleName = field(default_factory=lambda: RoleName(""))  # named in the email's language
 
 
 @dataclass
@@ -299,7 +322,25 @@ class CompositionContext:
     angle: str = "first"
     first_subject: str = ""
     constraints: list[str] = field(default_factory=list)
-    seed: int = 0  # varies phrasing between prospects, deterministically
+    seed: int = 0  # the prospect's id: with the campaign's, it picks the phrasings (variation_key)
+    campaign_id: int = 0
+    facts: list[HotelFact] = field(default_factory=list)  # what research found, surest first
+    example_emails: list[str] = field(default_factory=list)  # the campaign's, in this email's language
+
+    @property
+    def variation_key(self) -> str:
+        """What picks this email's phrasings: the same prospect in the same campaign always
+        gets the same email; another prospect (or campaign) most likely another."""
+        return f"{self.campaign_id}:{self.seed}"
+
+    def citable(self, fact: HotelFact) -> bool:
+        """Whether the templates can say ``fact`` in this email's language (a review theme
+        research named only in free English text can be said in English only)."""
+        return bool(fact.key) or self.language == "en"
+
+    @property
+    def citable_facts(self) -> list[HotelFact]:
+        return [fact for fact in self.facts if self.citable(fact)]
 
     @property
     def is_follow_up(self) -> bool:
@@ -310,7 +351,7 @@ class CompositionContext:
         """Which fallback variant fits: what we know that is worth a first sentence."""
         if self.hiring:
             return "hiring"
-        if self.pains:
+        if any(fact.kind == "review" for fact in self.citable_facts):
             return "pain"
         if self.tech_gaps:
             return "tech_gap"
@@ -377,12 +418,15 @@ class CompositionContext:
             "contact_title": self.contact_title or None,
             "city": self.city or None,
             "country": self.country or None,
-            "hiring_signal": self.hiring.title if self.hiring else None,
+            # the role in the email's language: the advert's own title only when it is in it
+            "hiring_signal": (self.hiring.role.text or "an opening on the front-office team") if self.hiring else None,
             "pain_signals": [{"label": p.label, "evidence": p.evidence} for p in self.pains[:3]],
             "website_gaps": self.tech_gaps,
             "research_summary": self.research_summary or None,
             "news": self.news[:3],
             "referral_note": self.referral_note or None,
+            # surest first: the email cites at least one
+            "hotel_facts": [fact.as_prompt() for fact in self.citable_facts[:5]],
         }
 
 
@@ -425,32 +469,40 @@ def build_context(
     summary = prospect.research_report or {}
     gaps = ((prospect.website_analysis or {}).get("technology") or {}).get("gaps") or []
     hiring = None
-    if posting and (title := clean_text(posting.title, 80)):
-        hiring = HiringSignal(
-            title=title, posted_at=posting.posted_at.isoformat() if posting.posted_at else "", source=posting.source
-        )
     country = prospect.country.code if prospect.country else ""
+    language = email_language(campaign.language, country)
+    if posting and (title := clean_text(display_title(posting.title), 80)):
+        hiring = HiringSignal(
+            title=title,
+            posted_at=posting.posted_at.isoformat() if posting.posted_at else "",
+            source=posting.source,
+            role=role_in(title, language),
+        )
+    company = clean_text(prospect.company_name, 120)
+    pains = _pains_from(report.pain_signals if report else None, prospect.pain_signals)
+    gaps = [gap for gap in MENTIONABLE_GAPS if gap in gaps]
+    news = _news_from(report.news if report else None, summary.get("news"))
     return CompositionContext(
-        language=email_language(campaign.language, country),
-        company=clean_text(prospect.company_name, 120),
+        language=language,
+        company=company,
         first_name=first_name_of(prospect.name),
         contact_name=clean_text(prospect.name, 120),
         contact_title=job_title(clean_text(prospect.title, 120)),
         city=clean_text(prospect.city, 80),
         region=clean_text(prospect.region, 80),
         country=country,
-        pains=_pains_from(report.pain_signals if report else None, prospect.pain_signals),
+        pains=pains,
         hiring=hiring,
-        tech_gaps=[gap for gap in MENTIONABLE_GAPS if gap in gaps],
+        tech_gaps=gaps,
         research_summary=clean_text((report.summary if report else "") or summary.get("summary", ""), 600),
-        news=[t for t in (clean_text(n, 160) for n in summary.get("news") or []) if t],
+        news=[headline for headline, _date in news],
         competitors=[t for t in (clean_text(n, 100) for n in summary.get("competitors") or []) if t],
         # built here from the referrer's stored name, never read from the free-text column
         # (rows written before this rule hold a reply's From header there)
         referral_note=referral_note_of(prospect.referred_by) if prospect.referred_by_id else "",
         website_domain=prospect.website_domain or "",
         campaign_language=campaign.language,
-        pitch=(campaign.product_pitch or "").strip(),
+        pitch=pitch_for(campaign, prospect),
         case_studies=[str(c).strip() for c in campaign.case_studies or [] if str(c).strip()],
         sender_name=(campaign.sender_name or "").strip(),
         signature=(campaign.signature or "").strip(),
@@ -463,4 +515,58 @@ def build_context(
         first_subject=first_subject,
         constraints=[c for c in constraints if c],
         seed=prospect.pk or 0,
+        campaign_id=campaign.pk or 0,
+        facts=hotel_facts(pains=pains, gaps=gaps, news=news, company=company),
+        example_emails=campaign_examples(campaign, language),
     )
+
+
+def _news_from(report_news, summary_news) -> list[tuple[str, str]]:
+    """(headline, date) of each news item: the report's items, else the prospect's summary titles."""
+    items = []
+    for item in report_news or summary_news or []:
+        if isinstance(item, dict):
+            headline, date = clean_text(item.get("title"), 160), clean_text(item.get("date"), 40)
+        else:
+            headline, date = clean_text(item, 160), ""
+        if headline:
+            items.append((headline, date))
+    return items
+
+
+EXAMPLE_SEPARATOR = re.compile(r"^\s*-{3,}\s*$", re.MULTILINE)
+EXAMPLE_LANGUAGE = re.compile(r"^\s*\[(?P<language>[a-z]{2})\]\s*\n", re.IGNORECASE)
+
+
+def phrasings(text: str) -> list[str]:
+    """The phrasings of a campaign text written several ways, separated by a line of three dashes."""
+    return [part.strip() for part in EXAMPLE_SEPARATOR.split(text or "") if part.strip()]
+
+
+def pitch_for(campaign, prospect) -> str:
+    """The campaign's pitch as this prospect reads it: one of its phrasings, the same one every time."""
+    options = phrasings(campaign.product_pitch)
+    if len(options) < 2:
+        return options[0] if options else ""
+    return options[pick(f"{campaign.pk or 0}:{prospect.pk or 0}", "pitch", len(options))]
+
+
+def parse_examples(text: str) -> list[tuple[str, str]]:
+    """(language or '', email) for each example in a campaign's ``example_emails``: examples
+    are separated by a line of three dashes; one may start with a line like ``[de]``."""
+    examples = []
+    for block in EXAMPLE_SEPARATOR.split(text or ""):
+        block = block.strip("\n")
+        match = EXAMPLE_LANGUAGE.match(block)
+        language = match.group("language").lower() if match else ""
+        body = block[match.end() :] if match else block
+        if body.strip():
+            examples.append((language, body.strip()))
+    return examples
+
+
+def campaign_examples(campaign, language: str) -> list[str]:
+    """The campaign's example emails in ``language`` (unmarked ones are in the campaign's language)."""
+    own = email_language(campaign.language, "") if campaign.language != LOCAL else "en"
+    examples = parse_examples(getattr(campaign, "example_emails", "") or "")
+    return [body for lang, body in examples if (lang or own) == language][:3]

@@ -26,7 +26,9 @@ the next prompt, when the composer regenerates):
   a neutral one, a subject of at most ``SUBJECT_MAX`` characters, 50–150 words (a
   follow-up: 25–120), no links in a first email (``links_in``: the same domain shapes,
   an address aside; the sender adds the unsubscribe link and postal address as a footer
-  outside the body), no broken sentences.
+  outside the body), no broken sentences: no bracket or double quote without its partner
+  anywhere in the subject or body ("hiring a new Réceptionniste (H/F in Lyon."), no
+  doubled word or punctuation, no sentence that stops mid-way.
 
 Why a shape and not a list of TLDs (or tldextract's public-suffix snapshot): any TLD must
 count, including those delegated after the list was written, and a false positive only
@@ -48,6 +50,7 @@ from functools import cache
 from django.conf import settings
 
 from outreach.composition.context import CompositionContext
+from outreach.composition.punctuation import unpaired
 from outreach.composition.spamd import SpamdUnavailable, spamd_check
 
 SPAM_THRESHOLD = 0.4
@@ -612,9 +615,15 @@ _BROKEN = [
         re.compile(r"(?:^|(?<=\s))(?:(?i:at|of|for|the|an|with|from|to)|a)[.!?](?:\s|$)"),
         "a sentence that stops mid-way",
     ),
-    (re.compile(r"\b(\w{2,})\s+\1\b"), "a doubled word"),
+    # "the the", but not "check-in in": a hyphenated word's last part is not a word of its own
+    (re.compile(r"(?<![\w-])(\w{2,})\s+\1\b"), "a doubled word"),
 ]
 _BROKEN_NOT_FRENCH = [(re.compile(r"[^\S\n]+[;:!?]"), "a space before punctuation")]
+
+
+def word_count(body: str) -> int:
+    """The words the form gate counts (the signature included)."""
+    return len(_WORD.findall(body))
 
 
 def _greeting_problems(first_line: str, context: CompositionContext) -> list[str]:
@@ -656,13 +665,16 @@ def form_gate(subject: str, body: str, context: CompositionContext) -> GateResul
         problems.append(f"the subject has {len(subject)} characters (at most {SUBJECT_MAX})")
         constraints.append(f"Keep the subject under {SUBJECT_MAX} characters.")
     low, high = WORDS["follow_up" if context.is_follow_up else "first"]
-    words = len(_WORD.findall(body))
+    words = word_count(body)
     if not low <= words <= high:
         problems.append(f"the body has {words} words ({low}–{high} wanted)")
         constraints.append(f"Write between {low} and {high} words.")
     if not context.is_follow_up and (links := links_in(text)):
         problems.append(f"a first email carries no links ({', '.join(links[:3])})")
         constraints.append("Include no links.")
+    if marks := unpaired(text):
+        problems.append(f"broken sentence: a bracket or quote without its partner ({' '.join(dict.fromkeys(marks))})")
+        constraints.append("Close every bracket and quotation mark you open, or use none.")
     checks = _BROKEN + ([] if context.language == "fr" else _BROKEN_NOT_FRENCH)
     for pattern, label in checks:
         if match := pattern.search(text):
