@@ -638,9 +638,10 @@ def reply_attach(*, reply: Reply, prospect: Prospect, by) -> ActionReport:
         return reply_act(reply=reply, by=by, alerts=False)
 
 
-def reply_respond(*, reply: Reply, body: str, by, subject: str = "") -> Email:
+def reply_respond(*, reply: Reply, body: str, by, subject: str = "", draft: Email | None = None) -> Email:
     """A person answers a reply from the admin: an Email of type reply, in the thread, queued
-    for the sender from the thread's inbox (the sender applies its usual checks)."""
+    for the sender from the thread's inbox (the sender applies its usual checks). ``draft``:
+    the approved draft answer (replies.services.answers), sent instead of a new email."""
     if reply.prospect is None:
         raise ApplicationError("Attach the reply to a prospect before answering it.")
     if not body.strip():
@@ -651,6 +652,8 @@ def reply_respond(*, reply: Reply, body: str, by, subject: str = "") -> Email:
         raise ApplicationError("No inbox to answer from: this reply came in through no known inbox.")
     subject = subject.strip() or (reply.subject if reply.subject.lower().startswith("re:") else f"Re: {reply.subject}")
     with transaction.atomic():
+        if draft is not None:
+            return _send_draft(reply, draft, subject=subject[:200], body=body.strip(), by=by)
         email = Email.objects.create(
             prospect=reply.prospect,
             campaign=original.campaign if original else None,
@@ -676,4 +679,32 @@ def reply_respond(*, reply: Reply, body: str, by, subject: str = "") -> Email:
             trace_id=reply.prospect.trace_id,
             by=by,
         )
+    return email
+
+
+def _send_draft(reply: Reply, email: Email, *, subject: str, body: str, by) -> Email:
+    edited = (subject, body) != (email.subject, email.body)
+    user = by if getattr(by, "is_authenticated", False) else None
+    Email.objects.filter(pk=email.pk).update(
+        subject=subject,
+        body=body,
+        written_by=Email.Author.HUMAN if edited else email.written_by,
+        approved_by=user,
+        approved_at=timezone.now(),
+    )
+    email.refresh_from_db()
+    transition(
+        email,
+        "queue",
+        by=by,
+        reason=f"draft answer to reply {reply.pk} approved" + (" after editing" if edited else ""),
+    )
+    Reply.objects.filter(pk=reply.pk).update(needs_human=False)
+    event_record(
+        "reply.answered",
+        message=f"reply {reply.pk} answered with its draft (email {email.pk} queued{', edited' if edited else ''})",
+        data={"reply_id": reply.pk, "email_id": email.pk, "edited": edited},
+        trace_id=reply.prospect.trace_id,
+        by=by,
+    )
     return email

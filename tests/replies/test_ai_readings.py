@@ -86,7 +86,7 @@ EVERY_INTENT = [
 def test_every_intent_read_by_each_provider_is_acted_on_when_confident_and_precise(
     provider, intent, text, headers, sender, stage
 ):
-    prospect, _email, reply, _calls = process(text, provider, intent, headers=headers, sender=sender)
+    prospect, _email, reply, _calls = process(text, provider, f"every_{intent}", headers=headers, sender=sender)
     assert reply.interpreted_by == provider and reply.intent == intent
     assert reply.action_status == "automatic", reply.policy_reason
     assert prospect.stage == stage
@@ -101,7 +101,7 @@ def test_the_prompt_carries_our_email_the_offer_the_prospect_and_the_thread_as_f
     email.campaign.product_pitch = "A tablet that checks guests in before they reach the desk."
     email.campaign.save()
     reply = reply_ingest(reply_to(email, "Sounds good, tell me more."), source="imap").reply
-    client, calls = recorded("grok", "interested")
+    client, calls = recorded("grok", "every_interested")
     run_reply_processing(reply.pk, providers=[client])
     sent = json.loads(calls.requests[0].content)["messages"][-1]["content"]
     instructions, _, data = sent.partition("<data ")
