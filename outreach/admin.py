@@ -56,7 +56,7 @@ class CampaignAdmin(CampaignReviewUrls, admin.ModelAdmin):
     readonly_fields = ["preview_link"]
     fieldsets = [
         (None, {"fields": ["name", "active", "is_default", "language", "tone"]}),
-        ("What we sell", {"fields": ["product_pitch", "case_studies", "call_to_action"]}),
+        ("What we sell", {"fields": ["product_pitch", "case_studies", "call_to_action", "example_emails"]}),
         ("Who signs", {"fields": ["sender_name", "signature", "postal_address"]}),
         (
             "Privacy (GDPR Art. 14)",

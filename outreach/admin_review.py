@@ -7,7 +7,9 @@
   edit-then-approve and reject-with-reason. Viewing needs ``outreach.view_email``;
   deciding needs ``outreach.change_email`` (the Sales group has both).
 - The campaign preview (``admin:outreach_campaign_preview``) composes the first email a
-  campaign would send a chosen prospect, without saving anything.
+  campaign would send a chosen prospect, without saving anything; with ``?sample=1`` it
+  composes a sample of twenty prospects side by side, each with its gate results and its
+  similarity to the others (templates only unless ``ai=1``: twenty AI calls take a while).
 - ``gate_report(email)`` renders an email's gate results (spam score and reasons,
   readability, facts, form, who wrote it) for the email's admin page.
 
@@ -29,7 +31,13 @@ from django.utils.safestring import mark_safe
 from infra.errors import ApplicationError
 from outreach.models import Campaign, Email
 from outreach.selectors import emails_awaiting_approval
-from outreach.services.composition import campaign_preview, email_approve, email_reject
+from outreach.services.composition import (
+    PREVIEW_SAMPLE,
+    campaign_preview,
+    campaign_preview_sample,
+    email_approve,
+    email_reject,
+)
 from prospects.models import Prospect
 
 GATE_LABELS = {"spam": "Spam", "readability": "Readability", "facts": "Facts", "form": "Form"}
@@ -137,9 +145,13 @@ class CampaignReviewUrls:
         if not request.user.has_perm("outreach.view_campaign"):
             raise PermissionDenied
         campaign = get_object_or_404(Campaign, pk=campaign_id)
-        form = PreviewForm(request.GET or None)
+        sample = None
+        if "sample" in request.GET:
+            # templates only unless asked: twenty AI calls (and their regenerations) take minutes
+            sample = campaign_preview_sample(campaign=campaign, providers=None if request.GET.get("ai") else [])
+        form = PreviewForm(None if sample else request.GET or None)
         draft, prospect = None, None
-        if form.is_valid():
+        if form.is_bound and form.is_valid():
             prospect = Prospect.objects.filter(pk=form.cleaned_data["prospect"]).first()
             if prospect is None:
                 form.add_error("prospect", "No prospect with this id.")
@@ -152,6 +164,12 @@ class CampaignReviewUrls:
             "form": form,
             "draft": draft,
             "rows": gate_rows(draft.gate_results()) if draft else [],
+            "sample": sample,
+            "sample_size": PREVIEW_SAMPLE,
+            "sample_emails": [
+                {"email": email, "rows": gate_rows(email.draft.gate_results())}
+                for email in (sample.emails if sample else [])
+            ],
             "opts": Campaign._meta,
             **(prospect_context(prospect) if prospect else {}),
             **compliance_context(campaign, prospect),

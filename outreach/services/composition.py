@@ -13,9 +13,16 @@
 - ``email_reject(email=, by=, reason=)`` rejects the draft and composes a new one with
   the reason as a constraint; the new draft waits for a human again.
 - ``campaign_preview(campaign=, prospect=)`` composes without saving an email.
+- ``campaign_preview_sample(campaign=, size=20, providers=)`` composes the first email
+  for a sample of the prospects the campaign would write to next, without saving
+  anything, each with its gate results and how close it comes to the others (5-word-
+  shingle Jaccard, ``outreach.composition.measures``), so a person can judge a campaign
+  before it runs: twenty different, correct emails, or the paragraph they all share.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +33,7 @@ from infra.statemachine import transition
 from outreach.composition.composer import Draft, compose
 from outreach.composition.context import build_context
 from outreach.composition.gates import run_gates
+from outreach.composition.measures import most_similar, pairwise, spread
 from outreach.models import Campaign, Email, EmailStatus
 from outreach.selectors import campaign_next_subject_variant
 from prospects.models import LeadSource, Prospect, ProspectStage
@@ -67,6 +75,58 @@ def email_draft(
 def campaign_preview(*, campaign: Campaign, prospect: Prospect, providers: list | None = None) -> Draft:
     """The first email ``campaign`` would send ``prospect`` now; nothing is saved but the AI call log."""
     return email_draft(prospect=prospect, campaign=campaign, providers=providers)
+
+
+PREVIEW_SAMPLE = 20
+# the prospects a campaign writes to next come first in a sample; then any open one with an address
+PREVIEW_STAGES = [ProspectStage.READY, ProspectStage.COMPOSED, ProspectStage.QUEUED]
+
+
+@dataclass
+class PreviewEmail:
+    prospect: Prospect
+    draft: Draft
+    most_similar: float  # its highest 5-word-shingle Jaccard similarity to another email of the sample
+
+
+@dataclass
+class PreviewSample:
+    emails: list[PreviewEmail]
+    similarity: dict  # median, p90, max and pairs of the sample's pairwise similarity
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for e in self.emails if e.draft.passed)
+
+
+def preview_prospects(campaign: Campaign, size: int = PREVIEW_SAMPLE) -> list[Prospect]:
+    """Up to ``size`` prospects to preview ``campaign`` on: ready ones first (they are next), then
+    composed and queued ones, then any other open prospect with an address; newest first in each."""
+    open_stages = [s for s in ProspectStage.values if s not in (ProspectStage.WON, ProspectStage.LOST)]
+    chosen: list[Prospect] = []
+    for stages in (PREVIEW_STAGES, open_stages):
+        query = Prospect.objects.filter(stage__in=stages).exclude(email="").exclude(pk__in=[p.pk for p in chosen])
+        chosen += list(query.order_by("-id")[: size - len(chosen)])
+        if len(chosen) >= size:
+            break
+    return chosen
+
+
+def campaign_preview_sample(
+    *, campaign: Campaign, size: int = PREVIEW_SAMPLE, providers: list | None = None
+) -> PreviewSample:
+    """The first email ``campaign`` would send each of a sample of prospects; nothing is saved
+    but the AI call log. Subject variants rotate through the sample as they would in a run."""
+    variants = [str(v) for v in campaign.subject_variants or [] if str(v).strip()]
+    emails = []
+    for index, prospect in enumerate(preview_prospects(campaign, size)):
+        context = build_context(prospect, campaign)
+        variant = (index % len(variants), variants[index % len(variants)]) if variants else None
+        emails.append(PreviewEmail(prospect, compose(context, providers=providers, subject_variant=variant), 0.0))
+    bodies = [e.draft.body for e in emails]
+    for email, closest in zip(emails, most_similar(bodies), strict=True):
+        email.most_similar = round(closest, 3)
+    return PreviewSample(emails=emails, similarity=spread(pairwise(bodies)))
 
 
 def live_email_for_step(prospect_id: int, step: int) -> Email | None:

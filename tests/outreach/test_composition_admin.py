@@ -5,8 +5,9 @@ from django.urls import reverse
 
 from outreach.models import Email, EmailStatus, Sequence
 from outreach.pipeline import run_composition
-from prospects.models import ProspectStage
-from tests.factories import UserFactory
+from outreach.services.composition import campaign_preview_sample
+from prospects.models import Prospect, ProspectStage
+from tests.factories import JobPostingFactory, ProspectFactory, UserFactory
 from tests.outreach.composition_support import campaign, researched_prospect
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +27,47 @@ def test_campaign_preview_renders_the_composed_email_and_saves_nothing(admin_cli
     assert prospect.stage == ProspectStage.READY
     missing = admin_client.get(reverse("admin:outreach_campaign_preview", args=[camp.pk]), {"prospect": 99999})
     assert "No prospect with this id." in missing.text
+
+
+def test_campaign_preview_composes_a_sample_of_twenty_side_by_side_and_saves_nothing(admin_client):
+    """Issue 23: a person judges the campaign on twenty emails, their gates and how alike they are."""
+    camp = campaign(language="local", subject_variants=["A quieter front desk at {hotel}"])
+    countries = ["US", "DE", "FR", "ES"]
+    for n in range(22):
+        prospect = ProspectFactory(
+            name="Anna Weber",
+            company_name=f"Hotel Sample {n}",
+            city="Denver",
+            country=countries[n % 4],
+            stage="ready",
+            company_website="",
+        )
+        if n % 2:
+            JobPostingFactory(prospect=prospect, title=["Réceptionniste (H/F)", "Capo Ricevimento"][n % 4 // 2])
+    url = reverse("admin:outreach_campaign_preview", args=[camp.pk])
+    assert "Compose a sample of 20 prospects" in admin_client.get(url).text
+    page = admin_client.get(url, {"sample": "1"})
+    assert page.status_code == 200
+    assert page.text.count('class="preview-sample-email"') == 20
+    assert "20 emails · 20 pass every gate" in page.text
+    assert "similarity between pairs (5-word shingles): median" in page.text
+    assert page.text.count('class="preview-similarity"') == 20
+    assert page.text.count("<td>Form</td><td>✔</td>") == 20 and "Spam" in page.text
+    assert "A quieter front desk at Hotel Sample" in page.text
+    assert "(H/F" not in page.text and "Ricevimento" not in page.text
+    assert not Email.objects.exists() and not Sequence.objects.exists()
+    assert set(Prospect.objects.values_list("stage", flat=True)) == {ProspectStage.READY}
+
+
+def test_campaign_preview_sample_measures_how_alike_the_emails_are():
+    camp = campaign(language="local")
+    for n in range(6):
+        ProspectFactory(company_name=f"Hotel Sample {n}", stage="ready", company_website="", country="DE")
+    sample = campaign_preview_sample(campaign=camp, providers=[])
+    bodies = [email.draft.body for email in sample.emails]
+    assert len(bodies) == 6 and len(set(bodies)) == 6
+    assert sample.similarity["pairs"] == 15 and 0 <= sample.similarity["median"] <= sample.similarity["max"] < 1
+    assert all(0 < email.most_similar <= sample.similarity["max"] for email in sample.emails)
 
 
 @pytest.fixture
