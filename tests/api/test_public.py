@@ -105,3 +105,52 @@ def test_docs_render_offline_from_bundled_assets(anonymous):
         assert len(b"".join(response.streaming_content)) > 100
     assert anonymous.get("/api/docs/assets/../../settings.py").status_code == 404
     assert anonymous.get("/api/docs/assets/secrets.txt").status_code == 404
+
+
+def test_liveness_touches_no_database(anonymous, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = anonymous.get("/api/health/live")
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+def test_readiness_reports_workers_and_scheduler(anonymous):
+    from django.core.management import call_command
+
+    from infra.metrics import heartbeat_beat
+
+    call_command("install_schedules", stdout=__import__("io").StringIO())
+    heartbeat_beat("qcluster")
+    heartbeat_beat("alerts_evaluate")
+    response = anonymous.get("/api/health/ready")
+    assert response.status_code == 200
+    components = response.json()["components"]
+    assert set(components) == {"database", "broker", "workers", "scheduler"}
+    assert components["workers"]["status"] == "ok" and components["scheduler"]["status"] == "ok"
+
+
+def test_readiness_is_503_when_no_task_finished_lately_or_a_schedule_is_overdue(anonymous):
+    import datetime
+
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    from infra.metrics import heartbeat_beat
+
+    heartbeat_beat("qcluster", now=timezone.now() - datetime.timedelta(minutes=20))
+    Schedule.objects.create(name="jengu:alerts", func="jengu.jobs.alerts_evaluate", schedule_type=Schedule.CRON,
+                            cron="* * * * *")  # fmt: skip
+    # the scheduler stopped half an hour ago: nobody moved the next run on
+    Schedule.objects.filter(name="jengu:alerts").update(next_run=timezone.now() - datetime.timedelta(minutes=30))
+    response = anonymous.get("/api/health/ready")
+    assert response.status_code == 503
+    components = response.json()["components"]
+    assert components["workers"]["status"] == "down" and "20 min" in components["workers"]["detail"]
+    assert components["scheduler"]["status"] == "down" and "jengu:alerts" in components["scheduler"]["detail"]
+    assert anonymous.get("/api/health").status_code == 200  # the old endpoint keeps its own checks
+
+
+def test_stats_carry_cost_and_kpis(reader):
+    EmailFactory(status="sent", sent_at=ProspectFactory().created_at)
+    body = reader.get("/api/stats").json()
+    assert body["cost"]["month"]["emails_sent"] == 1
+    assert {"Website found", "Delivered", "Reply rate", "Automation share", "Meetings"} <= set(body["kpis"])

@@ -203,3 +203,52 @@ def test_complaint_and_bounce_rates_per_inbox_and_per_sending_domain_with_the_th
     assert "/admin/outreach/inbox/?email__iendswith=%40mail.jengu.test" in page
     listed = admin_client.get("/admin/outreach/inbox/?email__iendswith=%40mail.jengu.test")
     assert listed.status_code == 200 and "2 inboxes" in listed.content.decode()
+
+
+def test_kpis_and_stage_timings_on_the_dashboard(admin_client):
+    from infra.models import StateTransition
+    from prospects.models import EnrichmentStatus
+
+    now = timezone.now()
+    for index in range(3):
+        ProspectFactory(enrichment_status=EnrichmentStatus.COMPLETED, company_website=f"https://h{index}.example",
+                        email_verified=True)  # fmt: skip
+    ProspectFactory(enrichment_status=EnrichmentStatus.FAILED, company_website="", email_verified=False)
+    inbox = InboxFactory()
+    prospect = ProspectFactory(stage=S.CONTACTED)
+    Email.objects.bulk_create(
+        Email(prospect=prospect, inbox=inbox, to_email=f"g{i}@hotel.example", subject="s", body="b",
+              status=EmailStatus.BOUNCED if i < 2 else EmailStatus.DELIVERED, sent_at=now,
+              provider="resend" if i < 10 else "smtp", opened_at=now if i in (3, 4) else None)
+        for i in range(20)
+    )  # fmt: skip
+    email = Email.objects.filter(status=EmailStatus.DELIVERED).first()
+    ReplyFactory(email=email, intent="interested", processed_at=now)
+    ReplyFactory(email=email, intent="out_of_office", processed_at=now, needs_human=True)
+    ct = StateTransition.content_type_for(Prospect)
+    for index, seconds in enumerate([60, 120, 600]):
+        start = now - datetime.timedelta(hours=1)
+        for name, at in (
+            ("start_enrichment", start),
+            ("finish_enrichment", start + datetime.timedelta(seconds=seconds)),
+        ):
+            StateTransition.objects.create(content_type=ct, object_id=1000 + index, field="stage", transition=name,
+                                           source="x", target="y", actor="task:enrichment", created_at=at)  # fmt: skip
+    board = dashboard()
+    kpis = {kpi.label: kpi for kpi in board.kpis.items}
+    assert kpis["Website found"].value == pytest.approx(3 / 4)
+    assert kpis["Verified email found"].value == pytest.approx(3 / 4)
+    assert kpis["Full enrichment"].value == pytest.approx(3 / 4)
+    assert kpis["Delivered"].value == pytest.approx(18 / 20)
+    assert kpis["Open rate"].value == pytest.approx(2 / 10)  # only the ESP's emails report opens
+    assert "10 of 20 emails went out through SMTP" in board.kpis.open_rate_note
+    assert kpis["Reply rate"].value == pytest.approx(1 / 20)  # an out-of-office is not a person's reply
+    assert kpis["Positive-reply rate"].value == pytest.approx(1 / 20)
+    assert kpis["Automation share"].value == pytest.approx(1 / 2)
+    timings = {timing.name: timing for timing in board.stage_timings}
+    assert timings["Enrichment"].samples == 3
+    assert timings["Enrichment"].p50 == datetime.timedelta(seconds=120)
+    assert timings["Enrichment"].p95 == datetime.timedelta(seconds=600)
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert 'id="kpi-table"' in page and 'id="stage-timings"' in page and 'id="open-rate-note"' in page
+    assert "75.0%" in page and "2 min" in page
