@@ -360,8 +360,8 @@ def test_an_unknown_metric_is_reported_not_fatal():
 
 
 def test_the_message_fills_only_its_placeholders():
-    rule = AlertRule(name="r", threshold=0.05, duration_minutes=2,
-                     message="{scope}: {value} > {threshold} for {duration} ({detail}) {0.__class__} {missing}")  # fmt: skip
+    message = "{scope}: {value} > {threshold} for {duration} ({detail}) {0.__class__} {missing}"
+    rule = AlertRule(name="r", threshold=0.05, duration_minutes=2, message=message)
     text = render_message(rule, "enrichment", Reading(0.25, "5 of 20"))
     assert text == "enrichment: 0.25 > 0.05 for 2 min (5 of 20) {0.__class__} {missing}"
 
