@@ -173,10 +173,14 @@ CONSTANCE_SUPERUSER_ONLY = False  # the Operations group edits live settings
 CONSTANCE_CONFIG = {
     "SENDING_ENABLED": (True, "Master switch. Off = emergency stop: no new send starts.", bool),
     "EMAIL_VERIFICATION_THRESHOLD": (0.9, "Minimum verifier quality for an address to count as verified.", float),
-    "RANDOM_SKIP_PROBABILITY": (0.3, "Chance a sender run does nothing (human-like rhythm).", float),
-    "SEND_DELAY_MIN_SECONDS": (30, "Shortest pause between two sends.", int),
-    "SEND_DELAY_MAX_SECONDS": (90, "Longest pause between two sends.", int),
-    "MAX_EMAILS_PER_SENDER_RUN": (5, "Emails one sender run may send.", int),
+    "RANDOM_SKIP_PROBABILITY": (0.3, "Chance an inbox lets its turn pass without sending (a person's rhythm).", float),
+    "INBOX_MIN_GAP_SECONDS": (180, "Shortest gap between two sends of one inbox.", int),
+    "INBOX_SPREAD_HOURS": (
+        8.0,
+        "Hours over which an inbox spreads its day's cap: its mean gap is this × (1 − skip) ÷ (cap × health × "
+        "reputation), so 20 emails come about 17 minutes apart.",
+        float,
+    ),
     "BOUNCE_RATE_PAUSE_THRESHOLD": (0.05, "Hard-bounce rate over 28 days that pauses an inbox.", float),
     "COMPLAINT_RATE_HALVE_THRESHOLD": (
         0.001,
@@ -237,10 +241,9 @@ CONSTANCE_CONFIG = {
 CONSTANCE_CONFIG_FIELDSETS = {
     "Sending": (
         "SENDING_ENABLED",
-        "MAX_EMAILS_PER_SENDER_RUN",
         "RANDOM_SKIP_PROBABILITY",
-        "SEND_DELAY_MIN_SECONDS",
-        "SEND_DELAY_MAX_SECONDS",
+        "INBOX_MIN_GAP_SECONDS",
+        "INBOX_SPREAD_HOURS",
         "WARMUP_SCHEDULE",
         "WARMUP_JITTER",
         "SAME_DOMAIN_GAP_MINUTES",
@@ -285,6 +288,12 @@ for _key, _variable in [
     if _secret := env.str(_variable, default=""):
         ANYMAIL[_key] = _secret
 del _key, _variable, _secret
+# Booking webhooks (/webhooks/calcom/, /webhooks/calendly/; replies.webhooks): Cal.com's
+# webhook secret (X-Cal-Signature-256) and Calendly's signing key (Calendly-Webhook-Signature).
+# Unset, that endpoint refuses every call; a campaign's booking link without its secret is a
+# deployment error (jengu.E050/E051).
+CALCOM_WEBHOOK_SECRET = env.str("CALCOM_WEBHOOK_SECRET", default="")
+CALENDLY_WEBHOOK_SIGNING_KEY = env.str("CALENDLY_WEBHOOK_SIGNING_KEY", default="")
 ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
 if ALERT_WEBHOOK_URL and not ALERT_WEBHOOK_URL.startswith(("https://", "http://")):
     config_error("ALERT_WEBHOOK_URL", "must be an http(s) URL")

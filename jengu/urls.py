@@ -28,5 +28,6 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("anymail/", include(esp_webhook_urls)),  # tracking and inbound mail
     path("u/", include("outreach.urls")),  # unsubscribe links in every email
+    path("webhooks/", include("replies.urls")),  # Cal.com and Calendly bookings (signed)
     path("privacy/", include(privacy_urlpatterns)),  # the notice a first email's privacy line links to
 ]

@@ -5,7 +5,8 @@ or delegated reply that was acted on, one draft answer: an Email of type reply, 
 ``draft``, beside the reply (``reply.answer_draft``), in the reply's language. It
 answers the questions asked with the campaign's FAQ, pricing notes and case studies
 (nothing else: the reply's own words are never copied into it), and proposes the
-campaign's booking link, or else two times on the next working days in the prospect's
+campaign's booking link (carrying the prospect's signed token, replies.services.meetings),
+or else two times on the next working days in the prospect's
 time zone. The AI gateway writes it when a provider is configured (the facts and the
 reply fenced as data); the template in the reply's language otherwise, or when the AI's
 draft fails a gate. Every draft passes through outreach's spam and facts gates
@@ -39,6 +40,7 @@ from outreach.composition.gates import run_gates
 from outreach.models import Email, EmailStatus
 from replies.classifier import fold
 from replies.models import Intent, Reply
+from replies.services.meetings import booking_link
 
 ANSWERABLE = {Intent.INTERESTED, Intent.NEEDS_MORE_INFO, Intent.MEETING_REQUEST, Intent.DELEGATED}
 ANSWER_GATES = ("spam", "facts")  # the gates outreach's emails pass that fit an answer
@@ -255,7 +257,7 @@ def template_answer(reply: Reply, *, language: str, booking: list[str], zone: st
         lines += ["", f"{text['example']} {context.case_studies[0]}"]
     if reply.intent != Intent.DELEGATED:
         if campaign.booking_url:
-            lines += ["", text["book"].format(link=campaign.booking_url)]
+            lines += ["", text["book"].format(link=booking_link(campaign.booking_url, reply.prospect))]
         else:
             lines += ["", text["times"].format(zone=zone), *(f"- {slot}" for slot in booking)]
     lines += ["", *context.sign_off_lines]
@@ -306,8 +308,9 @@ def reply_draft_answer(*, reply: Reply, by, providers: list | None = None, now=N
     campaign = reply.email.campaign
     language = reply_language(reply.body, default=reply.email.language or "en")
     slots, zone = proposed_times(reply.prospect, now=now, language=language)
-    booking_lines = [campaign.booking_url] if campaign.booking_url else [f"{slot} ({zone})" for slot in slots]
-    context = answer_context(reply, language=language, extra_facts=[*slots, zone])
+    link = booking_link(campaign.booking_url, reply.prospect)
+    booking_lines = [link] if link else [f"{slot} ({zone})" for slot in slots]
+    context = answer_context(reply, language=language, extra_facts=[*slots, zone, link])
     subject = _subject(reply)
     template = template_answer(reply, language=language, booking=slots, zone=zone)
 
@@ -380,7 +383,8 @@ def reply_answer_approve(*, reply: Reply, by, subject: str | None = None, body: 
     new_subject = (email.subject if subject is None else subject).strip()
     new_body = (email.body if body is None else body).replace("\r\n", "\n").strip()
     slots, zone = proposed_times(reply.prospect, now=email.created_at, language=email.language)
-    context = answer_context(reply, language=email.language, extra_facts=[*slots, zone])
+    link = booking_link(reply.email.campaign.booking_url, reply.prospect)
+    context = answer_context(reply, language=email.language, extra_facts=[*slots, zone, link])
     report = run_gates(new_subject, new_body, context, only=ANSWER_GATES)
     if not report.passed:
         problems = [reason for result in report.results.values() for reason in result.reasons]

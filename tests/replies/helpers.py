@@ -12,7 +12,7 @@ from tests.factories import CampaignFactory, EmailFactory, InboxFactory, Prospec
 
 def contacted(*, sent_at=None, **prospect_fields):
     """A prospect in `contacted` with one sent email (a Message-ID) and an active sequence."""
-    prospect = ProspectFactory(stage="contacted", **prospect_fields)
+    prospect = ProspectFactory(**{"stage": "contacted", **prospect_fields})
     sent_at = sent_at or timezone.now() - datetime.timedelta(hours=3)
     email = EmailFactory(
         prospect=prospect,
