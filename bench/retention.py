@@ -2,7 +2,8 @@
 
 Usage (PostgreSQL; its own database, created if missing)::
 
-    DATABASE_URL=postgres://root@127.0.0.1:5432/jengu_bench_retention .venv/bin/python bench/retention.py [--rows 1000000]
+    DATABASE_URL=postgres://root@127.0.0.1:5432/jengu_bench_retention \
+        .venv/bin/python bench/retention.py [--rows 1000000]
 
 Each round loads ``--rows`` Events (90 % past the 90-day retention, ten event names) with
 one INSERT … SELECT generate_series, then deletes the old ones:
