@@ -18,6 +18,10 @@ re-runs of a failed task) and to re-deliver tasks whose worker died (``retry``).
 
 The sweeper returns claims held longer than their stage's timeout (a worker killed
 mid-task, a task lost with a Redis broker) and re-enqueues the work.
+
+``task_enqueue(func, *args, queue=..., name=...)`` queues a plain task (no claim, no
+attempts counted here) on a named queue: how a cron fans its work out, one bounded task
+per piece, so the cron itself only finds work and enqueues it.
 """
 
 from __future__ import annotations
@@ -114,6 +118,19 @@ def stage_enqueue(name: str, *, subject_id, trace_id=None, attempt: int = 1, del
     """Queue one unit of work for stage ``name``, after the current transaction commits."""
     stage = get_stage(name)
     transaction.on_commit(lambda: _dispatch(stage, subject_id, trace_id, attempt, delay))
+
+
+def task_enqueue(func: str, *args, queue: str, name: str) -> None:
+    """Queue ``func(*args)`` on ``queue`` after the current transaction commits (inline with JENGU_TASKS_SYNC)."""
+    from django_q.tasks import async_task
+
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r} (one of {QUEUES})")
+    transaction.on_commit(
+        lambda: async_task(
+            func, *args, cluster=queue, task_name=name[:100], sync=getattr(settings, "JENGU_TASKS_SYNC", False)
+        )
+    )
 
 
 def stage_execute(name: str, func: str, subject_id, trace_id: str, attempt: int = 1):

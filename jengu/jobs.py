@@ -15,15 +15,17 @@ def _not_built(job: str) -> str:
 
 
 def daily_pipeline():
-    """07:00 UTC: find today's hiring hotels (new prospects go on to enrichment)."""
-    from prospects.acquisition import acquisition_run
+    """07:00 UTC: find today's hiring hotels. Only queues one task per source and query (each
+    does a page and queues the next); new prospects go on to enrichment."""
+    from prospects.acquisition import acquisition_fan_out
 
-    summary = acquisition_run()
-    return f"{summary.new} new, {summary.merged} merged, {summary.errors} errors"
+    run = acquisition_fan_out()
+    return f"acquisition run #{run.pk}: {run.data['searches']} searches queued"
 
 
-def sender_run():
-    """*/5 8–18 Mon–Sat: one paced sender run (each email re-checked at its moment of sending).
+def sender_run(fan_out: bool = True):
+    """Every minute, around the clock: each inbox whose turn has come takes it, as its own
+    task on the ``sending`` queue (``fan_out``; the demo's clock runs the turns in-process).
 
     First, emails held by their country's rule go back to the queue when a consent was
     recorded, the prospect edited or the rule changed since (outreach.compliance).
@@ -32,15 +34,15 @@ def sender_run():
     from outreach.services.sending import sender_run as run
 
     released = held_emails_recheck().released
-    report = str(run())
+    report = str(run(fan_out=fan_out))
     return f"{report}; {released} held email(s) released" if released else report
 
 
 def follow_up_run():
-    """10:00 Mon–Fri: compose the follow-ups that are due, close finished sequences."""
-    from outreach.services.follow_ups import follow_up_run as run
+    """10:00 Mon–Fri: queue a composition task per due follow-up, close finished sequences."""
+    from outreach.services.follow_ups import follow_up_fan_out
 
-    return str(run())
+    return str(follow_up_fan_out())
 
 
 def reply_poll():
@@ -134,7 +136,7 @@ def domain_auth_check():
 
 def sweep_stale_claims():
     """Return claims of dead workers; hold emails stuck in `sending` for a human."""
-    from outreach.services.sending import emails_stuck_sweep
+    from outreach.services.send_review import emails_stuck_sweep
 
     returned = stale_claims_sweep()
     held = emails_stuck_sweep()

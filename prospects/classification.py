@@ -4,6 +4,10 @@
 ``classify_posting_rules(posting)``, a deterministic classifier that needs no network.
 Both answer a ``PostingClassification``: the posting's text travels as fenced data
 (``infra.ai``), and the schema's enums are all an answer can say.
+``classify_postings(postings)`` does the same for a page of postings in one AI call per
+``BATCH_SIZE``: each posting is its own data block (``posting_0``, ``posting_1``…), the
+answer is a list keyed by block number, and any posting the answer leaves out (or
+numbers twice) gets the rules' answer on its own.
 
 What counts as hospitality here — an employer that operates lodging, or runs hotels:
 
@@ -48,7 +52,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from infra.ai import complete_json
 from prospects.extraction import known_city
@@ -61,6 +65,9 @@ CompanyTypeValue = Literal["chain_hq", "franchise", "independent"]  # prospects.
 
 HOSPITALITY_THRESHOLD = 3.0
 SNIPPET_LIMIT = 2000  # characters of snippet sent to the AI: enough to judge, bounded cost
+# postings per AI call: a job board's page (25 on the busiest) is one call, and the answer
+# (about 40 tokens a posting) stays far below any output limit
+BATCH_SIZE = 25
 
 
 class PostingClassification(BaseModel):
@@ -581,3 +588,66 @@ def classify_posting(posting: PostingFound, *, providers: list | None = None) ->
         providers=providers,
     )
     return answer.value, answer.provider
+
+
+# --- the AI path, a page at a time ------------------------------------------------------
+
+BATCH_PROMPT = (
+    "Classify the employer of each job posting given as data below. Each posting is a data block "
+    "named posting_N; answer with one item per posting, its number N in `number`.\n\n" + PROMPT.split("\n\n", 1)[1]
+)
+
+
+class PostingVerdict(PostingClassification):
+    """One posting's classification in a batch answer, keyed by the number of its data block."""
+
+    # a nested object must forbid extra keys in its own schema, too (strict structured outputs)
+    model_config = ConfigDict(extra="forbid")
+
+    number: int = Field(ge=0, description="N of the data block posting_N this item classifies")
+
+
+class PostingBatchClassification(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    postings: list[PostingVerdict]
+
+
+def classify_postings(
+    postings: list[PostingFound], *, providers: list | None = None
+) -> list[tuple[PostingClassification, str]]:
+    """Each posting's classification and who made it, ``BATCH_SIZE`` postings per AI call.
+
+    The answer is matched to the postings by block number, never by position: a posting
+    it leaves out, numbers twice or numbers out of range is classified by the rules alone.
+    """
+    results: list[tuple[PostingClassification, str]] = []
+    for start in range(0, len(postings), BATCH_SIZE):
+        results += _classify_batch(postings[start : start + BATCH_SIZE], providers)
+    return results
+
+
+def _classify_batch(batch: list[PostingFound], providers: list | None) -> list[tuple[PostingClassification, str]]:
+    answer = complete_json(
+        purpose="classify_postings",
+        prompt=BATCH_PROMPT,
+        schema=PostingBatchClassification,
+        # no provider answered: an empty list, so every posting falls to the rules below
+        fallback=lambda: PostingBatchClassification(postings=[]),
+        data={f"posting_{number}": posting_as_data(posting) for number, posting in enumerate(batch)},
+        providers=providers,
+    )
+    numbered: dict[int, PostingVerdict] = {}
+    twice: set[int] = set()
+    for verdict in answer.value.postings:
+        if verdict.number in numbered:
+            twice.add(verdict.number)  # two answers for one posting: trust neither
+        numbered.setdefault(verdict.number, verdict)
+    results = []
+    for number, posting in enumerate(batch):
+        verdict = numbered.get(number) if number not in twice else None
+        if verdict is None:
+            results.append((classify_posting_rules(posting), "fallback"))
+        else:
+            results.append((PostingClassification(**verdict.model_dump(exclude={"number"})), answer.provider))
+    return results

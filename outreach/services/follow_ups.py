@@ -16,6 +16,13 @@
 A sequence is open while nobody replied, nothing bounced and the address is not
 suppressed (``outreach.selectors``). The run is idempotent: a step already composed
 (any status but rejected) is never composed again, checked under a row lock.
+
+The cron runs ``follow_up_fan_out``: steps 1 and 3 as above, but step 2 only queues one
+``follow_up_compose_queued`` task per due follow-up on the ``composition`` queue, so the
+job's own work does not grow with the number of follow-ups (composing one is AI calls and
+gates; a day with thousands of them would outlive the task timeout). Each task checks
+again that the sequence still waits for that step before composing it.
+``follow_up_run`` composes inline (tests, one-off runs).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from django.utils import timezone
 
 from infra.errors import AlreadyMoved, ApplicationError, TransitionNotAllowed
 from infra.events import event_record
+from infra.stages import task_enqueue
 from outreach.models import Email, EmailStatus, Sequence, SequenceState
 from outreach.selectors import sequences_due_for_follow_up, sequences_due_to_close
 from outreach.services.composition import email_draft, email_release_or_hold, email_save_draft, live_email_for_step
@@ -36,6 +44,7 @@ from outreach.services.sequences import sequences_resume_due
 
 logger = logging.getLogger(__name__)
 ACTOR = "task:follow_up"
+QUEUE = "composition"
 
 
 @dataclass
@@ -45,13 +54,16 @@ class FollowUpSummary:
     held: int = 0
     closed: int = 0
     resumed: int = 0
+    enqueued: int = 0  # composition tasks queued by the fan-out
     skipped: list[str] = field(default_factory=list)
 
     def __str__(self):
-        return (
-            f"{self.composed} follow-up(s) composed ({self.queued} queued, {self.held} held for review), "
-            f"{self.closed} sequence(s) closed, {self.resumed} resumed"
+        composing = (
+            f"{self.enqueued} follow-up(s) sent to the composition queue"
+            if self.enqueued
+            else f"{self.composed} follow-up(s) composed ({self.queued} queued, {self.held} held for review)"
         )
+        return f"{composing}, {self.closed} sequence(s) closed, {self.resumed} resumed"
 
 
 def first_email_of(prospect_id: int) -> Email | None:
@@ -120,6 +132,49 @@ def sequence_close(*, sequence: Sequence, now: datetime.datetime) -> bool:
             by=ACTOR,
         )
     return True
+
+
+def follow_up_fan_out(*, now: datetime.datetime | None = None) -> FollowUpSummary:
+    """The cron's run: resume, queue one composition task per due follow-up, close finished sequences.
+
+    Closing stays here: it is a few row updates per sequence, no network.
+    """
+    now = now or timezone.now()
+    summary = FollowUpSummary(resumed=sequences_resume_due(now=now))
+    for sequence in sequences_due_for_follow_up(now):
+        task_enqueue(
+            "outreach.tasks.follow_up_compose_task",
+            sequence.pk,
+            sequence.next_step,
+            queue=QUEUE,
+            name=f"follow_up:{sequence.pk}:step-{sequence.next_step}",
+        )
+        summary.enqueued += 1
+    for sequence in sequences_due_to_close(now):
+        if sequence_close(sequence=sequence, now=now):
+            summary.closed += 1
+    event_record(
+        "follow_up.run",
+        message=str(summary),
+        data={"enqueued": summary.enqueued, "closed": summary.closed, "resumed": summary.resumed},
+    )
+    return summary
+
+
+def follow_up_compose_queued(*, sequence_id: int, step: int, providers: list | None = None) -> str:
+    """The composition task the fan-out queued: step ``step``, if the sequence still waits for it."""
+    sequence = Sequence.objects.select_related("prospect", "campaign").filter(pk=sequence_id).first()
+    if sequence is None or sequence.state != SequenceState.ACTIVE or sequence.last_step_sent + 1 != step:
+        # a reply, a pause or an earlier task got there first: nothing to write
+        return f"sequence {sequence_id} step {step}: no longer due"
+    try:
+        email = follow_up_compose(sequence=sequence, step=step, providers=providers)
+    except ApplicationError as exc:
+        logger.warning("sequence %s step %s not composed: %s", sequence_id, step, exc.message)
+        return f"sequence {sequence_id} step {step}: skipped, {exc.message}"
+    if email is None:
+        return f"sequence {sequence_id} step {step}: already composed"
+    return f"sequence {sequence_id} step {step}: email {email.pk} {email.status}"
 
 
 def follow_up_run(*, now: datetime.datetime | None = None, providers: list | None = None) -> FollowUpSummary:

@@ -78,3 +78,42 @@ def test_a_failing_source_is_counted_and_the_run_goes_on(monkeypatch):
     summary = acquisition_run(sources=["sandbox"], today=TODAY)
     assert summary.errors == 4 and summary.found == 0
     assert Event.objects.filter(name="acquisition.source_failed", level="error").count() == 4
+
+
+def test_postings_on_record_or_judged_before_never_reach_the_classifier(monkeypatch):
+    from prospects import acquisition
+
+    sent = []
+
+    def counting(postings, **kwargs):
+        sent.extend(postings)
+        return real(postings, **kwargs)
+
+    real = acquisition.classify_postings
+    monkeypatch.setattr(acquisition, "classify_postings", counting)
+    first = acquisition_run(sources=["sandbox"], today=TODAY)
+    assert len(sent) == first.found == first.classified > 250  # each advert once, though queries overlap
+    assert len({(p.source, p.url) for p in sent}) == len(sent)
+
+    sent.clear()
+    calls = Event.objects.filter(name="ai.call").count()
+    again = acquisition_run(sources=["sandbox"], today=TODAY)
+    assert sent == [] and again.classified == 0
+    assert Event.objects.filter(name="ai.call").count() == calls  # not one AI call
+    # the hotels are on record; the others were judged not to be hotels on the first run
+    assert (again.seen_before, again.judged_before) == (first.new + first.merged, first.found - first.hospitality)
+
+
+def test_an_advert_without_a_url_is_known_by_its_company_title_and_place():
+    from prospects.acquisition import AcquisitionSummary, postings_ingest, postings_unseen
+    from prospects.providers.base import PostingFound
+
+    advert = PostingFound(source="indeed", title="Night Auditor", company="Hotel Adler - Careers",
+                          location="Munich, Germany", snippet="Balance the day for our 60 rooms.")  # fmt: skip
+    summary = AcquisitionSummary()
+    postings_ingest([advert, advert], today=TODAY, summary=summary)
+    assert (summary.classified, summary.new) == (1, 1)  # the same advert twice on a page: once
+    again = AcquisitionSummary()
+    assert postings_unseen([advert], summary=again) == [] and again.seen_before == 1
+    elsewhere = PostingFound(source="indeed", title="Night Auditor", company="Hotel Adler", location="Berlin")
+    assert postings_unseen([elsewhere], summary=again) == [elsewhere]  # another place: another advert

@@ -17,9 +17,11 @@ from infra.http import override_transport
 from infra.models import Event
 from infra.providers.claude import ClaudeClient
 from prospects.classification import (
+    BATCH_SIZE,
     PostingClassification,
     classify_posting,
     classify_posting_rules,
+    classify_postings,
 )
 from prospects.models import CompanyType, MarketTier
 from prospects.providers.base import PostingFound
@@ -300,3 +302,86 @@ def test_without_keys_the_rules_answer_and_nothing_touches_the_network(settings)
     assert provider == "fallback"
     assert result == classify_posting_rules(HOTEL)
     assert result.is_hospitality and result.market_tier == "upscale" and result.company_type == "franchise"
+
+
+# --- a page at a time ---------------------------------------------------------------------
+
+GROK_BATCH = json.loads((FIXTURES / "grok_batch_chat_completion.json").read_text())
+PAGE = [
+    HOTEL,
+    posting("Night Auditor", "Hotel Adler", "Balance the day for our 60 rooms.", "Munich, Germany"),
+    posting("Front Desk Receptionist", "Mercy Hospital", "Greet patients at the clinic.", "Denver, CO"),
+    posting("Data Entry Clerk", "Acme Analytics", INJECTION),
+]
+
+
+def grok_batch_answering():
+    requests = []
+
+    def handler(request):
+        requests.append(request)
+        return httpx.Response(200, json=GROK_BATCH)
+
+    return httpx.MockTransport(handler), requests
+
+
+@pytest.mark.django_db
+def test_a_page_is_one_ai_call_with_each_posting_in_its_own_fence_and_the_rules_for_what_it_misses(grok_only):
+    # the recorded answer classifies postings 0 and 2, answers twice for 3 and names a posting 9 that is not there
+    transport, requests = grok_batch_answering()
+    with override_transport(transport):
+        results = classify_postings(PAGE)
+    assert len(requests) == 1
+    assert results[0] == (
+        PostingClassification(is_hospitality=True, market_tier="upscale", company_type="franchise", confidence=0.91),
+        "grok",
+    )
+    assert results[2] == (
+        PostingClassification(is_hospitality=False, market_tier=None, company_type="independent", confidence=0.88),
+        "grok",
+    )
+    # left out, or answered twice (which answer is meant?): the rules decide, for that posting alone
+    assert results[1] == (classify_posting_rules(PAGE[1]), "fallback") and results[1][0].is_hospitality
+    assert results[3] == (classify_posting_rules(PAGE[3]), "fallback") and not results[3][0].is_hospitality
+
+    body = json.loads(requests[0].content)
+    assert body["response_format"]["json_schema"]["name"] == "classify_postings"
+    schema = body["response_format"]["json_schema"]["schema"]
+    assert schema["additionalProperties"] is False and set(schema["properties"]) == {"postings"}
+    item = schema["$defs"]["PostingVerdict"]
+    assert item["additionalProperties"] is False  # strict all the way down
+    assert set(item["required"]) == {"number", "is_hospitality", "market_tier", "company_type", "confidence"}
+    prompt = body["messages"][1]["content"]
+    instructions, _, data = prompt.partition("<data ")
+    assert not any(word in instructions for word in ("Kimpton", "Adler", "Mercy", "Acme", "ignore"))
+    assert [f'<data name="posting_{n}">' in prompt for n in range(4)] == [True] * 4
+    # the injected "</data>" is escaped: exactly one closing tag per posting, the prompt ends with the last
+    assert prompt.count("</data>") == len(PAGE) and prompt.endswith("</data>")
+    assert "Company: Hotel Adler" in prompt.split('<data name="posting_1">')[1].split("</data>")[0]
+    event = Event.objects.get(name="ai.call")
+    assert event.data["provider"] == "grok" and event.data["purpose"] == "classify_postings"
+
+
+@pytest.mark.django_db
+def test_an_answer_outside_the_schema_fails_the_whole_batch_over_to_the_rules(grok_only):
+    bad = {"postings": [{"number": 0, "is_hospitality": True, "market_tier": "platinum", "company_type": "chain_hq",
+                         "confidence": 7}]}  # fmt: skip
+    transport, _ = grok_answering(json.dumps(bad))
+    with override_transport(transport):
+        results = classify_postings(PAGE)
+    assert results == [(classify_posting_rules(p), "fallback") for p in PAGE]
+
+
+@pytest.mark.django_db
+def test_a_long_page_is_split_into_batches_and_without_keys_the_rules_answer_offline(settings):
+    settings.GROK_API_KEY = settings.ANTHROPIC_API_KEY = ""
+
+    def no_network(request):
+        raise AssertionError("no network without keys")
+
+    page = [posting(f"Front Desk Agent {n}", f"Hotel Number {n}", "Check guests in.") for n in range(BATCH_SIZE + 3)]
+    with override_transport(httpx.MockTransport(no_network)):
+        results = classify_postings(page)
+    assert results == [(classify_posting_rules(p), "fallback") for p in page]
+    assert Event.objects.filter(name="ai.call", data__purpose="classify_postings").count() == 2
+    assert classify_postings([]) == []
