@@ -2,13 +2,19 @@
 
 Views added to the Reply admin (each calls a service, none holds a rule):
 
+* ``<id>/confirm/`` (POST; also the "Confirm the suggested reading" action on the list):
+  a reading that waits for a person (replies.policy) is confirmed and acted on, kept in
+  CalibrationHistory, and its draft answer written;
 * ``<id>/correct/``: set the right intent (replies.services.corrections, kept in
   CalibrationHistory) and act on it again (corrected to unsubscribe → suppressed, …);
+* ``<id>/answer-draft/``: the draft answer (replies.services.answers): approve as it is,
+  edit then approve (the gates run again), or discard;
 * ``<id>/respond/``: answer by hand through the thread's inbox (an Email of type reply,
   queued for the sender);
 * ``<id>/attach/``: attach an unmatched reply to a prospect, which then acts on it;
 * ``unmatched/``: the replies no rule could match, for a human;
-* ``calibration/``: predicted confidence vs. corrected accuracy per intent and band.
+* ``calibration/``: predicted confidence vs. corrected accuracy per intent and band, and
+  per intent how often the readings people confirmed or corrected were right.
 """
 
 from django import forms
@@ -23,9 +29,10 @@ from django.utils.text import Truncator
 from infra.admin import LargeTableAdmin
 from infra.errors import ApplicationError
 from prospects.models import Prospect
-from replies.models import CalibrationHistory, Intent, Reply
-from replies.selectors import calibration_report
-from replies.services.actions import reply_attach, reply_respond
+from replies.models import ActionStatus, CalibrationHistory, Intent, Meeting, Reply
+from replies.selectors import calibration_report, confirmation_report
+from replies.services.actions import reply_attach, reply_confirm, reply_respond
+from replies.services.answers import reply_answer_approve, reply_answer_discard, reply_draft_answer
 from replies.services.corrections import reply_correct_intent
 
 
@@ -70,6 +77,25 @@ class RespondForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 10, "cols": 80}))
 
 
+class AnswerDraftForm(forms.Form):
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 14, "cols": 80}))
+
+
+@admin.action(description="Confirm the suggested reading (acts on it)")
+def confirm_readings(modeladmin, request, queryset):
+    done = failed = 0
+    for reply in queryset.filter(action_status=ActionStatus.AWAITING).select_related("prospect", "email", "inbox"):
+        try:
+            reply_confirm(reply=reply, by=request.user)
+        except ApplicationError:
+            failed += 1
+            continue
+        reply_draft_answer(reply=reply, by=request.user)
+        done += 1
+    modeladmin.message_user(request, f"{done} reading(s) confirmed and acted on; {failed} could not be.")
+
+
 class AttachForm(forms.Form):
     prospect = forms.CharField(help_text="the prospect's id or email address")
 
@@ -94,8 +120,10 @@ class ReplyAdmin(LargeTableAdmin):
         "what_they_said",
         "intent",
         "confidence",
+        "action_status",
         "match_rule",
     ]
+    actions = [confirm_readings]
     list_display_links = ["received_at", "from_email"]
 
     @admin.display(description="what they said")
@@ -105,6 +133,7 @@ class ReplyAdmin(LargeTableAdmin):
 
     list_filter = [
         "needs_human",
+        "action_status",
         "intent",
         ConfidenceBandFilter,
         MatchedFilter,
@@ -128,6 +157,9 @@ class ReplyAdmin(LargeTableAdmin):
         "intent",
         "prospect",
         "email",
+        "action_status",
+        "policy_reason",
+        "answer_draft",
     ]
     change_form_template = "admin/replies/reply/change_form.html"
     fieldsets = [
@@ -144,6 +176,9 @@ class ReplyAdmin(LargeTableAdmin):
                     "suggested_action",
                     "interpreted_by",
                     "processed_at",
+                    "action_status",
+                    "policy_reason",
+                    "answer_draft",
                 ]
             },
         ),
@@ -232,6 +267,8 @@ class ReplyAdmin(LargeTableAdmin):
             path("calibration/", view(self.calibration_view), name="replies_reply_calibration"),
             path("unmatched/", view(self.unmatched_view), name="replies_reply_unmatched"),
             path("<int:pk>/correct/", view(self.correct_view), name="replies_reply_correct"),
+            path("<int:pk>/confirm/", view(self.confirm_view), name="replies_reply_confirm"),
+            path("<int:pk>/answer-draft/", view(self.answer_draft_view), name="replies_reply_answer_draft"),
             path("<int:pk>/respond/", view(self.respond_view), name="replies_reply_respond"),
             path("<int:pk>/attach/", view(self.attach_view), name="replies_reply_attach"),
             *super().get_urls(),
@@ -272,6 +309,53 @@ class ReplyAdmin(LargeTableAdmin):
         intro = f"Read as {reply.get_intent_display() or '—'} at confidence {reply.confidence or 0:.2f}."
         return self._form_page(request, reply, form, title="Correct the intent", submit="Correct", intro=intro)
 
+    def confirm_view(self, request, pk):
+        reply = self._reply_for_change(request, pk)
+        if request.method != "POST":
+            return redirect("admin:replies_reply_change", reply.pk)
+        try:
+            reply_confirm(reply=reply, by=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return redirect("admin:replies_reply_change", reply.pk)
+        draft = reply_draft_answer(reply=reply, by=request.user)
+        extra = " A draft answer waits for you." if draft else ""
+        return self._done(request, reply, f"Confirmed as {reply.get_intent_display()}; acted on it.{extra}")
+
+    def answer_draft_view(self, request, pk):
+        reply = self._reply_for_change(request, pk)
+        draft = reply.answer_draft
+        if draft is None or draft.status != "draft":
+            self.message_user(request, "No draft answer waits for this reply.", messages.WARNING)
+            return redirect("admin:replies_reply_change", reply.pk)
+        form = AnswerDraftForm(request.POST or None, initial={"subject": draft.subject, "body": draft.body})
+        if request.method == "POST" and request.POST.get("discard"):
+            reply_answer_discard(reply=reply, by=request.user)
+            return self._done(request, reply, "Draft answer discarded.")
+        if request.method == "POST" and form.is_valid():
+            try:
+                email = reply_answer_approve(reply=reply, by=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                return self._done(request, reply, f"Answer queued from {email.inbox.email} (email {email.pk}).")
+        gates = draft.gate_results or {}
+        failed = [name for name in ("spam", "facts") if not (gates.get(name) or {}).get("passed", True)]
+        intro = f"Written by {draft.written_by} in {draft.language}, to {draft.to_email} from {draft.from_email}. " + (
+            f"Gates failed: {', '.join(failed)} — edit it before sending." if failed else "Spam and facts gates passed."
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": reply,
+            "title": "Draft answer",
+            "form": form,
+            "submit": "Approve and send",
+            "intro": intro,
+            "discard": True,
+        }
+        return TemplateResponse(request, "admin/replies/reply/form.html", context)
+
     def respond_view(self, request, pk):
         reply = self._reply_for_change(request, pk)
         form = RespondForm(request.POST or None)
@@ -308,6 +392,7 @@ class ReplyAdmin(LargeTableAdmin):
             "opts": self.model._meta,
             "title": "Confidence calibration",
             "report": calibration_report(),
+            "confirmations": confirmation_report(),
         }
         return TemplateResponse(request, "admin/replies/reply/calibration.html", context)
 
@@ -332,3 +417,21 @@ class CalibrationHistoryAdmin(admin.ModelAdmin):
     list_filter = ["predicted_intent", "corrected_intent"]
     list_select_related = ["reply", "corrected_by"]
     autocomplete_fields = ["reply"]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    """Meetings booked through a campaign's booking link (read only: the webhooks write them)."""
+
+    list_display = ["starts_at", "prospect", "provider", "status", "invitee_email", "title"]
+    list_filter = ["provider", "status"]
+    list_select_related = ["prospect"]
+    search_fields = ["invitee_email", "prospect__company_name", "prospect__email"]
+    date_hierarchy = "starts_at"
+    readonly_fields = [f.name for f in Meeting._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -86,3 +86,30 @@ def _row(values):
         return 0, None, 0
     n, total, corrected = values
     return n, total / n, corrected
+
+
+@dataclass
+class ConfirmationRow:
+    intent: str
+    reviewed: int  # readings a person confirmed or corrected
+    right: int  # of those, confirmed as read
+
+    @property
+    def share_right(self) -> float | None:
+        return self.right / self.reviewed if self.reviewed else None
+
+
+def confirmation_report() -> list[ConfirmationRow]:
+    """Per intent as read: of the readings a person looked at (confirmed or corrected, the
+    first verdict per reply), how many were right."""
+    first = {}
+    for row in CalibrationHistory.objects.order_by("created_at").values(
+        "reply_id", "predicted_intent", "corrected_intent"
+    ):
+        first.setdefault(row["reply_id"], row)
+    reviewed, right = defaultdict(int), defaultdict(int)
+    for row in first.values():
+        reviewed[row["predicted_intent"]] += 1
+        right[row["predicted_intent"]] += row["predicted_intent"] == row["corrected_intent"]
+    labels = dict(Intent.choices)
+    return [ConfirmationRow(labels.get(i, i), reviewed[i], right[i]) for i in sorted(reviewed)]

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from outreach.models import Email, Suppression
 from replies.models import CalibrationHistory, Reply
@@ -133,3 +134,65 @@ def test_unmatched_replies_can_be_attached_to_a_prospect(admin_client, settings)
     prospect.refresh_from_db()
     assert reply.prospect == prospect and prospect.stage == "replied"
     assert Reply.objects.filter(prospect__isnull=True).count() == 0
+
+
+@pytest.fixture
+def waiting(monkeypatch):
+    """A reply whose reading waits for a person: nothing clear to read (replies.policy)."""
+    from replies.pipeline import run_reply_processing
+    from replies.services.ingest import reply_ingest
+    from tests.replies.helpers import reply_to
+
+    monkeypatch.setattr("infra.stages._dispatch", lambda *a, **k: None)
+    prospect, email = contacted()
+    reply = reply_ingest(reply_to(email, "Hmm. We will see."), source="imap").reply
+    run_reply_processing(reply.pk, providers=[])
+    reply.refresh_from_db()
+    return prospect, email, reply
+
+
+def test_a_reading_that_waits_is_confirmed_in_one_click_and_counted_on_the_calibration_page(admin_client, waiting):
+    prospect, _email, reply = waiting
+    assert reply.action_status == "awaiting", reply.policy_reason
+    page = admin_client.get(reverse("admin:replies_reply_change", args=[reply.pk]))
+    confirm = reverse("admin:replies_reply_confirm", args=[reply.pk])
+    assert confirm in page.text and escape(reply.policy_reason) in page.text
+    assert admin_client.post(confirm).status_code == 302
+    reply.refresh_from_db()
+    prospect.refresh_from_db()
+    assert reply.action_status == "confirmed" and not reply.needs_human
+    history = CalibrationHistory.objects.get(reply=reply)
+    assert history.predicted_intent == history.corrected_intent == reply.intent
+    calibration = admin_client.get(reverse("admin:replies_reply_calibration"))
+    row = calibration.context["confirmations"][0]
+    assert (row.reviewed, row.right) == (1, 1)
+
+
+def test_the_list_action_confirms_only_the_readings_that_wait(admin_client, waiting, thread):
+    _prospect, _email, reply = waiting
+    _p, _e, other = thread
+    url = reverse("admin:replies_reply_changelist")
+    admin_client.post(url, {"action": "confirm_readings", "_selected_action": [reply.pk, other.pk]})
+    reply.refresh_from_db()
+    other.refresh_from_db()
+    assert reply.action_status == "confirmed" and other.action_status == ""
+
+
+def test_the_draft_answer_page_approves_or_discards(admin_client, monkeypatch):
+    from replies.pipeline import run_reply_processing
+    from replies.services.ingest import reply_ingest
+    from tests.replies.helpers import reply_to
+
+    monkeypatch.setattr("infra.stages._dispatch", lambda *a, **k: None)
+    _prospect, email = contacted()
+    reply = reply_ingest(reply_to(email, "Yes, we're interested - tell me more."), source="imap").reply
+    run_reply_processing(reply.pk, providers=[])
+    reply.refresh_from_db()
+    url = reverse("admin:replies_reply_answer_draft", args=[reply.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200 and reply.answer_draft.body.splitlines()[0] in page.text
+    response = admin_client.post(url, {"subject": reply.answer_draft.subject, "body": reply.answer_draft.body})
+    assert response.status_code == 302
+    reply.answer_draft.refresh_from_db()
+    assert reply.answer_draft.status == "queued"
+    assert admin_client.get(url).status_code == 302  # nothing waits any more
