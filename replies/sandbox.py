@@ -11,6 +11,12 @@ original, a mobile footer here and there, auto-reply headers for the absence not
 and stored through ``reply_ingest(source="sandbox")``, so it is cleaned, matched,
 interpreted and acted on exactly like mail from IMAP. The reply's Message-ID is derived
 from the original's, so a sink message is answered once however often this runs.
+
+``sandbox_bookings_run()`` is the demo's twin of a booking service: a prospect whose
+meeting request was acted on, or whose draft answer (with the campaign's booking link)
+a person sent, "books" the first proposed slot — the next working day at 10:00 in the
+prospect's time zone — through ``meeting_booked`` as the Cal.com and Calendly webhooks
+do, so the prospect moves to ``meeting`` with the meeting on its timeline.
 """
 
 from __future__ import annotations
@@ -132,4 +138,55 @@ def sandbox_replies_run(*, now=None, limit: int = 200) -> int:
     for email in emails:
         result = reply_ingest(sandbox_reply_for(email, now=now), source=Reply.Source.SANDBOX, received_at=now)
         created += int(result.created)
+    sandbox_bookings_run(now=now)
     return created
+
+
+def _first_slot(prospect, now) -> datetime.datetime:
+    import zoneinfo
+
+    try:
+        zone = zoneinfo.ZoneInfo(prospect.timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    day = timezone.localtime(now, zone).date()
+    while True:
+        day += datetime.timedelta(days=1)
+        if day.weekday() < 5:
+            return datetime.datetime.combine(day, datetime.time(10, 0), tzinfo=zone)
+
+
+def sandbox_bookings_run(*, now=None, limit: int = 50) -> int:
+    """Book a meeting for each prospect ready to book in the demo (see the module docstring)."""
+    from django.db.models import Q
+
+    from replies.models import ActionStatus, Intent, Meeting
+    from replies.services.meetings import Booking, booking_token, meeting_booked
+
+    now = now or timezone.now()
+    acted = [ActionStatus.AUTOMATIC, ActionStatus.CONFIRMED, ActionStatus.CORRECTED]
+    ready = (
+        Reply.objects.filter(source=Reply.Source.SANDBOX, prospect__isnull=False, received_at__lte=now - DELAY)
+        .filter(
+            Q(intent=Intent.MEETING_REQUEST, action_status__in=acted)
+            | Q(answer_draft__status__in=["queued", "sending", "sent", "delivered", "opened", "clicked"])
+        )
+        .exclude(prospect__meetings__isnull=False)
+        .select_related("prospect")
+        .order_by("received_at")[:limit]
+    )
+    booked = 0
+    for reply in ready:
+        starts = _first_slot(reply.prospect, now)
+        booking = Booking(
+            provider=Meeting.Provider.SANDBOX,
+            external_id=f"sandbox-reply-{reply.pk}",
+            invitee_email=reply.from_email,
+            invitee_name=reply.from_name,
+            starts_at=starts,
+            ends_at=starts + datetime.timedelta(minutes=15),
+            title="15-minute call (sandbox booking)",
+            token=booking_token(reply.prospect),
+        )
+        booked += bool(meeting_booked(booking=booking, by="sandbox:booking"))
+    return booked

@@ -52,3 +52,45 @@ def test_each_bundled_reply_is_read_as_what_it_is(choice):
     assert reply.intent == expected
     if key == "delegated":
         assert Prospect.objects.get(email="mike.peters@sandbox-hotel.example").referred_by == email.prospect
+
+
+def test_a_meeting_request_in_the_demo_is_booked_by_the_sandbox_and_lands_on_the_timeline():
+    from replies.models import Meeting
+    from replies.sandbox import sandbox_bookings_run
+
+    choice = [key for key, *_ in SANDBOX_REPLIES].index("meeting_request")
+    prospect, email = contacted()
+    now = timezone.now()
+    reply = reply_ingest(
+        sandbox_reply_for(email, choice=choice), source="sandbox", received_at=now - datetime.timedelta(minutes=5)
+    ).reply
+    run_reply_processing(reply.pk)
+    prospect.refresh_from_db()
+    assert prospect.stage == "meeting"  # the reply itself asked for one
+    assert sandbox_bookings_run(now=now) == 1
+    meeting = Meeting.objects.get(prospect=prospect)
+    assert meeting.provider == "sandbox" and meeting.starts_at > now
+    assert sandbox_bookings_run(now=now) == 0  # booked once
+
+
+def test_an_interested_demo_reply_gets_a_draft_with_the_booking_link_and_its_sent_answer_books(settings):
+    from replies.models import Meeting
+    from replies.sandbox import sandbox_bookings_run
+    from replies.services.answers import reply_answer_approve
+    from tests.factories import UserFactory
+
+    _prospect, email = contacted()
+    email.campaign.booking_url = "https://cal.com/jengu-demo/15min"
+    email.campaign.save()
+    now = timezone.now()
+    reply = reply_ingest(
+        sandbox_reply_for(email, choice=0), source="sandbox", received_at=now - datetime.timedelta(minutes=5)
+    ).reply
+    run_reply_processing(reply.pk)
+    reply.refresh_from_db()
+    assert reply.intent == "interested" and "https://cal.com/jengu-demo/15min?" in reply.answer_draft.body
+    assert sandbox_bookings_run(now=now) == 0  # nothing sent yet
+    reply_answer_approve(reply=reply, by=UserFactory())
+    assert sandbox_bookings_run(now=now) == 1
+    reply.prospect.refresh_from_db()
+    assert reply.prospect.stage == "meeting" and Meeting.objects.filter(prospect=reply.prospect).exists()

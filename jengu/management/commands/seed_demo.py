@@ -470,6 +470,13 @@ CAMPAIGNS = [
             "A midscale franchise in Manchester covered its night-shift gaps without a new hire.",
         ],
         "signature": "Edd Chen\nHotel partnerships, Jengu\n+44 20 7946 0321",
+        # what a draft answer to a reply may say (replies.services.answers), and the link it proposes
+        "faq": "Q: Does it work with our PMS (OPERA, Mews, Protel)?\n"
+        "A: Yes: Jengu connects to OPERA, Mews, Protel and Cloudbeds in a day.\n\n"
+        "Q: Do guests need to download an app?\n"
+        "A: No. Guests check in from a link in their booking confirmation.",
+        "pricing_notes": "Priced per room and month, with no setup fee; the exact figure depends on the hotel's size.",
+        "booking_url": "https://cal.com/jengu-demo/15min",
         "call_to_action": "Worth a 15-minute conversation next week?",
         "tone": "friendly, direct",
         "requires_approval": False,
