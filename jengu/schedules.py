@@ -18,7 +18,7 @@ SCHEDULES = [
     ScheduledJob("jengu:daily-pipeline", "jengu.jobs.daily_pipeline", "0 7 * * *", "acquire new hotels, daily 07:00"),
     # around the clock: each email waits for 09:00-17:00 on a working day where its prospect is
     # (Sydney's morning is 22:00 UTC), and one waiting for its window is not looked at until then
-    ScheduledJob("jengu:sender", "jengu.jobs.sender_run", "*/5 * * * *", "send queued emails, paced"),
+    ScheduledJob("jengu:sender", "jengu.jobs.sender_run", "* * * * *", "each due inbox takes its turn to send"),
     ScheduledJob("jengu:follow-up", "jengu.jobs.follow_up_run", "0 10 * * 1-5", "queue due follow-ups"),
     ScheduledJob("jengu:enrichment", "jengu.jobs.enrichment_run", "*/5 6,19-23 * * *", "enrich new prospects"),
     ScheduledJob("jengu:composition", "jengu.jobs.composition_run", "*/10 * * * *", "write emails for ready prospects"),

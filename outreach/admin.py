@@ -40,7 +40,7 @@ from outreach.selectors import (
 )
 from outreach.services.domain_auth import domain_check_queue
 from outreach.services.inboxes import CONNECTION_FIELDS, inbox_passwords_to_enter_again, inbox_pause, inbox_resume
-from outreach.services.sending import email_review_resolve
+from outreach.services.send_review import email_review_resolve
 from outreach.services.suppression import email_domain, suppression_add, suppression_remove
 
 PASSWORD_FIELDS = ["smtp_password", "imap_password"]

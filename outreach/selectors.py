@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 
 from constance import config
-from django.db.models import Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
@@ -122,10 +122,9 @@ def inboxes_with_rates(
     complaint one in ``spam`` (an ESP's complaint webhook or a feedback-loop report).
     """
     from outreach.models import EmailStatus
-    from outreach.services.sending import SENT_FAMILY
 
     since = (now or timezone.now()) - datetime.timedelta(days=RATE_WINDOW_DAYS)
-    in_window = Q(emails__sent_at__gte=since, emails__status__in=SENT_FAMILY)
+    in_window = Q(emails__sent_at__gte=since, emails__status__in=EmailStatus.WENT_OUT)
     queryset = Inbox.objects.all() if queryset is None else queryset
     return queryset.annotate(
         sent_28d=Count("emails", filter=in_window),
@@ -399,3 +398,80 @@ def sending_domains_held(now: datetime.datetime | None = None) -> dict[str, str]
 
     rows = SendingDomain.objects.exclude(state__in=[SendingDomain.State.OK, SendingDomain.State.SANDBOX])
     return {row.domain: reason for row in rows if (reason := sending_domain_hold_reason(row, now))}
+
+
+# --- the sender's queue ------------------------------------------------------------------------
+
+
+def _send_order():
+    """Follow-ups and our answers first, then hot before warm before cold, then oldest first."""
+    from outreach.models import Email
+    from prospects.models import Tier
+
+    return [
+        Case(When(type=Email.Type.OUTREACH, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        Case(
+            When(prospect__tier=Tier.HOT, then=Value(0)),
+            When(prospect__tier=Tier.WARM, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+        "id",
+    ]
+
+
+def _due(now: datetime.datetime):
+    from outreach.models import Email, EmailStatus
+
+    return Email.objects.filter(status=EmailStatus.QUEUED).filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+
+
+def emails_ready_to_send(now: datetime.datetime):
+    """Every queued email whose time has come, in the order the pool works through them."""
+    from outreach.models import Email
+
+    return (
+        _due(now)
+        .exclude(type=Email.Type.REPLY, inbox__isnull=True)
+        .select_related("prospect", "campaign", "inbox", "thread_root")
+        .order_by(*_send_order())
+    )
+
+
+def emails_for_inbox(inbox: Inbox, now: datetime.datetime, *, limit: int = 20) -> list:
+    """What ``inbox`` may send now, in order: its own threads' follow-ups and answers (a thread
+    stays with its inbox), then first emails no inbox has taken yet."""
+    from outreach.models import Email
+
+    thread = Q(inbox=inbox) | Q(
+        inbox__isnull=True, type__in=[Email.Type.FOLLOW_UP, Email.Type.REPLY], prospect__sequence__inbox=inbox
+    )
+    first = Q(inbox__isnull=True, type=Email.Type.OUTREACH)
+    return list(
+        _due(now)
+        .filter(thread | first)
+        .select_related("prospect", "campaign", "thread_root")
+        .order_by(*_send_order())[:limit]
+    )
+
+
+def inboxes_due(now: datetime.datetime, *, held_domains: dict[str, str] | None = None) -> list[Inbox]:
+    """Active inboxes whose turn has come and that have slots left today, longest-waiting first.
+
+    An inbox whose sending domain fails its DNS check (``sending_domains_held``) is left out."""
+    from outreach.models import InboxState
+
+    held = sending_domains_held(now) if held_domains is None else held_domains
+    today = InboxDay.objects.filter(inbox=OuterRef("pk"), day=now.date())
+    rows = (
+        Inbox.objects.filter(state=InboxState.ACTIVE)
+        .filter(Q(next_send_at__isnull=True) | Q(next_send_at__lte=now))
+        .annotate(sent_today=Subquery(today.values("sent")[:1]), cap_today=Subquery(today.values("cap")[:1]))
+        .order_by(F("next_send_at").asc(nulls_first=True), "id")
+    )
+    return [
+        inbox
+        for inbox in rows
+        if sending_domain_of(inbox.email) not in held
+        and (inbox.cap_today is None or inbox.sent_today < inbox.cap_today)
+    ]

@@ -259,7 +259,7 @@ def _return_path(prefix: str, domain: str) -> str:
 
 
 def sending_paths(domain: str, inboxes: list[Inbox]) -> list[SendingPath]:
-    """Every way mail from ``domain`` may leave, as ``outreach.services.sending.providers_for`` tries them."""
+    """Every way mail from ``domain`` may leave, as ``outreach.services.delivery.providers_for`` tries them."""
     paths: list[SendingPath] = []
     if settings.RESEND_API_KEY:
         paths.append(

@@ -1,13 +1,19 @@
-"""Stage five: sending queued emails, at most once, at a human pace, inside business hours.
+"""Stage five: sending queued emails, at most once, each inbox at its own human pace, inside business hours.
 
-``sender_run`` (the */5 cron, ``manage.py send_now``) takes up to N queued emails,
-follow-ups first, and for each one re-checks everything at the moment of sending —
+The pool sends in parallel, one turn per inbox (outreach.services.pacing): ``sender_run``
+(the every-minute cron, ``manage.py send_now``) finds the inboxes whose turn has come and
+gives each its turn — in this process, or fanned out as one ``sending``-queue task per
+inbox so the work spreads over as many workers and machines as run that queue. In its
+turn an inbox takes the next email it may send (``emails_for_inbox``: its own threads'
+follow-ups and answers first, then first emails no inbox has taken; hot before warm
+before cold, then oldest first) and re-checks everything at the moment of sending —
 emergency stop, suppression, the prospect's and the hotel's replies, the law of the
 prospect's country (outreach.compliance: without a consent it requires, the email is
 held, out of the queue), the prospect's local business hours and holidays, the gap
-between emails to one company domain, a free slot in an inbox whose sending domain
-passes its DNS check (outreach.services.domain_auth; a held domain's inboxes are
-skipped, reason ``domain_auth``) — then sends it and waits a random 30–90 s.
+between emails to one company domain, a free slot in the inbox's cap — then sends it.
+An email that may not go now gets ``not_before`` set to when it might (its prospect's
+next working hour, the end of the domain gap, the end of an out-of-office), so no turn
+looks at it again before then, and the turn moves to the next email.
 
 At most once:
 
@@ -18,23 +24,20 @@ At most once:
    provider accepted gives its slot back and the email returns to the queue — after
    ``SEND_MAX_ATTEMPTS`` such runs (runs in which a provider was asked) it fails for
    good instead, with the reasons in its audit trail and an ``email.send_failed`` event;
-3. an email found in ``sending`` after a crash (``emails_stuck_sweep``) is held for a
-   human (needs review), never sent again automatically: the provider may have taken it;
-4. a provider whose answer was lost (``ProviderError.outcome_unknown``) ends the
-   failover: Resend is asked again with the same idempotency key, any other provider's
-   email is held for review, as after a crash;
-5. a recipient refused for good (``ProviderError.recipient_refused``: an SMTP 5xx naming
-   the address as unknown, an ESP rejecting it) ends the failover too, and is a hard
-   bounce (outreach.services.deliverability.email_refused_at_send): the email fails, the
-   address is suppressed, the prospect is lost; the provider's circuit does not count it.
+3. an email found in ``sending`` after a crash is held for a human (needs review),
+   never sent again automatically (outreach.services.send_review);
+4. a provider whose answer was lost ends the failover and holds the email for review
+   (outreach.services.delivery);
+5. a recipient refused for good is a hard bounce (outreach.services.deliverability):
+   the email fails, the address is suppressed, the prospect is lost.
 
 The gap between outreach emails to one company domain holds under concurrency too: the
 gap is re-checked and the email claimed under a per-domain lock, and an email another
 sender holds in ``sending`` counts as just sent.
 
-Every decision (sent, skipped and why, cancelled and why) is a SendDecision row on
-the email, shown in the admin. Clock, sleep and randomness are injected, so tests
-and the demo control pacing exactly.
+Every decision (sent, skipped and why, cancelled and why) is a SendDecision row on the
+email, shown in the admin. Clock and randomness are injected, so tests and the demo
+control pacing exactly.
 """
 
 from __future__ import annotations
@@ -42,72 +45,53 @@ from __future__ import annotations
 import datetime
 import logging
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from constance import config
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db import connection, transaction
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from infra.circuit import CircuitBreaker
 from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
-from infra.models import CircuitState, StateTransition
 from infra.statemachine import transition
 from outreach.business_hours import business_hours_check, next_opening
-from outreach.compliance import country_rule_check, email_hold, privacy_line
-from outreach.models import Email, EmailStatus, Inbox, InboxDay, InboxState, SendDecision, Sequence, SequenceState
-from outreach.providers.base import OutgoingMessage, ProviderError
-from outreach.providers.esp import ResendProvider, SendGridProvider
-from outreach.providers.smtp import SmtpProvider
-from outreach.selectors import inbox_cap_on, sending_domains_held
+from outreach.compliance import country_rule_check, email_hold
+from outreach.models import Email, EmailStatus, Inbox, InboxDay, SendDecision, Sequence, SequenceState
+from outreach.providers.base import ProviderError
+from outreach.selectors import emails_for_inbox, emails_ready_to_send, inbox_cap_on, inboxes_due
+from outreach.services.delivery import ACTOR, NoProviderAsked, deliver, message_build
+from outreach.services.pacing import (
+    Pacing,
+    inbox_day,
+    inbox_slot_claim,
+    inbox_slot_release,
+    inbox_turn_claim,
+    inbox_turn_give_back,
+    inbox_weight,
+)
 from outreach.services.sending_control import sending_enabled
 from outreach.services.sequences import prospects_at_same_company, sequence_is_open, sequence_stop
 from outreach.services.suppression import email_domain, suppression_blocks
 from prospects.models import Prospect, ProspectStage
 
+__all__ = ["Pacing", "inbox_day", "inbox_slot_claim", "inbox_slot_release", "message_build", "sender_run"]
+
 logger = logging.getLogger(__name__)
 
 S = ProspectStage
-ACTOR = "task:sending"
-SENT_FAMILY = [
-    EmailStatus.SENT,
-    EmailStatus.DELIVERED,
-    EmailStatus.OPENED,
-    EmailStatus.CLICKED,
-    EmailStatus.REPLIED,
-    EmailStatus.BOUNCED,
-    EmailStatus.SPAM,
-]
+SENT_FAMILY = sorted(EmailStatus.WENT_OUT)  # for readers outside outreach; the set lives on EmailStatus
 # a prospect in one of these stages has answered (or is closed): nothing more goes out
 ANSWERED_STAGES = [S.ENGAGED, S.REPLIED, S.MEETING, S.WON, S.LOST]
-SMTP_LOGIN_FAILURES_TO_OPEN = 3
 STOP_AFTER_PROVIDER_FAILURES = 3
+PROVIDER_RETRY_AFTER = datetime.timedelta(minutes=5)  # an email no provider took waits this long
 BUSINESS_HOURS_REASONS = ("window", "weekend", "holiday")  # business_hours_check's refusals that pass
-
-
-@dataclass
-class Pacing:
-    """How a run spaces its sends; the demo shortens it, tests set it exactly."""
-
-    skip_probability: float
-    delay_min: float
-    delay_max: float
-    business_hours: bool = True
-
-    @classmethod
-    def live(cls) -> Pacing:
-        if settings.DEMO_PACING:
-            return cls(skip_probability=0.0, delay_min=2.0, delay_max=6.0, business_hours=False)
-        return cls(
-            skip_probability=float(config.RANDOM_SKIP_PROBABILITY),
-            delay_min=float(config.SEND_DELAY_MIN_SECONDS),
-            delay_max=float(config.SEND_DELAY_MAX_SECONDS),
-            business_hours=settings.SENDING_BUSINESS_HOURS == "enforced",
-        )
+EMAILS_TRIED_PER_TURN = 20  # a turn looks this far down its queue for an email that may go now
+# when a skipped email is looked at again, for a reason whose end no row says
+RECHECK_AFTER = {"reply_pending": datetime.timedelta(minutes=5), "no_timezone": datetime.timedelta(hours=1)}
 
 
 @dataclass
@@ -120,8 +104,11 @@ class SendOutcome:
 
 @dataclass
 class SenderRunReport:
-    skipped_run: str = ""  # why the run did nothing or stopped early (emergency stop, random skip, providers down)
+    skipped_run: str = ""  # why the run did nothing or stopped early (emergency stop, providers down)
     outcomes: list[SendOutcome] = field(default_factory=list)
+    turns: int = 0  # inbox turns taken
+    turns_skipped: int = 0  # turns an inbox let pass (its random skip)
+    turns_enqueued: int = 0  # turns handed to the sending queue's workers
 
     @property
     def sent(self) -> int:
@@ -131,67 +118,24 @@ class SenderRunReport:
         counts: dict[str, int] = {}
         for outcome in self.outcomes:
             counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
-        text = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+        parts = [f"{n} {name}" for name, n in sorted(counts.items())]
+        if self.turns_skipped:
+            parts.append(f"{self.turns_skipped} turn(s) let pass")
+        if self.turns_enqueued:
+            parts.append(f"{self.turns_enqueued} inbox turn(s) queued")
+        text = ", ".join(parts)
         if self.skipped_run:
             return f"{text}; then stopped: {self.skipped_run}" if text else f"run skipped: {self.skipped_run}"
         return text or "nothing queued"
 
 
-# --- reads -------------------------------------------------------------------------------
+class Block(NamedTuple):
+    """Why an email may not go out now; ``until``: when it is worth looking at again."""
 
-
-def emails_ready_to_send(now: datetime.datetime):
-    """Queued emails whose time has come, follow-ups before first emails, oldest first."""
-    return (
-        Email.objects.filter(status=EmailStatus.QUEUED)
-        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
-        .exclude(type=Email.Type.REPLY, inbox__isnull=True)
-        .annotate(
-            first_email=Case(
-                When(type=Email.Type.OUTREACH, then=Value(1)), default=Value(0), output_field=IntegerField()
-            )
-        )
-        .select_related("prospect", "campaign", "inbox", "thread_root")
-        .order_by("first_email", "id")
-    )
-
-
-def inbox_day(inbox: Inbox, day: datetime.date) -> InboxDay:
-    try:
-        # the cap (a callable: computed only when the day's row is created) is stored with the first send
-        row, _ = InboxDay.objects.get_or_create(
-            inbox=inbox, day=day, defaults={"cap": lambda: inbox_cap_on(inbox, day)}
-        )
-    except IntegrityError:  # another sender created it a moment ago
-        row = InboxDay.objects.get(inbox=inbox, day=day)
-    return row
-
-
-def inbox_slot_claim(inbox: Inbox, day: datetime.date) -> bool:
-    """Take one of today's slots: one conditional UPDATE, so concurrent senders never pass the cap."""
-    inbox_day(inbox, day)
-    return bool(InboxDay.objects.filter(inbox=inbox, day=day, sent__lt=F("cap")).update(sent=F("sent") + 1))
-
-
-def inbox_slot_release(inbox: Inbox, day: datetime.date) -> None:
-    InboxDay.objects.filter(inbox=inbox, day=day, sent__gt=0).update(sent=F("sent") - 1)
-
-
-def inboxes_in_order(rng: random.Random, day: datetime.date, held_domains: dict[str, str] | None = None) -> list[Inbox]:
-    """Active inboxes with slots left, in a random order weighted by health × reputation.
-
-    An inbox whose domain fails its DNS check (``sending_domains_held``) is left out."""
-    held = sending_domains_held() if held_domains is None else held_domains
-    inboxes = [i for i in Inbox.objects.filter(state=InboxState.ACTIVE) if email_domain(i.email) not in held]
-    rows = {row.inbox_id: row for row in InboxDay.objects.filter(inbox__in=inboxes, day=day)}
-    open_inboxes = [i for i in inboxes if i.pk not in rows or rows[i.pk].sent < rows[i.pk].cap]
-    ordered = []
-    while open_inboxes:
-        weights = [max(i.health_score * i.reputation_score, 0.01) for i in open_inboxes]
-        chosen = rng.choices(open_inboxes, weights=weights)[0]
-        ordered.append(chosen)
-        open_inboxes.remove(chosen)
-    return ordered
+    outcome: str
+    reason: str
+    detail: str
+    until: datetime.datetime | None = None
 
 
 # --- decisions ---------------------------------------------------------------------------
@@ -220,76 +164,78 @@ def _cancel(email: Email, reason: str, detail: str, now) -> SendOutcome:
     return SendOutcome(email.pk, SendDecision.Outcome.CANCELLED, reason, detail)
 
 
-def _defer_to_next_opening(email: Email, now) -> None:
-    """Keep an email out of the runs until its prospect's working hours start again.
+def _skip(email: Email, block: Block, now) -> SendOutcome:
+    """Record the skip and keep the email out of every turn until it may change.
 
-    The sender runs every five minutes around the clock (prospects live in every time
-    zone); without this each run would re-check, and re-record, every email waiting for
-    a morning on the other side of the world.
+    The sender runs every minute around the clock (prospects live in every time zone);
+    without ``not_before`` each turn of each inbox would re-check, and re-record, every
+    email waiting for a morning on the other side of the world.
     """
-    opening = next_opening(email.prospect, now)
-    if opening and opening > now:
+    until = block.until
+    if until is None and block.reason in BUSINESS_HOURS_REASONS:
+        until = next_opening(email.prospect, now)
+    until = until or (now + RECHECK_AFTER[block.reason] if block.reason in RECHECK_AFTER else None)
+    if until and until > now:
         Email.objects.filter(pk=email.pk, status=EmailStatus.QUEUED).filter(
-            Q(not_before__isnull=True) | Q(not_before__lt=opening)
-        ).update(not_before=opening)
+            Q(not_before__isnull=True) | Q(not_before__lt=until)
+        ).update(not_before=until)
+    decision_record(email, SendDecision.Outcome.SKIPPED, block.reason, block.detail, now=now)
+    return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, block.reason, block.detail)
 
 
-def _skip(email: Email, reason: str, detail: str, now) -> SendOutcome:
-    decision_record(email, SendDecision.Outcome.SKIPPED, reason, detail, now=now)
-    return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, reason, detail)
+def send_blocker(email: Email, now: datetime.datetime, pacing: Pacing) -> Block | None:
+    """Why ``email`` must not go out now, or None when it may.
 
-
-def send_blocker(email: Email, now: datetime.datetime, pacing: Pacing) -> tuple[str, str, str] | None:
-    """Why ``email`` must not go out now: (outcome, reason, detail), or None when it may.
-
-    Run at the moment of sending, after any wait, on fresh rows: a reply, bounce or
-    unsubscribe that arrived a second ago is seen here.
+    Run at the moment of sending on fresh rows: a reply, bounce or unsubscribe that
+    arrived a second ago is seen here.
     """
     cancelled = SendDecision.Outcome.CANCELLED
     skipped = SendDecision.Outcome.SKIPPED
+    ours = email.type == Email.Type.REPLY  # our answer to a reply may go out where outreach may not
     prospect = Prospect.objects.get(pk=email.prospect_id)
     blocked = suppression_blocks(email.to_email)
     if blocked:
-        return cancelled, "suppression", f"{blocked.kind} suppressed ({blocked.get_reason_display()})"
-    if prospect.reply_pending_since and email.type != Email.Type.REPLY:
-        return skipped, "reply_pending", "a reply from the prospect has arrived and is not read yet"
-    answered_or_closed = prospect.stage in ANSWERED_STAGES or prospect.last_reply_at
-    if answered_or_closed and email.type != Email.Type.REPLY:  # our answer to a reply may go out
-        return cancelled, "reply", f"the prospect is '{prospect.stage}' (answered or closed)"
-    if email.type != Email.Type.REPLY and not sequence_is_open(prospect.pk):
-        return cancelled, "sequence_stopped", "the prospect's sequence was stopped"
+        return Block(cancelled, "suppression", f"{blocked.kind} suppressed ({blocked.get_reason_display()})")
+    if prospect.reply_pending_since and not ours:
+        return Block(skipped, "reply_pending", "a reply from the prospect has arrived and is not read yet")
+    if (prospect.stage in ANSWERED_STAGES or prospect.last_reply_at) and not ours:
+        return Block(cancelled, "reply", f"the prospect is '{prospect.stage}' (answered or closed)")
+    if not ours and not sequence_is_open(prospect.pk):
+        return Block(cancelled, "sequence_stopped", "the prospect's sequence was stopped")
     paused_until = (
         Sequence.objects.filter(prospect=prospect, state=SequenceState.PAUSED, paused_until__gt=now)
         .values_list("paused_until", flat=True)
         .first()
     )
-    if paused_until and email.type != Email.Type.REPLY:
-        return skipped, "out_of_office", f"the sequence is paused until {paused_until:%Y-%m-%d} (out of office)"
+    if paused_until and not ours:
+        detail = f"the sequence is paused until {paused_until:%Y-%m-%d} (out of office)"
+        return Block(skipped, "out_of_office", detail, paused_until)
     if Email.objects.filter(prospect=prospect, status=EmailStatus.BOUNCED).exists():
-        return cancelled, "bounced", "an earlier email to this prospect bounced"
+        return Block(cancelled, "bounced", "an earlier email to this prospect bounced")
     # a colleague who answered closes the hotel to outreach, except the one who pointed us
     # to this prospect: that answer is the invitation to write
     colleagues = prospects_at_same_company(prospect).exclude(pk=prospect.referred_by_id)
     answered = colleagues.filter(Q(stage__in=[S.ENGAGED, S.REPLIED, S.MEETING, S.WON]) | Q(last_reply_at__isnull=False))
-    if email.type != Email.Type.REPLY and answered.exists():
-        colleague = answered.first()
-        return cancelled, "account_reply", f"{colleague.name or 'a colleague'} at {prospect.company_name} answered"
-    if email.type != Email.Type.REPLY:  # the law of the prospect's country (outreach.compliance)
+    if not ours and (colleague := answered.first()):
+        who = colleague.name or "a colleague"
+        return Block(cancelled, "account_reply", f"{who} at {prospect.company_name} answered")
+    if not ours:  # the law of the prospect's country (outreach.compliance)
         verdict = country_rule_check(prospect, campaign=email.campaign)
         if not verdict.ok:
-            return SendDecision.Outcome.HELD, verdict.reason, verdict.detail
+            return Block(SendDecision.Outcome.HELD, verdict.reason, verdict.detail)
     if pacing.business_hours:
         window = business_hours_check(prospect, now)
         if not window.ok:
-            return skipped, window.reason, window.detail
-    gap_detail = domain_gap_blocks(email, now)
+            return Block(skipped, window.reason, window.detail)
+    gap_detail, gap_ends = domain_gap_blocks(email, now)
     if gap_detail:
-        return skipped, "domain_gap", gap_detail
+        return Block(skipped, "domain_gap", gap_detail, gap_ends)
     return None
 
 
-def domain_gap_blocks(email: Email, now: datetime.datetime) -> str:
-    """Why the company domain's gap forbids this outreach email now ('' when it does not).
+def domain_gap_blocks(email: Email, now: datetime.datetime) -> tuple[str, datetime.datetime | None]:
+    """Why the company domain's gap forbids this outreach email now, and when the gap ends
+    (('', None) when it does not).
 
     An email to the domain that another sender holds in ``sending``, or that was held for
     review within the gap, counts as just sent: it may be on the wire, or have gone out.
@@ -297,17 +243,25 @@ def domain_gap_blocks(email: Email, now: datetime.datetime) -> str:
     gap = int(config.SAME_DOMAIN_GAP_MINUTES)
     domain = email_domain(email.to_email)
     if not (gap and domain and email.type == Email.Type.OUTREACH):
-        return ""
-    since = now - datetime.timedelta(minutes=gap)
-    recent = Email.objects.filter(
-        Q(status=EmailStatus.SENDING)
-        | Q(status__in=SENT_FAMILY, sent_at__gte=since)
-        | Q(status=EmailStatus.NEEDS_REVIEW, status_changed_at__gte=since),  # it may have gone out
-        to_email__iendswith=f"@{domain}",
-    ).exclude(pk=email.pk)
-    if recent.exists():
-        return f"another email went to @{domain} less than {gap} minutes ago"
-    return ""
+        return "", None
+    window = datetime.timedelta(minutes=gap)
+    since = now - window
+    latest = (
+        Email.objects.filter(to_email__iendswith=f"@{domain}")
+        .exclude(pk=email.pk)
+        .aggregate(
+            sent=Max("sent_at", filter=Q(status__in=EmailStatus.WENT_OUT, sent_at__gte=since)),
+            # it may have gone out: held for review within the gap, or on the wire right now
+            held=Max("status_changed_at", filter=Q(status=EmailStatus.NEEDS_REVIEW, status_changed_at__gte=since)),
+            on_the_wire=Max("id", filter=Q(status=EmailStatus.SENDING)),
+        )
+    )
+    times = [t for t in (latest["sent"], latest["held"]) if t is not None]
+    if latest["on_the_wire"] is not None:
+        times.append(now)  # no sent_at yet: its gap starts when it goes out, at the earliest now
+    if not times:
+        return "", None
+    return f"another email went to @{domain} less than {gap} minutes ago", max(times) + window
 
 
 def _domain_lock(email: Email) -> None:
@@ -323,217 +277,35 @@ def _domain_lock(email: Email) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [lock_name])
 
 
-# --- the message -------------------------------------------------------------------------
+# --- one email -----------------------------------------------------------------------------
 
 
-def message_build(email: Email, inbox: Inbox) -> OutgoingMessage:
-    """Our Message-ID, the footer (postal address, unsubscribe link) and the RFC 8058 headers."""
-    from outreach.unsubscribe import unsubscribe_headers, unsubscribe_url
-
-    domain = inbox.email.rpartition("@")[2] or "jengu.local"
-    # stable per email (a retry carries the same id, so receivers can drop a duplicate) and
-    # short enough that the header is never folded
-    message_id = email.message_id or f"<{email.idempotency_key.hex}@{domain}>"
-    address = (email.campaign.postal_address if email.campaign else "").strip()
-    footer = ["--", address] if address else ["--"]
-    url = unsubscribe_url(email.to_email)
-    if line := privacy_line(email):  # GDPR Art. 14: who we are, where we found the address (first emails)
-        footer.append(line)
-    # the link on a line of its own: a long line makes the body quoted-printable, whose soft
-    # line breaks would cut a URL on the wire
-    footer += ["Not the right time? One click and we won't write again:", url]
-    headers = unsubscribe_headers(email.to_email, url=url)
-    if email.in_reply_to:
-        headers["In-Reply-To"] = email.in_reply_to
-        headers["References"] = email.in_reply_to
-    return OutgoingMessage(
-        from_email=inbox.email,
-        from_name=inbox.display_name,
-        to=email.to_email,
-        subject=email.subject,
-        text=f"{email.body.rstrip()}\n\n" + "\n".join(footer) + "\n",
-        message_id=message_id,
-        idempotency_key=str(email.idempotency_key),
-        headers=headers,
-    )
-
-
-def providers_for(inbox: Inbox) -> list:
-    """Resend, then the inbox's own SMTP server, then SendGrid; an ESP without a key is left out."""
-    providers = []
-    if settings.RESEND_API_KEY:
-        providers.append(ResendProvider(api_key=settings.RESEND_API_KEY))
-    providers.append(
-        SmtpProvider(
-            host=inbox.smtp_host,
-            port=inbox.smtp_port,
-            username=inbox.smtp_username or inbox.email,
-            password=inbox.smtp_password,
-        )
-    )
-    if settings.SENDGRID_API_KEY:
-        providers.append(SendGridProvider(api_key=settings.SENDGRID_API_KEY))
-    return providers
-
-
-def _breaker(provider, inbox: Inbox) -> CircuitBreaker:
-    key = f"smtp:{inbox.pk}" if provider.name == "smtp" else f"send:{provider.name}"
-    return CircuitBreaker(key)
-
-
-def _smtp_login_failed(inbox: Inbox, error: str) -> None:
-    """Repeated login failures open the inbox's circuit: it is shown as such and not used."""
-    breaker = CircuitBreaker(f"smtp-login:{inbox.pk}", failure_threshold=SMTP_LOGIN_FAILURES_TO_OPEN)
-    breaker.record_failure(error)
-    if breaker.state() == "open":
-        try:
-            with transaction.atomic():
-                transition(inbox, "open_circuit", by=ACTOR, reason=error[:500])
-                Inbox.objects.filter(pk=inbox.pk).update(
-                    state_reason=f"SMTP login failed {SMTP_LOGIN_FAILURES_TO_OPEN} times: {error}"[:300]
-                )
-                event_record("inbox.circuit_open", level="error", message=f"{inbox.email}: {error}",
-                             data={"inbox_id": inbox.pk}, by=ACTOR)  # fmt: skip
-        except (AlreadyMoved, TransitionNotAllowed):
-            pass  # already open or paused by someone
-
-
-class NoProviderAsked(ProviderError):
-    """Every provider's circuit was open: nobody refused the email, so the run does not count
-    toward its SEND_MAX_ATTEMPTS."""
-
-
-def deliver(message: OutgoingMessage, inbox: Inbox, email: Email) -> tuple[str, str, list[str]]:
-    """Try the providers in order; returns (provider name, provider message id, errors) or raises ProviderError."""
-    errors = []
-    asked = False
-    for provider in providers_for(inbox):
-        breaker = _breaker(provider, inbox)
-        if not breaker.allow():
-            errors.append(f"{provider.name}: circuit open")
-            continue
-        # recorded before the call: after a crash, the review shows which provider may have it
-        event_record("email.provider_attempt", message=f"email {email.pk} via {provider.name}",
-                     data={"email_id": email.pk, "provider": provider.name}, trace_id=email.trace_id)  # fmt: skip
-        asked = True
-        try:
-            provider_message_id = _send_once_or_unknown(provider, message)
-        except ProviderError as exc:
-            if exc.recipient_refused:
-                # the provider works and answered for the address: not a failure of its
-                # circuit, and no other provider would be allowed further
-                errors.append(str(exc))
-                raise ProviderError("; ".join(errors), recipient_refused=True) from None
-            breaker.record_failure(str(exc))
-            errors.append(str(exc))
-            if exc.outcome_unknown:  # it may be out: another provider could send it twice
-                raise ProviderError("; ".join(errors), outcome_unknown=True) from None
-            if exc.login_failed:
-                _smtp_login_failed(inbox, str(exc))
-            continue
-        breaker.record_success()
-        if provider.name == "smtp":  # the login worked: earlier login failures no longer count
-            CircuitState.objects.filter(key=f"smtp-login:{inbox.pk}", consecutive_failures__gt=0).update(
-                consecutive_failures=0
-            )
-        return provider.name, provider_message_id, errors
-    if not asked:
-        raise NoProviderAsked("; ".join(errors) or "no provider available")
-    raise ProviderError("; ".join(errors) or "no provider available")
-
-
-def _send_once_or_unknown(provider, message: OutgoingMessage) -> str:
-    """``provider.send``; a provider with an idempotency key is asked once more when the
-    outcome is unknown (it drops the repeat if the first call got through)."""
-    try:
-        return provider.send(message)
-    except ProviderError as exc:
-        if not (exc.outcome_unknown and getattr(provider, "idempotent", False)):
-            raise
-        first = str(exc)
-    logger.info("%s: outcome unknown (%s); asking again with the same idempotency key", provider.name, first)
-    try:
-        return provider.send(message)
-    except ProviderError as exc:
-        # whatever the second answer says, the first call may have gone through
-        raise ProviderError(f"{first}; asked again: {exc}", outcome_unknown=True) from None
-
-
-def _inbox_for(email: Email, rng: random.Random, day: datetime.date) -> tuple[list[Inbox], str, str]:
-    """Inboxes to try for ``email``: a thread's own inbox only, else the pool in weighted order;
-    or none, with the skip's reason and detail."""
-    held = sending_domains_held()
-    if email.type != Email.Type.OUTREACH:
-        sequence = Sequence.objects.filter(prospect_id=email.prospect_id).select_related("inbox").first()
-        inbox = (
-            email.inbox
-            or (sequence.inbox if sequence else None)
-            or (email.thread_root.inbox if email.thread_root else None)
-        )
-        if inbox is None:
-            return [], "cap", "the thread's inbox is unknown"
-        if inbox.state != InboxState.ACTIVE:
-            return [], "cap", f"the thread's inbox {inbox.email} is {inbox.state}"
-        if email_domain(inbox.email) in held:
-            return [], "domain_auth", f"the thread's inbox {inbox.email} is held: {held[email_domain(inbox.email)]}"
-        return [inbox], "", ""
-    candidates = inboxes_in_order(rng, day, held)
-    if candidates:
-        return candidates, "", ""
-    held_here = sorted({email_domain(i.email) for i in Inbox.objects.filter(state=InboxState.ACTIVE)} & set(held))
-    if held_here:
-        reasons = "; ".join(f"{domain}: {held[domain]}" for domain in held_here)
-        return [], "domain_auth", f"no active inbox with slots left today; held by their domain's DNS check: {reasons}"
-    return [], "cap", "every active inbox has used today's cap (or none is active)"
-
-
-def email_send(email: Email, *, now: datetime.datetime, rng: random.Random, pacing: Pacing, dry_run=False):
-    """Send one queued email if everything allows it now; returns what happened (a SendOutcome)."""
-    email = Email.objects.select_related("prospect", "campaign", "inbox", "thread_root").get(pk=email.pk)
+def email_send(email: Email, *, inbox: Inbox, now: datetime.datetime, pacing: Pacing) -> SendOutcome:
+    """Send one queued email from ``inbox`` if everything allows it now; returns what happened."""
+    email = Email.objects.select_related("prospect", "campaign", "thread_root").get(pk=email.pk)
     if email.status != EmailStatus.QUEUED:
         return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", f"it is {email.status} now")
-    blocker = send_blocker(email, now, pacing)
-    if blocker:
-        outcome, reason, detail = blocker
-        if dry_run:
-            would = {"cancelled": "would_cancel", "held": "would_hold"}.get(outcome, "would_skip")
-            return SendOutcome(email.pk, would, reason, detail)
-        if outcome == SendDecision.Outcome.HELD:  # out of the queue until a consent is recorded
-            if not email_hold(email, reason=reason, detail=detail, by=ACTOR, now=now):
-                return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "another worker has it")
-            return SendOutcome(email.pk, outcome, reason, detail)
-        if outcome == SendDecision.Outcome.CANCELLED:
-            result = _cancel(email, reason, detail, now)
-            if reason in ("suppression", "account_reply", "bounced"):
-                sequence_stop(prospect=email.prospect, reason=f"{reason}: {detail}", by=ACTOR, now=now)
-            return result
-        if reason in BUSINESS_HOURS_REASONS:
-            _defer_to_next_opening(email, now)
-        return _skip(email, reason, detail, now)
-
-    day = now.date()
-    candidates, reason, detail = _inbox_for(email, rng, day)
-    if not candidates:
-        return SendOutcome(email.pk, "would_skip", reason, detail) if dry_run else _skip(email, reason, detail, now)
-    if dry_run:
-        return SendOutcome(email.pk, "would_send", "ok", f"via {candidates[0].email}")
+    block = send_blocker(email, now, pacing)
+    if block:
+        return _act_on_block(email, block, now)
 
     try:
         with transaction.atomic():
             _domain_lock(email)
             # checked again under the lock: another sender may have claimed an email to the domain
-            gap_detail = domain_gap_blocks(email, now)
+            gap_detail, gap_ends = domain_gap_blocks(email, now)
             if not gap_detail:
-                transition(email, "claim", by=ACTOR, reason="sender run")
+                transition(email, "claim", by=ACTOR, reason=f"{inbox.email}'s turn")
     except (AlreadyMoved, TransitionNotAllowed):
         return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "another sender claimed it")
     if gap_detail:
-        return _skip(email, "domain_gap", gap_detail, now)
+        return _skip(email, Block(SendDecision.Outcome.SKIPPED, "domain_gap", gap_detail, gap_ends), now)
 
-    inbox = next((candidate for candidate in candidates if inbox_slot_claim(candidate, day)), None)
-    if inbox is None:
-        transition(email, "release", by=ACTOR, reason="no inbox slot left today")
-        return _skip(email, "cap", "every inbox's cap was reached while this email waited", now)
+    day = now.date()
+    slot = inbox_slot_claim(inbox, day)
+    if slot is None:
+        transition(email, "release", by=ACTOR, reason=f"{inbox.email} has no slot left today")
+        return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "cap", f"{inbox.email} used today's cap")
 
     message = message_build(email, inbox)
     # stored before any provider call: a crash leaves a findable Message-ID for the review
@@ -548,9 +320,22 @@ def email_send(email: Email, *, now: datetime.datetime, rng: random.Random, paci
             return _recipient_refused(email, inbox, str(exc), now)
         return _no_provider_accepted(email, inbox, str(exc), now, counts=not isinstance(exc, NoProviderAsked))
 
-    detail = _why_now(email, inbox, day, now, pacing, errors)
+    detail = _why_now(email, inbox, slot, now, pacing, errors)
     _record_sent(email, inbox, provider, provider_message_id, now, detail)
     return SendOutcome(email.pk, SendDecision.Outcome.SENT, "ok", detail)
+
+
+def _act_on_block(email: Email, block: Block, now) -> SendOutcome:
+    if block.outcome == SendDecision.Outcome.HELD:  # out of the queue until a consent is recorded
+        if not email_hold(email, reason=block.reason, detail=block.detail, by=ACTOR, now=now):
+            return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "another worker has it")
+        return SendOutcome(email.pk, block.outcome, block.reason, block.detail)
+    if block.outcome == SendDecision.Outcome.CANCELLED:
+        result = _cancel(email, block.reason, block.detail, now)
+        if block.reason in ("suppression", "account_reply", "bounced"):
+            sequence_stop(prospect=email.prospect, reason=f"{block.reason}: {block.detail}", by=ACTOR, now=now)
+        return result
+    return _skip(email, block, now)
 
 
 def _recipient_refused(email: Email, inbox: Inbox, error: str, now) -> SendOutcome:
@@ -575,6 +360,8 @@ def _no_provider_accepted(email: Email, inbox: Inbox, error: str, now, *, counts
         decision_record(email, SendDecision.Outcome.PROVIDER_FAILED, "providers", error, inbox=inbox, now=now)
         if attempts < limit:
             transition(email, "release", by=ACTOR, reason="no provider accepted it")
+            # not straight back to the next inbox's turn: the providers get a few minutes
+            Email.objects.filter(pk=email.pk).update(not_before=now + PROVIDER_RETRY_AFTER)
             return SendOutcome(email.pk, SendDecision.Outcome.PROVIDER_FAILED, "providers", error)
         detail = f"no provider accepted it in {attempts} sender runs (SEND_MAX_ATTEMPTS {limit}); last run: {error}"
         transition(email, "mark_failed", by=ACTOR, reason=detail[:500])
@@ -606,11 +393,12 @@ def _hold_for_review(email: Email, inbox: Inbox, message_id: str, error: str, no
     return SendOutcome(email.pk, SendDecision.Outcome.REVIEW, "outcome_unknown", detail)
 
 
-def _why_now(email, inbox, day, now, pacing, errors) -> str:
-    row = InboxDay.objects.get(inbox=inbox, day=day)
+def _why_now(email, inbox, slot: InboxDay, now, pacing, errors) -> str:
     window = business_hours_check(email.prospect, now)
     local = window.detail if pacing.business_hours else f"business hours not enforced ({window.detail})"
-    parts = [f"local time {local}", f"{inbox.email} {row.sent}/{row.cap} today"]
+    parts = [f"local time {local}", f"{inbox.email} {slot.sent}/{slot.cap} today"]
+    if inbox.next_send_at:
+        parts.append(f"its next turn {inbox.next_send_at:%H:%M:%S} UTC")
     if errors:
         parts.append("earlier providers failed: " + "; ".join(errors))
     return "; ".join(parts)
@@ -624,10 +412,10 @@ def _record_sent(email: Email, inbox: Inbox, provider: str, provider_message_id:
             sent_at=now, provider=provider, provider_message_id=provider_message_id[:250]
         )
         decision_record(email, SendDecision.Outcome.SENT, "ok", detail, inbox=inbox, provider=provider, now=now)
-        _book_sent(email, inbox, provider, now)
+        email_book_sent(email, inbox, provider, now)
 
 
-def _book_sent(email: Email, inbox: Inbox | None, provider: str, now, by=ACTOR) -> None:
+def email_book_sent(email: Email, inbox: Inbox | None, provider: str, now, by=ACTOR) -> None:
     """What an email that went out changes beyond itself: its sequence, its prospect, the event."""
     with transaction.atomic():
         prospect = Prospect.objects.select_for_update().get(pk=email.prospect_id)
@@ -664,116 +452,156 @@ def _advance_prospect(prospect: Prospect, email: Email, by=ACTOR) -> None:
         transition(prospect, path[prospect.stage], by=by, reason=f"email {email.pk} sent")
 
 
+# --- one inbox's turn ------------------------------------------------------------------------
+
+
+@dataclass
+class Turn:
+    taken: bool  # False: another worker had it, or it had not come
+    skipped: bool = False  # the inbox let it pass (its random skip)
+    outcomes: list[SendOutcome] = field(default_factory=list)
+
+    @property
+    def sent(self) -> bool:
+        return any(o.outcome == SendDecision.Outcome.SENT for o in self.outcomes)
+
+
+# a turn is used by these: the inbox worked (or its provider did); anything else looks further
+TURN_ENDING = {
+    SendDecision.Outcome.SENT,
+    SendDecision.Outcome.REVIEW,
+    SendDecision.Outcome.FAILED,
+    SendDecision.Outcome.PROVIDER_FAILED,
+}
+
+
+def inbox_turn(inbox: Inbox, *, now: datetime.datetime, rng: random.Random, pacing: Pacing) -> Turn:
+    """One turn of ``inbox``: claim it (and set the next one a gap later), then send its next email."""
+    cap = getattr(inbox, "cap_today", None)  # inboxes_due read it; else today's row, else what it will store
+    if cap is None:
+        cap = InboxDay.objects.filter(inbox=inbox, day=now.date()).values_list("cap", flat=True).first()
+    cap = cap if cap is not None else inbox_cap_on(inbox, now.date())
+    if not inbox_turn_claim(inbox, now, pacing.gap(rng, cap=cap, weight=inbox_weight(inbox))):
+        return Turn(taken=False)
+    if pacing.skip_probability and rng.random() < pacing.skip_probability:
+        return Turn(taken=True, skipped=True)
+    turn = Turn(taken=True)
+    for email in emails_for_inbox(inbox, now, limit=EMAILS_TRIED_PER_TURN):
+        if not sending_enabled():  # the emergency stop halts sends between any two emails
+            break
+        outcome = email_send(email, inbox=inbox, now=now, pacing=pacing)
+        turn.outcomes.append(outcome)
+        if outcome.outcome in TURN_ENDING or outcome.reason == "cap":
+            break
+    if not any(o.outcome in TURN_ENDING for o in turn.outcomes):
+        inbox_turn_give_back(inbox, now)  # nothing went out: due again as soon as there is work
+    return turn
+
+
+def inbox_turn_run(inbox_id: int, *, now: datetime.datetime | None = None, rng: random.Random | None = None) -> str:
+    """The ``sending`` queue's task: one turn of one inbox, at the live pacing."""
+    if not sending_enabled():
+        return "emergency stop is on"
+    inbox = Inbox.objects.filter(pk=inbox_id).first()
+    if inbox is None:
+        return "no such inbox"
+    turn = inbox_turn(inbox, now=now or timezone.now(), rng=rng or random.Random(), pacing=Pacing.live())
+    if not turn.taken:
+        return "not this inbox's turn"
+    return "let pass" if turn.skipped else ", ".join(f"{o.outcome} {o.reason}" for o in turn.outcomes) or "nothing due"
+
+
 # --- the run -----------------------------------------------------------------------------
 
 
 def sender_run(
     *,
     clock: Callable[[], datetime.datetime] = timezone.now,
-    sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
     limit: int | None = None,
     pacing: Pacing | None = None,
     dry_run: bool = False,
+    fan_out: bool = False,
 ) -> SenderRunReport:
-    """One paced sender run: up to ``limit`` sends (live setting), each re-checked when its turn comes."""
+    """One run of the pool: every inbox whose turn has come takes it.
+
+    ``fan_out``: hand each due inbox's turn to the ``sending`` queue as its own task (the
+    cron: the turns run in parallel on every worker of that queue). Otherwise the turns run
+    here, one after another, until no inbox is due (each that worked waits out its gap; one
+    that let its turn pass or found nothing is not asked again this run) or ``limit``
+    emails went out. At a live pace that is one turn per due inbox.
+    """
     rng = rng or random.Random()
     pacing = pacing or Pacing.live()
-    limit = limit if limit is not None else int(config.MAX_EMAILS_PER_SENDER_RUN)
     report = SenderRunReport()
     if not sending_enabled():
         report.skipped_run = "emergency stop is on"
         return report
-    if not dry_run and rng.random() < pacing.skip_probability:
-        report.skipped_run = "random skip (human rhythm)"
-        event_record("sending.run_skipped", message="sender run skipped at random")
-        return report
-    sent = failures = 0
-    seen: set[int] = set()
-    while sent < limit:
+    if dry_run:
+        return _dry_run(clock(), pacing, limit, report)
+    if fan_out:
+        return _fan_out(clock(), report)
+    idle: set[int] = set()  # inboxes whose turn found nothing to send: not asked again this run
+    failures = 0
+    while limit is None or report.sent < limit:
         now = clock()
-        batch = [e for e in emails_ready_to_send(now)[: limit * 4 + len(seen)] if e.pk not in seen]
-        if not batch:
+        due = [inbox for inbox in inboxes_due(now) if inbox.pk not in idle]
+        if not due:
             break
-        for email in batch:
-            seen.add(email.pk)
-            if sent and not dry_run and pacing.delay_max > 0:
-                sleep(rng.uniform(pacing.delay_min, pacing.delay_max))
-            if not sending_enabled():  # the emergency stop halts a run in progress, before each send
+        for inbox in due:
+            if not sending_enabled():  # the emergency stop halts a run in progress, before each turn
                 report.skipped_run = "emergency stop pressed during the run"
                 return report
-            outcome = email_send(email, now=clock(), rng=rng, pacing=pacing, dry_run=dry_run)
-            report.outcomes.append(outcome)
-            failures = failures + 1 if outcome.outcome == SendDecision.Outcome.PROVIDER_FAILED else 0
+            turn = inbox_turn(inbox, now=clock(), rng=rng, pacing=pacing)
+            report.turns += turn.taken
+            report.turns_skipped += turn.skipped
+            report.outcomes.extend(turn.outcomes)
+            if not turn.taken or turn.skipped or not any(o.outcome in TURN_ENDING for o in turn.outcomes):
+                idle.add(inbox.pk)  # one let-pass or empty turn per inbox and run
+            for outcome in turn.outcomes:
+                failures = failures + 1 if outcome.outcome == SendDecision.Outcome.PROVIDER_FAILED else 0
             if failures >= STOP_AFTER_PROVIDER_FAILURES:  # the providers are down: wait for the next run
                 report.skipped_run = f"stopped after {failures} provider failures in a row"
                 return report
-            if outcome.outcome in (SendDecision.Outcome.SENT, "would_send"):
-                sent += 1
-                if sent >= limit:
-                    break
+            if limit is not None and report.sent >= limit:
+                break
     return report
 
 
-def emails_stuck_sweep(*, now: datetime.datetime | None = None) -> int:
-    """Hold for review every email in `sending` longer than SEND_STUCK_AFTER_SECONDS (a sender died)."""
-    now = now or timezone.now()
-    cutoff = now - datetime.timedelta(seconds=settings.SEND_STUCK_AFTER_SECONDS)
-    held = 0
-    for email in Email.objects.filter(status=EmailStatus.SENDING, status_changed_at__lt=cutoff):
-        attempts = list(email_provider_attempts(email.pk).values_list("data__provider", flat=True))
-        detail = (
-            f"claimed at {email.status_changed_at:%Y-%m-%d %H:%M:%S} UTC and never finished; Message-ID "
-            f"{email.message_id or '(none yet)'}; provider attempts: {', '.join(attempts) or 'none recorded'}. "
-            "Check the provider or the recipient's thread, then mark it sent or failed."
+def _fan_out(now: datetime.datetime, report: SenderRunReport) -> SenderRunReport:
+    """One ``sending``-queue task per due inbox; each claims its own turn, so a duplicate is harmless."""
+    from django_q.tasks import async_task
+
+    for inbox in inboxes_due(now):
+        async_task(
+            "outreach.services.sending.inbox_turn_run",
+            inbox.pk,
+            cluster="sending",
+            task_name=f"sending:inbox-{inbox.pk}",
+            sync=getattr(settings, "JENGU_TASKS_SYNC", False),
         )
-        try:
-            with transaction.atomic():
-                transition(email, "hold_for_review", by="system:sweeper", reason="stuck in sending")
-                decision_record(email, SendDecision.Outcome.REVIEW, "stuck", detail, inbox=email.inbox, now=now)
-            held += 1
-        except (AlreadyMoved, TransitionNotAllowed):
+        report.turns_enqueued += 1
+    return report
+
+
+def _dry_run(now: datetime.datetime, pacing: Pacing, limit: int | None, report: SenderRunReport):
+    """What the queue's next emails would meet now, and which inbox would take each (nothing changes)."""
+    due = inboxes_due(now)
+    for email in emails_ready_to_send(now)[: (limit or 50) * 4]:
+        block = send_blocker(email, now, pacing)
+        if block:
+            would = {"cancelled": "would_cancel", "held": "would_hold"}.get(block.outcome, "would_skip")
+            report.outcomes.append(SendOutcome(email.pk, would, block.reason, block.detail))
             continue
-    return held
-
-
-def email_provider_attempts(email_id: int):
-    from infra.models import Event
-
-    return Event.objects.filter(name="email.provider_attempt", data__email_id=email_id).order_by("created_at")
-
-
-def email_review_resolve(*, email: Email, sent: bool, by, note: str = "") -> Email:
-    """A human decided what happened to a held email.
-
-    It went out: it is sent, as if the sender had finished (the sequence starts, the
-    prospect moves on, follow-ups will be written). It did not: it goes back to the queue
-    with the same Message-ID, and the next sender run sends it after every check.
-    """
-    # this claim's attempts only: a requeued email may have been claimed (and held) before
-    claimed = (
-        StateTransition.objects.filter(
-            content_type=StateTransition.content_type_for(Email), object_id=email.pk, transition="claim"
-        )
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    attempts = email_provider_attempts(email.pk)
-    last_attempt = (attempts.filter(created_at__gte=claimed) if claimed else attempts).last()
-    with transaction.atomic():
-        if sent:
-            transition(email, "review_as_sent", by=by, reason=note or "a person confirmed it was sent")
-            sent_at = email.sent_at or (last_attempt.created_at if last_attempt else timezone.now())
-            provider = email.provider or (last_attempt.data.get("provider", "") if last_attempt else "")
-            Email.objects.filter(pk=email.pk).update(sent_at=sent_at, provider=provider)
-            email.refresh_from_db()
-            _book_sent(email, email.inbox, provider or "unknown provider", sent_at, by=by)
+        thread_inbox = email.inbox or getattr(getattr(email.prospect, "sequence", None), "inbox", None)
+        if email.type != Email.Type.OUTREACH and thread_inbox is not None:
+            taker = next((inbox for inbox in due if inbox.pk == thread_inbox.pk), None)
         else:
-            transition(email, "review_as_failed", by=by, reason=note or "a person confirmed it was not sent")
-            transition(email, "requeue", by=by, reason="not sent: back in the queue")
-            if email.inbox_id and claimed:  # the slot the claim took goes back to that day
-                inbox_slot_release(email.inbox, claimed.date())
-        outcome = SendDecision.Outcome.SENT if sent else SendDecision.Outcome.SKIPPED
-        detail = note or ("confirmed sent" if sent else "confirmed not sent; queued again")
-        decision_record(email, outcome, "reviewed", detail)
-    return email
+            taker = due[0] if due else None
+        if taker is None:
+            report.outcomes.append(SendOutcome(email.pk, "would_skip", "cap", "no inbox whose turn has come"))
+            continue
+        report.outcomes.append(SendOutcome(email.pk, "would_send", "ok", f"via {taker.email}"))
+        if limit is not None and sum(o.outcome == "would_send" for o in report.outcomes) >= limit:
+            break
+    return report

@@ -227,7 +227,7 @@ def wire_report() -> list[MessageReport]:
     from anymail.backends.sendgrid import EmailBackend as SendGridBackend
 
     from outreach.providers.smtp import SmtpProvider
-    from outreach.services.sending import message_build
+    from outreach.services.delivery import message_build
 
     reports: list[MessageReport] = []
     with _LocalSink() as sink:

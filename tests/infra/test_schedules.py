@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 EXPECTED = {
     "jengu:daily-pipeline": "0 7 * * *",
-    "jengu:sender": "*/5 * * * *",
+    "jengu:sender": "* * * * *",
     "jengu:follow-up": "0 10 * * 1-5",
     "jengu:enrichment": "*/5 6,19-23 * * *",
     "jengu:reply-poll": "* * * * *",

@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from infra.models import Alert, Event
-from outreach.models import EmailStatus, InboxState, SendDecision, SendingDomain, Sequence
-from outreach.selectors import sending_domains_held
+from outreach.models import Email, EmailStatus, InboxState, SendDecision, SendingDomain, Sequence
+from outreach.selectors import inboxes_due, sending_domains_held
 from outreach.services.domain_auth import FAIL, PASS, SKIPPED, UNKNOWN, WARN, domain_check, domain_check_queue
 from outreach.services.inboxes import inbox_pause
 from outreach.services.sending import Pacing, sender_run
@@ -353,10 +353,10 @@ def test_the_sender_skips_a_failing_domain_s_inbox_with_the_reason_and_resumes_w
     domain_check(domain=DOMAIN)
 
     report = send_once()
-    assert report.sent == 0 and not sink.messages
-    decision = SendDecision.objects.get(email=email)
-    assert (decision.outcome, decision.reason) == (SendDecision.Outcome.SKIPPED, "domain_auth")
-    assert "jengu.test: DNS check failed: no DKIM key at selector s1" in decision.detail
+    assert report.sent == 0 and report.turns == 0 and not sink.messages  # a held domain's inboxes take no turn
+    assert inboxes_due(NOW) == []
+    assert "DNS check failed: no DKIM key at selector s1" in sending_domains_held(NOW)[DOMAIN]
+    assert not SendDecision.objects.filter(email=email).exists()  # nothing was decided about the email
     email.refresh_from_db()
     assert email.status == EmailStatus.QUEUED
     inbox.refresh_from_db()
@@ -385,10 +385,11 @@ def test_a_follow_up_waits_while_its_thread_s_inbox_is_held(dns, sink, sending):
     )  # fmt: skip
     dns.load(zone(dmarc=None))
     domain_check(domain=DOMAIN)
-    send_once()
-    decision = SendDecision.objects.get(email=follow_up)
-    assert decision.reason == "domain_auth"
-    assert decision.detail.startswith(f"the thread's inbox edd@{DOMAIN} is held: DNS check failed: no DMARC record")
+    other = InboxFactory(email="anna@other-domain.example", smtp_port=sink.port, smtp_password="")
+    assert send_once().sent == 0  # the thread's inbox is held, and no other inbox takes its follow-up
+    assert Email.objects.get(pk=follow_up.pk).status == EmailStatus.QUEUED and len(sink.messages) == 1
+    assert sending_domains_held(NOW)[DOMAIN].startswith("DNS check failed: no DMARC record")
+    assert [inbox.pk for inbox in inboxes_due(NOW)] == [other.pk]
 
 
 def test_the_demo_s_sink_inboxes_are_not_checked_and_keep_sending(dns, sink, sending, settings):

@@ -123,8 +123,11 @@ def queued_email(to: str):
     return EmailFactory(prospect=prospect, inbox=None, from_email="", status=EmailStatus.QUEUED, campaign=campaign)
 
 
-def run(**kwargs):
-    return sender_run(clock=lambda: NOW, rng=random.Random(7), pacing=NO_PACING, **kwargs)
+RETRY = datetime.timedelta(minutes=6)  # past PROVIDER_RETRY_AFTER: the next run may try again
+
+
+def run(at=NOW, **kwargs):
+    return sender_run(clock=lambda: at, rng=random.Random(7), pacing=NO_PACING, **kwargs)
 
 
 def sendgrid_calls(api):
@@ -264,11 +267,13 @@ def test_after_send_max_attempts_runs_the_email_fails_with_its_reasons(admin_cli
     inbox = InboxFactory(smtp_port=free_port(), smtp_password="")  # nothing listens there
     email = queued_email("gm@hotel-down.example")
     for expected in (1, 2):
-        assert [o.outcome for o in run().outcomes] == ["provider_failed"]
+        assert [o.outcome for o in run(NOW + expected * RETRY).outcomes] == ["provider_failed"]
         email.refresh_from_db()
         assert (email.status, email.send_attempts) == (EmailStatus.QUEUED, expected)
+        assert email.not_before == NOW + (expected + 1) * RETRY - datetime.timedelta(minutes=1)  # providers rest
+        assert run(NOW + expected * RETRY).outcomes == []  # so the same run does not hammer them
         CircuitState.objects.update(consecutive_failures=0)  # each run finds the providers closed again
-    assert [(o.outcome, o.reason) for o in run().outcomes] == [("provider_failed", "attempts")]
+    assert [(o.outcome, o.reason) for o in run(NOW + 3 * RETRY).outcomes] == [("provider_failed", "attempts")]
     email.refresh_from_db()
     assert (email.status, email.send_attempts) == (EmailStatus.FAILED, 3)
     final = email.send_decisions.order_by("id").last()

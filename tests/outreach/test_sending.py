@@ -16,7 +16,8 @@ from infra.statemachine import transition
 from outreach.business_hours import next_opening
 from outreach.models import Email, EmailStatus, InboxDay, InboxState, SendDecision, Sequence, SinkMessage
 from outreach.selectors import inbox_cap_on
-from outreach.services.sending import Pacing, email_review_resolve, emails_stuck_sweep, sender_run
+from outreach.services.send_review import email_review_resolve, emails_stuck_sweep
+from outreach.services.sending import Pacing, sender_run
 from outreach.services.suppression import suppression_add
 from prospects.models import Prospect, ProspectStage
 from tests.factories import CampaignFactory, EmailFactory, InboxFactory, ProspectFactory
@@ -114,14 +115,36 @@ def test_follow_ups_go_first_from_the_threads_inbox_with_thread_headers(sink, in
     assert other_inbox.pk  # it existed and was not used for the thread
 
 
-def test_the_cap_holds_and_the_rest_wait_with_the_reason(sink, inbox):
+def test_the_cap_holds_and_the_rest_wait(sink, inbox):
     InboxDay.objects.create(inbox=inbox, day=NOW.date(), cap=2, sent=0)
     emails = [queued_email() for _ in range(5)]
     report = run(limit=5)
     assert report.sent == 2 and len(sink.messages) == 2
     waiting = Email.objects.filter(pk__in=[e.pk for e in emails], status=EmailStatus.QUEUED)
     assert waiting.count() == 3
-    assert {d.reason for d in SendDecision.objects.filter(email__in=waiting)} == {"cap"}
+    # the inbox has no slot left, so its turn does not come: nothing was decided about the rest
+    assert not SendDecision.objects.filter(email__in=waiting).exists()
+    assert InboxDay.objects.get(inbox=inbox, day=NOW.date()).sent == 2
+
+
+def test_a_cap_reached_by_another_sender_mid_turn_puts_the_email_back(sink, inbox):
+    email = queued_email()
+    InboxDay.objects.create(inbox=inbox, day=NOW.date(), cap=1, sent=0)
+    from outreach.services import sending
+
+    real_claim = sending.inbox_slot_claim
+
+    def another_sender_took_the_last_slot(inbox_, day):
+        InboxDay.objects.filter(inbox=inbox_, day=day).update(sent=1)
+        return real_claim(inbox_, day)
+
+    sending.inbox_slot_claim = another_sender_took_the_last_slot
+    try:
+        report = run()
+    finally:
+        sending.inbox_slot_claim = real_claim
+    assert [(o.outcome, o.reason) for o in report.outcomes] == [("skipped", "cap")]
+    assert Email.objects.get(pk=email.pk).status == EmailStatus.QUEUED and sink.messages == []
 
 
 def test_a_failed_send_gives_its_slot_back_and_the_email_waits(inbox):
@@ -148,10 +171,11 @@ def test_a_bad_smtp_password_opens_the_inbox_circuit():
         assert "wrong-password" not in inbox.state_reason
         assert CircuitState.objects.get(key=f"smtp-login:{inbox.pk}").state == "open"
         assert sink.messages == []
-        # a circuit-open inbox is not used: the next email waits for a usable inbox
+        # a circuit-open inbox takes no turn: the next email waits for a usable inbox
         email = queued_email()
-        run(limit=1)
-        assert email.send_decisions.get().reason == "cap"
+        assert run(limit=1, clock=lambda: NOW + datetime.timedelta(minutes=10)).turns == 0
+        assert Email.objects.get(pk=email.pk).status == EmailStatus.QUEUED
+        assert not email.send_decisions.exists()
 
 
 def test_jittered_caps_stay_within_ten_percent_and_are_stable_per_day(inbox):
@@ -245,15 +269,13 @@ def test_a_prospect_without_a_known_zone_is_not_emailed_blind(sink, inbox):
 
 
 def test_a_reply_arriving_between_queueing_and_sending_stops_the_send(sink, inbox):
-    queued_email()  # goes out first; the reply lands during the pause after it
+    queued_email()  # goes out in this turn; the reply lands before the inbox's next turn
     email = queued_email()
-
-    def reply_arrives(_seconds):
-        Prospect.objects.filter(pk=email.prospect_id).update(last_reply_at=NOW)
-
     pacing = Pacing(skip_probability=0.0, delay_min=30, delay_max=90)
-    report = run(pacing=pacing, sleep=reply_arrives, limit=5)
-    assert [o.outcome for o in report.outcomes] == ["sent", "cancelled"]
+    assert [o.outcome for o in run(pacing=pacing).outcomes] == ["sent"]
+    Prospect.objects.filter(pk=email.prospect_id).update(last_reply_at=NOW)
+    report = run(pacing=pacing, clock=lambda: NOW + datetime.timedelta(seconds=91))
+    assert [o.outcome for o in report.outcomes] == ["cancelled"]
     email.refresh_from_db()
     assert email.status == EmailStatus.CANCELLED
     assert email.send_decisions.get().reason == "reply"
@@ -354,24 +376,27 @@ def test_an_email_held_for_review_counts_toward_the_domain_gap(sink, inbox):
     assert Email.objects.get(pk=colleague.pk).status == EmailStatus.SENT
 
 
-def test_pacing_waits_a_random_thirty_to_ninety_seconds_between_sends(sink, inbox):
+def test_an_inbox_waits_a_random_thirty_to_ninety_seconds_between_its_sends(sink, inbox):
     for _ in range(3):
         queued_email()
-    waits = []
-    run(pacing=Pacing(skip_probability=0.0, delay_min=30, delay_max=90), sleep=waits.append, limit=5)
-    assert len(waits) == 2 and all(30 <= w <= 90 for w in waits)
-    assert len(sink.messages) == 3
+    pacing = Pacing(skip_probability=0.0, delay_min=30, delay_max=90)
+    for second in range(400):  # the cron every second of a virtual clock: only the inbox's turns send
+        run(pacing=pacing, clock=lambda second=second: NOW + datetime.timedelta(seconds=second))
+    sent = sorted(Email.objects.filter(status=EmailStatus.SENT).values_list("sent_at", flat=True))
+    gaps = [(b - a).total_seconds() for a, b in zip(sent, sent[1:], strict=False)]
+    assert len(sent) == 3 and len(sink.messages) == 3
+    assert all(30 <= gap <= 91 for gap in gaps), gaps  # a turn comes at the first run after its gap
 
 
-def test_a_run_skips_itself_with_the_live_probability(sink, inbox):
+def test_an_inbox_lets_its_turn_pass_with_the_live_probability(sink, inbox):
     queued_email()
-    skips = sum(
-        bool(run(pacing=Pacing(skip_probability=0.3, delay_min=0, delay_max=0), rng=random.Random(seed)).skipped_run)
-        for seed in range(200)
-    )
-    assert 40 <= skips <= 80  # about 30% of 200 runs
+    pacing = Pacing(skip_probability=0.3, delay_min=0, delay_max=0)
+    let_pass = sum(run(pacing=pacing, rng=random.Random(seed)).turns_skipped for seed in range(200))
+    assert 40 <= let_pass <= 80  # about 30 % of 200 turns
     config.RANDOM_SKIP_PROBABILITY = 1.0
-    assert sender_run(clock=lambda: NOW).skipped_run.startswith("random skip")
+    config.SENDING_ENABLED = True
+    report = sender_run(clock=lambda: NOW)  # the live pace
+    assert report.turns == 1 and report.turns_skipped == 1 and report.sent == 0
 
 
 def test_emergency_stop_pressed_while_a_run_works_stops_the_next_send_even_without_pauses(sink, inbox):
@@ -408,16 +433,15 @@ def test_a_paused_sequence_holds_its_queued_email_until_the_return_date(sink, in
     assert Email.objects.get(pk=email.pk).status == EmailStatus.SENT
 
 
-def test_emergency_stop_halts_a_run_in_progress(sink, inbox):
+def test_emergency_stop_halts_every_inbox_turn_already_handed_to_the_workers(sink, inbox):
+    from outreach.services.sending import inbox_turn_run
+
     emails = [queued_email() for _ in range(3)]
-
-    def operator_presses_stop(_seconds):
-        config.SENDING_ENABLED = False
-
-    report = run(pacing=Pacing(skip_probability=0.0, delay_min=30, delay_max=90), sleep=operator_presses_stop)
-    assert report.sent == 1 and "emergency stop" in report.skipped_run
-    assert Email.objects.filter(pk__in=[e.pk for e in emails], status=EmailStatus.QUEUED).count() == 2
-    assert run().skipped_run == "emergency stop is on" and len(sink.messages) == 1
+    second = InboxFactory(smtp_port=sink.port, smtp_password="")
+    config.SENDING_ENABLED = False  # pressed after the cron queued the turns, before a worker ran them
+    assert inbox_turn_run(inbox.pk) == inbox_turn_run(second.pk) == "emergency stop is on"
+    assert run().skipped_run == "emergency stop is on" and sink.messages == []
+    assert Email.objects.filter(pk__in=[e.pk for e in emails], status=EmailStatus.QUEUED).count() == 3
     config.SENDING_ENABLED = True
 
 

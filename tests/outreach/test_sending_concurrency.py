@@ -16,7 +16,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from outreach.models import Email, EmailStatus, InboxDay, Sequence
-from outreach.services.sending import emails_stuck_sweep
+from outreach.services.send_review import emails_stuck_sweep
 from prospects.models import ProspectStage
 from tests.factories import CampaignFactory, EmailFactory, InboxFactory, ProspectFactory
 from tests.support.smtp_sink import RecordingSink

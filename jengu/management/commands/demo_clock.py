@@ -31,7 +31,7 @@ class Command(BaseCommand):
             tick += 1
             parts = [
                 f"composition: {jobs.composition_run()} queued",
-                f"sender: {jobs.sender_run()}",
+                f"sender: {jobs.sender_run(fan_out=False)}",
                 f"replies: {jobs.reply_poll()}",
                 f"sweeper: {jobs.sweep_stale_claims()}",
             ]
