@@ -25,6 +25,7 @@ READ_ONLY = {
     "deadletter",
     "circuitstate",
     "alert",
+    "alertnotice",  # written by the alert rules and alert_send only (infra.alerts)
     "possibleduplicate",
     "webhookdelivery",
     "sinkmessage",
@@ -65,6 +66,9 @@ def data(db, settings, tmp_path):
     from prospects.models import PossibleDuplicate, ProspectImport
 
     Alert.objects.create(key="inbox.paused:1", last_text="paused", last_sent_at="2026-11-27T10:00:00Z")
+    from infra.models import AlertNotice
+
+    AlertNotice.objects.create(key="inbox.paused:1", kind="sent", text="Inbox paused", delivered=True)
     CircuitState.objects.create(key="ai:grok", state="open", consecutive_failures=3, opened_at="2026-11-27T10:00Z")
     DeadLetter.objects.create(
         stage="enrichment",
