@@ -134,6 +134,13 @@ def domain_auth_check():
     return f"{len(reports)} domains: " + (", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none")
 
 
+def inbox_scores():
+    """05:45 daily, after the DNS check: each inbox's health and reputation from its last 28 days."""
+    from outreach.services.inbox_health import inbox_scores_compute
+
+    return f"{inbox_scores_compute()} inboxes scored"
+
+
 def sweep_stale_claims():
     """Return claims of dead workers; hold emails stuck in `sending` for a human."""
     from outreach.services.send_review import emails_stuck_sweep

@@ -28,6 +28,7 @@ SCHEDULES = [
     ScheduledJob(
         "jengu:domain-auth", "jengu.jobs.domain_auth_check", "30 5 * * *", "check the sending domains' DNS (SPF, DKIM…)"
     ),
+    ScheduledJob("jengu:inbox-scores", "jengu.jobs.inbox_scores", "45 5 * * *", "inbox health and reputation"),
     ScheduledJob("jengu:retention", "jengu.jobs.retention_run", "30 3 * * *", "anonymise long-idle prospects"),
     ScheduledJob(
         "jengu:operational-retention", "jengu.jobs.operational_retention_run", "45 3 * * *",

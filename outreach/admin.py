@@ -153,12 +153,15 @@ class InboxAdmin(admin.ModelAdmin):
         "bounce_rate_28d",
         "source",
         "created_at",
+        "scores",
+        "health_score",  # computed daily (outreach.services.inbox_health), never typed in
+        "reputation_score",
     ]
     fieldsets = [
         (None, {"fields": ["email", "display_name", "source"]}),
         (
             "State",
-            {"fields": ["state", "why_not_sending", "state_changed_at", "health_score", "reputation_score"]},
+            {"fields": ["state", "why_not_sending", "state_changed_at", "health_score", "reputation_score", "scores"]},
         ),
         ("Sending", {"fields": ["today", "bounce_rate_28d"]}),
         ("Warmup", {"fields": ["warmup_started_on", "daily_ceiling"]}),
@@ -237,6 +240,25 @@ class InboxAdmin(admin.ModelAdmin):
         if inbox.state == InboxState.ACTIVE or not inbox.state_reason:
             return inbox.get_state_display()
         return format_html("{}<br><small>{}</small>", inbox.get_state_display(), inbox.state_reason)
+
+    @admin.display(description="how the scores were computed")
+    def scores(self, inbox):
+        """The daily computation's inputs and factors (outreach.services.inbox_health), in words."""
+        detail = inbox.scores_detail or {}
+        if not detail:
+            return "not computed yet (the daily job runs at 05:45 UTC)"
+        read, factors = detail.get("read", {}), detail.get("factors", {})
+        return format_html(
+            "<p>Over 28 days: {} sent, {} hard bounces, {} complaints, {} replied, {} runs no provider took; "
+            "its domain {} ({}).</p><p>health {} = bounce {} × SMTP {} × DNS {}; reputation {} = complaint {} × "
+            "reply {}. The inbox's pace takes health × reputation as its weight: a weak inbox sends less.</p>"
+            "<p><small>computed {}</small></p>",
+            read.get("sent_28d"), read.get("hard_bounces_28d"), read.get("complaints_28d"),
+            read.get("replied_28d"), read.get("runs_without_a_provider_28d"), read.get("domain"),
+            read.get("domain_state"), detail.get("health"), factors.get("bounce"), factors.get("smtp"),
+            factors.get("dns"), detail.get("reputation"), factors.get("complaint"), factors.get("reply"),
+            inbox.scores_computed_at,
+        )  # fmt: skip
 
     @admin.display(description="warmup week")
     def warmup_week(self, inbox):

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 EXPECTED = {
     "jengu:daily-pipeline": "0 7 * * *",
     "jengu:sender": "* * * * *",
+    "jengu:inbox-scores": "45 5 * * *",
     "jengu:follow-up": "0 10 * * 1-5",
     "jengu:enrichment": "*/5 6,19-23 * * *",
     "jengu:reply-poll": "* * * * *",

@@ -50,6 +50,7 @@ from infra.events import event_record
 from infra.statemachine import transition
 from outreach.models import Campaign, Email, EmailStatus, Inbox, InboxDay, Suppression, suppression_hash
 from outreach.selectors import inbox_warmup_cap
+from outreach.services.inbox_health import inbox_scores_compute
 from prospects.dedup import city_key, company_key, website_domain
 from prospects.models import (
     CompanyType,
@@ -504,10 +505,12 @@ POSTAL_ADDRESS = "Jengu Ltd, 1 Harbour Street, Bristol BS1 4AA, United Kingdom"
 
 # (address, warmup started this many days ago, ceiling, health, reputation); SMTP points
 # at the local sink the demo runs, never at a real server.
+# (address, days since warmup started, daily ceiling); health and reputation are computed
+# from the seeded history by the daily job's service (outreach.services.inbox_health)
 INBOXES = [
-    ("edd@getjengu.example", 60, 30, 0.97, 0.95),
-    ("edd.chen@tryjengu.example", 19, 30, 0.94, 0.91),
-    ("edd@jenguhotels.example", 5, 25, 1.0, 0.9),
+    ("edd@getjengu.example", 60, 30),
+    ("edd.chen@tryjengu.example", 19, 30),
+    ("edd@jenguhotels.example", 5, 25),
 ]
 INBOX_WEIGHTS = [0.55, 0.32, 0.13]
 
@@ -1853,7 +1856,7 @@ def ensure_campaigns() -> list[Campaign]:
 
 def ensure_inboxes(today: dt.date) -> list[Inbox]:
     inboxes = []
-    for address, age, ceiling, health, reputation in INBOXES:
+    for address, age, ceiling in INBOXES:
         inbox, _ = Inbox.objects.get_or_create(
             email=address,
             defaults={
@@ -1866,8 +1869,6 @@ def ensure_inboxes(today: dt.date) -> list[Inbox]:
                 "source": "seed_demo",
                 "warmup_started_on": today - dt.timedelta(days=age),
                 "daily_ceiling": ceiling,
-                "health_score": health,
-                "reputation_score": reputation,
                 "created_at": timezone.now() - dt.timedelta(days=age + 2),
             },
         )
@@ -1930,6 +1931,7 @@ class Command(BaseCommand):
         User = get_user_model()
         reviewer = User.objects.filter(username="sales").first() or User.objects.filter(is_superuser=True).first()
         totals = batch.save(reviewer)
+        inbox_scores_compute()  # as the daily job would, from the history just written
         event_record(
             "demo.seeded",
             message=f"{total} demo prospects (seed {seed})",
