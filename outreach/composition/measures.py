@@ -8,7 +8,8 @@
   (a bracket or quote without its partner, a doubled word, a sentence that stops mid-way…).
 - ``mixed_language_sentences(body, context)``: sentences holding a word that belongs only
   to another language (``roles.foreign_words``), names and the email's own template
-  words aside.
+  words aside, or the job advert's own title where the role had to be named in the
+  email's language.
 - ``cited_facts(body, context)``: which of research's ``hotel_facts`` the email mentions,
   by words that say each fact in English, German, French or Spanish, the campaign's own
   texts (pitch, case studies, call to action) left out, since they are not about the hotel.
@@ -131,8 +132,17 @@ def _names(context: CompositionContext) -> set[str]:
 def mixed_language_sentences(body: str, context: CompositionContext) -> list[str]:
     """The sentences of ``body`` (greeting and signature aside) with a word of another language."""
     allowed = template_words(context.language) | _names(context)
+    # the advert's own title where the email should have named the role in its own language
+    # ("Chef de réception" is made of words English has too, so the word check alone misses it)
+    foreign_title = ""
+    if context.hiring and (context.hiring.role.translated or not context.hiring.role.text):
+        foreign_title = context.hiring.title
     sentences = re.split(r"(?<=[.!?])\s+|\n+", prose_of(body))
-    return [s for s in sentences if s.strip() and foreign_words(s, context.language, allowed=allowed)]
+    return [
+        s
+        for s in sentences
+        if s.strip() and (foreign_words(s, context.language, allowed=allowed) or (foreign_title and foreign_title in s))
+    ]
 
 
 # words that say each fact, in English, German, French and Spanish

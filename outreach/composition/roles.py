@@ -225,7 +225,10 @@ def role_table() -> RoleTable:
             roles[row["key"]] = Role(key=row["key"], names=names)
             rows += [(row["key"], lang, fold(spelling)) for lang, spellings in names.items() for spelling in spellings]
     english_roles = {word for _key, lang, folded in rows if lang == "en" for word in folded.split()}
+    english_spellings = {folded for _key, lang, folded in rows if lang == "en"}
     english = english_roles | set(FUNCTION_WORDS["en"].split())
+    # "de" and "la" are in English spellings too ("chef de partie"), but they make a title French
+    not_english = {word for lang in ROLE_LANGUAGES if lang != "en" for word in FUNCTION_WORDS[lang].split()}
     vocabulary: dict[str, set[str]] = {lang: set(FUNCTION_WORDS.get(lang, "").split()) for lang in ROLE_LANGUAGES}
     key_of: dict[str, str] = {}
     languages_of: dict[str, set[str]] = {}
@@ -233,7 +236,10 @@ def role_table() -> RoleTable:
         key_of.setdefault(folded, key)  # the first role to list a spelling owns it
         if key_of[folded] != key:
             continue
-        loan = lang != "en" and all(word in english for word in folded.split())
+        words = folded.split()
+        loan = lang != "en" and (
+            folded in english_spellings or all(w in english and w not in not_english for w in words)
+        )
         languages_of.setdefault(folded, set()).update({lang, "en"} if loan else {lang})
         if not loan:
             vocabulary[lang].update(folded.split())

@@ -137,6 +137,7 @@ def test_the_doubled_word_check_reads_a_hyphenated_word_as_one():
     "title, language, role",
     [
         ("Capo Ricevimento", "en", "head of reception"),
+        ("Chef de réception (H/F)", "en", "head of reception"),  # "chef", "de", "reception": each English alone
         ("Nachtportier (m/w/d)", "en", "night porter"),
         ("Reservierungsmitarbeiter (m/w/d)", "en", "reservations agent"),
         ("Réceptionniste tournant (H/F)", "en", "receptionist"),
