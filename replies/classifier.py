@@ -357,6 +357,7 @@ WRONG_PERSON = _rules(
 REFERRAL = re.compile(
     r"forward(?:ed|ing)?|pass(?:ed|ing)? (?:this|it|your)|passing this|reach out to|get in touch with|"
     r"speak(?:ing)? (?:with|to)|talk to|contact (?:him|her|them)|contact (?:our|my)|please contact|"
+    r"(?:please )?(?:write|send (?:it|this|that)|e-?mail (?:it|this)) to|(?:write|e-?mail) (?:him|her|them)|"
     r"(?:copied|cc'?d|looped) in|copying|is (?:the one|the person|best placed)|makes these calls|"
     r"handles|looks after|runs our|decisions .{0,20}go through|drop(?:ping)? (?:him|her|them) a line|"
     r"prefers these|would be the one|best way to (?:get|reach)|best person|right person (?:is|for)|"
@@ -902,6 +903,9 @@ def _usable_delegate(delegate: DelegatedTo | None, text: str) -> bool:
 
 
 CONVERSATION = ("meeting_request", "needs_more_info", "interested", "not_interested", "wrong_person")
+# intents whose action is the same (the prospect replied, the sequence stops, a person is
+# alerted and a draft answer written): readers that differ only among them agree on it
+SAME_ACTION = {"interested": "replied", "needs_more_info": "replied"}
 
 
 def classify_reply(
@@ -1008,7 +1012,9 @@ def read_reply(
 
     # 5. delegation: a referral and another person (their address makes it precise)
     if referral and _usable_delegate(delegate, text):
-        if delegate.email and delegate.name:
+        if delegate.email:
+            # the colleague's address, written in the reply, next to a referral: who they
+            # are matters less than where to write (their name may be left out)
             return answer("delegated", 0.9, "referral_with_address", "points to another person", delegated_to=delegate)
         return answer("delegated", 0.6, "referral_partial", "points to another person", delegated_to=delegate)
     if delegate and delegate.email and delegate.name:
@@ -1049,6 +1055,9 @@ def read_reply(
     if model_best == rule_best:
         confidence = min(0.97, rule_confidence + 0.1 + 0.1 * model_p)
         evidence = "rules+model"
+    elif SAME_ACTION.get(model_best, model_best) == SAME_ACTION.get(rule_best, rule_best):
+        # "relevant for us - can you send details?": interest or a question, the same action
+        confidence, evidence = min(0.9, rule_confidence + 0.05), "rules+model_same_action"
     elif not model_best:
         confidence, evidence = rule_confidence, "rules"
     else:

@@ -201,6 +201,14 @@ def _queue_for_a_person(reply: Reply, decision: Decision, by) -> ActionReport:
     reply.needs_human = True
     reply.save(update_fields=["needs_human"])
     report.add(f"waits for a person: {decision.reason}")
+    if reply.intent == Intent.BOUNCE:
+        event_record(
+            "reply.bounce_unverified",
+            level="warning",
+            message=f"reply {reply.pk}: a bounce notice not from a mail system; nothing bounced",
+            data={"reply_id": reply.pk, "match_rule": reply.match_rule},
+            by=by,
+        )
     text = f"{_alert_text(reply)} Waits for you to confirm: {decision.reason}."
     transaction.on_commit(lambda: alert_send(key=f"reply:{reply.pk}", text=text))
     event_record(
