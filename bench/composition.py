@@ -309,6 +309,8 @@ def print_rows(path: str, rows: dict):
         "cite a fact  SpamAssassin max (≥2.0)"
     )
     for language, r in rows.items():
+        if not r["emails"]:
+            continue
         share = 100 * r["citing"] / r["with_facts"] if r["with_facts"] else 100.0
         sa = "skipped" if r["sa_max"] is None else f"{round(r['sa_max'], 1) + 0.0:.1f} ({r['sa_over']})"
         s = r["similarity"]

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 
 from pydantic import BaseModel, Field
 
-from infra.ai import complete_json
+from infra.ai import complete_json, configured_providers
 from outreach.composition.context import CompositionContext
 from outreach.composition.gates import SUBJECT_MAX, WORDS, GateReport, run_gates
 from outreach.composition.templates import YOUR_HOTEL, follow_up_subject, render_fallback, template_name
@@ -129,7 +129,7 @@ def example_emails(context: CompositionContext) -> list[str]:
     return examples
 
 
-def build_prompt(context: CompositionContext, constraints: list[str]) -> str:
+def build_prompt(context: CompositionContext, constraints: list[str], *, with_examples: bool = True) -> str:
     low, high = WORDS["follow_up" if context.is_follow_up else "first"]
     # the contact's name and the first subject are outside text: the data carries them, the
     # instructions only point at them (infra.ai: no outside value in the instruction part)
@@ -171,7 +171,7 @@ def build_prompt(context: CompositionContext, constraints: list[str]) -> str:
     if context.call_to_action:
         lines.append(f"Call to action (translate it if needed): {context.call_to_action}")
     lines.append("Signature:\n" + "\n".join(context.sign_off_lines))
-    if examples := example_emails(context):
+    if with_examples and (examples := example_emails(context)):
         lines.append(
             "Example emails from this campaign. Take their tone, length and structure, not their sentences or "
             "their facts; write this one fresh for this hotel:\n" + "\n---\n".join(examples)
@@ -217,6 +217,7 @@ def compose(
     constraints = list(context.constraints)
     attempts: list[dict] = []
     fallback_used = False
+    providers = configured_providers() if providers is None else providers
 
     def fallback() -> ComposedEmail:
         nonlocal fallback_used
@@ -231,7 +232,8 @@ def compose(
         started = time.perf_counter()
         answer = complete_json(
             purpose="compose_email",
-            prompt=build_prompt(context, constraints),
+            # without a provider nobody reads the prompt: no example emails to write for it
+            prompt=build_prompt(context, constraints, with_examples=bool(providers)),
             schema=ComposedEmail,
             data={
                 "prospect": json.dumps(context.as_prompt_facts(), ensure_ascii=False),
