@@ -1,28 +1,27 @@
-"""Sender workers as real OS processes against PostgreSQL and a real SMTP server:
-caps hold under concurrency, and no crash point makes an email go out twice."""
+"""Sender workers as real q2 worker processes against PostgreSQL and a real SMTP server, on
+both brokers (the database and Redis): caps hold under concurrency, and no crash point
+makes an email go out twice."""
 
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from constance import config
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
+from django_q.models import Task
+from django_q.tasks import async_task
 
 from outreach.models import Email, EmailStatus, InboxDay, Sequence
 from outreach.services.send_review import emails_stuck_sweep
 from prospects.models import ProspectStage
 from tests.factories import CampaignFactory, EmailFactory, InboxFactory, ProspectFactory
+from tests.support.brokers import broker_fixture  # noqa: F401  (`broker`: each test on the database and on Redis)
 from tests.support.smtp_sink import RecordingSink
+from tests.support.workers import kill, start_cluster, stop, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
-SENDER = ROOT / "tests" / "support" / "sender_process.py"
+SENDER_TASK = "tests.support.sender_process.sender_task"
+NO_ESP = {"RESEND_API_KEY": "", "SENDGRID_API_KEY": ""}  # the inbox's SMTP, i.e. the sink
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
@@ -45,32 +44,33 @@ def queue_emails(count: int):
     return emails
 
 
-def start_sender(limit: int, delay_min: float, delay_max: float, seed: int) -> subprocess.Popen:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "RESEND_API_KEY": "",
-        "SENDGRID_API_KEY": "",
-    }
-    return subprocess.Popen(
-        [sys.executable, str(SENDER), str(limit), str(delay_min), str(delay_max), str(seed)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+def queue_senders(count: int, *, limit: int, delay_min: float = 0, delay_max: float = 0, first_seed: int = 0):
+    """``count`` sender runs as tasks on the ``sending`` queue, through the test's broker."""
+    return [
+        async_task(SENDER_TASK, limit, delay_min, delay_max, seed, cluster="sending", task_name=f"sender-{seed}")
+        for seed in range(first_seed, first_seed + count)
+    ]
 
 
-def test_eight_concurrent_senders_never_pass_an_inbox_cap_nor_send_twice():
+def run_senders(broker, log, task_ids: list[str], *, workers: int) -> list[str]:
+    """One sending cluster with ``workers`` processes takes the tasks (one each: they run at once)
+    and stops when every one has finished; returns each run's report."""
+    cluster = start_cluster("sending", log, broker, workers=workers, timeout=170, retry=180, env=NO_ESP)
+    try:
+        wait_for(lambda: Task.objects.filter(id__in=task_ids).count() == len(task_ids), 180, "the sender runs", log)
+    finally:
+        stop(cluster)
+    tasks = list(Task.objects.filter(id__in=task_ids))
+    assert all(task.success for task in tasks), [task.result for task in tasks]
+    return [task.result for task in tasks]
+
+
+def test_eight_concurrent_senders_never_pass_an_inbox_cap_nor_send_twice(broker, tmp_path):
     with RecordingSink() as sink:
         inbox = InboxFactory(smtp_port=sink.port, smtp_password="")
         InboxDay.objects.create(inbox=inbox, day=timezone.now().date(), cap=20, sent=0)
         queue_emails(100)
-        senders = [start_sender(limit=100, delay_min=0, delay_max=0, seed=n) for n in range(8)]
-        outputs = [process.communicate(timeout=180)[0].decode() for process in senders]
-        assert all(process.returncode == 0 for process in senders), outputs
+        outputs = run_senders(broker, tmp_path / "qcluster.log", queue_senders(8, limit=100), workers=8)
 
         ids = sink.message_ids()
         assert sum(ids.values()) == 20, outputs
@@ -81,20 +81,29 @@ def test_eight_concurrent_senders_never_pass_an_inbox_cap_nor_send_twice():
         assert InboxDay.objects.get(inbox=inbox).sent == 20
 
 
-def test_sigkill_at_random_points_never_sends_twice_and_loses_nothing():
+def test_sigkill_at_random_points_never_sends_twice_and_loses_nothing(broker, tmp_path):
+    """The sending cluster is killed mid-run, again and again. On the database broker the killed
+    run's task is handed out again (after ``retry``) and may be killed again; on Redis it is gone.
+    Either way: nothing goes out twice, and nothing is lost."""
     rng = random.Random(2026)
+    log = tmp_path / "qcluster.log"
     with RecordingSink() as sink:
         InboxFactory(smtp_port=sink.port, smtp_password="", daily_ceiling=500)
         emails = queue_emails(60)
-        for round_number in range(10):
-            sender = start_sender(limit=60, delay_min=0.02, delay_max=0.1, seed=round_number)
-            time.sleep(rng.uniform(0.8, 2.5))  # Django start-up is part of the window: some kills land early
-            os.killpg(sender.pid, signal.SIGKILL)
-            sender.wait(timeout=15)
+        for round_number in range(8):
+            queue_senders(1, limit=60, delay_min=0.02, delay_max=0.1, first_seed=round_number)
+            cluster = start_cluster("sending", log, broker, workers=1, timeout=60, retry=8, env=NO_ESP)
+            time.sleep(rng.uniform(2.0, 5.0))  # the cluster's start-up is part of the window: some kills land early
+            kill(cluster)
         # whatever a killed sender held in `sending` is held for a human, never resent
         emails_stuck_sweep(now=timezone.now() + timezone.timedelta(hours=1))
-        finisher = start_sender(limit=60, delay_min=0, delay_max=0, seed=99)
-        finisher.communicate(timeout=120)
+        finisher = queue_senders(1, limit=60, first_seed=99)
+        cluster = start_cluster("sending", log, broker, workers=1, timeout=60, retry=8, env=NO_ESP)
+        try:
+            wait_for(lambda: Task.objects.filter(id__in=finisher).exists() and broker.drained("sending"), 120,
+                     "the finishing sender run", log)  # fmt: skip
+        finally:
+            stop(cluster)
 
         ids = sink.message_ids()
         assert ids and set(ids.values()) == {1}, "a Message-ID arrived twice"
@@ -110,7 +119,7 @@ def test_sigkill_at_random_points_never_sends_twice_and_loses_nothing():
         assert set(ids) - sent <= in_review
 
 
-def test_concurrent_senders_keep_the_gap_between_emails_to_one_hotel_domain():
+def test_concurrent_senders_keep_the_gap_between_emails_to_one_hotel_domain(broker, tmp_path):
     """Eight senders race for twelve emails to three hotel domains: one email per domain goes out."""
     config.SAME_DOMAIN_GAP_MINUTES = 120
     domains = ["harbourview.example", "grandalpine.example", "seagull-inn.example"]
@@ -120,9 +129,7 @@ def test_concurrent_senders_keep_the_gap_between_emails_to_one_hotel_domain():
         for number, email in enumerate(emails):
             email.to_email = f"staff{number}@{domains[number % 3]}"
             email.save(update_fields=["to_email"])
-        senders = [start_sender(limit=12, delay_min=0, delay_max=0, seed=n) for n in range(8)]
-        outputs = [process.communicate(timeout=180)[0].decode() for process in senders]
-        assert all(process.returncode == 0 for process in senders), outputs
+        outputs = run_senders(broker, tmp_path / "qcluster.log", queue_senders(8, limit=12), workers=8)
 
         sent = list(Email.objects.filter(status=EmailStatus.SENT).values_list("to_email", flat=True))
         assert sorted(address.partition("@")[2] for address in sent) == sorted(domains), outputs

@@ -18,6 +18,7 @@ from prospects.dedup import (
 from prospects.models import JobPosting, PossibleDuplicate, Prospect, ProspectStage
 from replies.models import Reply
 from tests.factories import EmailFactory, ProspectFactory, ReplyFactory
+from tests.support.brokers import broker_fixture  # noqa: F401  (`broker`: the race on the database and on Redis)
 
 
 def posting(source, url, company="Hotel Adlon Kempinski", title="Front Desk Manager", tier=""):
@@ -199,25 +200,40 @@ def test_merge_keeps_every_posting_email_and_reply_and_logs_it():
         possible_duplicate_dismiss(duplicate=flag, by="user:sally")
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_eight_concurrent_workers_create_no_duplicate_and_lose_no_posting():
-    hotels = [
-        ("Hotel Adlon Kempinski", "Berlin"),
-        ("The Savoy", "London"),
-        ("Hotel Sacher", "Wien"),
-        ("Marriott Courtyard Denver", "Denver"),
-        ("Belmond Copacabana Palace", "Rio de Janeiro"),
-    ]
+RACE_HOTELS = [
+    ("Hotel Adlon Kempinski", "Berlin"),
+    ("The Savoy", "London"),
+    ("Hotel Sacher", "Wien"),
+    ("Marriott Courtyard Denver", "Denver"),
+    ("Belmond Copacabana Palace", "Rio de Janeiro"),
+]
+
+
+def race_work(workers: int = 8) -> dict[int, list[tuple]]:
+    """Each worker's (worker, name, city, url) jobs: every hotel under a different spelling, shuffled."""
     variants = {0: "{}", 1: "The {}", 2: "{} Hotel", 3: "{} Ltd."}
     jobs = []
-    for worker in range(8):
-        for n, (company, city) in enumerate(hotels):
+    for worker in range(workers):
+        for n, (company, city) in enumerate(RACE_HOTELS):
             name = variants[(worker + n) % 4].format(company)
             jobs.append((worker, name, city, f"https://board.test/{worker}/{n}"))
-    per_worker = {w: [j for j in jobs if j[0] == w] for w in range(8)}
+    per_worker = {w: [j for j in jobs if j[0] == w] for w in range(workers)}
     for work in per_worker.values():
         random.Random(7).shuffle(work)
+    return per_worker
+
+
+def assert_one_prospect_per_hotel_with_every_posting(workers: int = 8):
+    assert Prospect.objects.count() == len(RACE_HOTELS)
+    assert JobPosting.objects.count() == len(RACE_HOTELS) * workers
+    for prospect in Prospect.objects.all():
+        assert prospect.job_postings.count() == workers
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_eight_concurrent_threads_create_no_duplicate_and_lose_no_posting():
+    per_worker = race_work()
     barrier = threading.Barrier(8)
     errors = []
 
@@ -240,10 +256,42 @@ def test_eight_concurrent_workers_create_no_duplicate_and_lose_no_posting():
     for t in threads:
         t.join()
     assert errors == []
-    assert Prospect.objects.count() == len(hotels)
-    assert JobPosting.objects.count() == len(jobs)
-    for prospect in Prospect.objects.all():
-        assert prospect.job_postings.count() == 8
+    assert_one_prospect_per_hotel_with_every_posting()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_eight_worker_processes_on_the_broker_create_no_duplicate_and_lose_no_posting(broker, tmp_path):
+    """The same race between eight q2 worker processes taking their work from the broker, as acquisition's
+    page tasks do (each waits for the others at a barrier, then ingests)."""
+    from django_q.models import Task
+    from django_q.tasks import async_task
+
+    from tests.support.workers import start_cluster, stop, wait_for
+
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    task_ids = [
+        async_task(
+            "tests.support.ingest_race.ingest_after_barrier",
+            [(name, city, url) for _, name, city, url in work],
+            str(barrier),
+            8,
+            cluster="enrichment",
+        )
+        for work in race_work().values()
+    ]
+    assert broker.queue_size("enrichment") == 8
+    log = tmp_path / "qcluster.log"
+    cluster = start_cluster("enrichment", log, broker, workers=8, timeout=120, retry=150)
+    try:
+        wait_for(lambda: Task.objects.filter(id__in=task_ids).count() == 8, 120, "the eight ingest tasks", log)
+    finally:
+        stop(cluster)
+    tasks = list(Task.objects.filter(id__in=task_ids))
+    assert [task.result for task in tasks] == [5] * 8, [task.result for task in tasks]
+    assert len(list(barrier.iterdir())) == 8  # eight processes met at the barrier
+    assert_one_prospect_per_hotel_with_every_posting()
 
 
 @pytest.mark.django_db
