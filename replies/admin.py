@@ -305,6 +305,7 @@ class ReplyAdmin(LargeTableAdmin):
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
+                reply_draft_answer(reply=reply, by=request.user)
                 return self._done(request, reply, f"Corrected to {reply.get_intent_display()}; acted on it.")
         intro = f"Read as {reply.get_intent_display() or '—'} at confidence {reply.confidence or 0:.2f}."
         return self._form_page(request, reply, form, title="Correct the intent", submit="Correct", intro=intro)

@@ -1,7 +1,9 @@
-"""/api/replies: list and detail with filters, and a human's intent correction.
+"""/api/replies: list and detail with filters, a human's intent correction and confirmation.
 
-The correction goes through replies.services.corrections.reply_correct_intent, which
-keeps the prediction in CalibrationHistory; the API key is the actor.
+The correction goes through replies.services.corrections.reply_correct_intent and the
+confirmation of a reading that waits (replies.policy) through
+replies.services.actions.reply_confirm; both keep the verdict in CalibrationHistory, and
+the API key is the actor.
 """
 
 import datetime
@@ -25,6 +27,7 @@ from infra.api_common import (
 )
 from infra.errors import ApplicationError
 from replies.models import Intent, Reply
+from replies.services.actions import reply_confirm
 from replies.services.corrections import reply_correct_intent
 
 router = Router(tags=["replies"])
@@ -45,6 +48,8 @@ class ReplyOut(RowOut):
     sentiment: str
     confidence: float | None
     needs_human: bool
+    action_status: str = Field(description="automatic, awaiting (a person confirms), confirmed, corrected, or empty")
+    policy_reason: str = Field(description="why the reading was acted on by itself, or waits")
     suggested_action: str
     interpreted_by: str
     received_at: datetime.datetime
@@ -114,3 +119,22 @@ def correct_intent(request, reply_id: ObjectId, payload: CorrectIntentIn):
         return reply_correct_intent(reply=reply, intent=payload.intent.value, by=request.auth)
     except ApplicationError as exc:
         raise ApiConflict(exc.message, current_state=reply.intent or None) from None
+
+
+@router.post(
+    "/replies/{reply_id}/confirm",
+    auth=WRITE,
+    response={200: ReplyDetailOut, **errors(*AUTH_ERRORS, 404, 409)},
+)
+def confirm_reading(request, reply_id: ObjectId):
+    """Confirm the suggested reading of a reply that waits for a person: it is acted on.
+
+    409 when the reply does not wait for a confirmation.
+    """
+    reply = get_object_or_404(Reply, pk=reply_id)
+    try:
+        reply_confirm(reply=reply, by=request.auth)
+    except ApplicationError as exc:
+        raise ApiConflict(exc.message, current_state=reply.action_status or None) from None
+    reply.refresh_from_db()
+    return reply

@@ -40,6 +40,7 @@ AUTOMATIC_WORDING = re.compile(
     r"this is an? automatic(?:ally generated)? (?:reply|response|message)|"
     r"(?:diese|dies ist eine) automatische (?:antwort|nachricht)|"
     r"(?:ceci est une |message de )?r[ée]ponse automatique|respuesta autom[aá]tica|"
+    r"risposta automatica|automatisch antwoord|resposta autom[aá]tica|"
     r"\bauto-?reply\b",
     re.I,
 )
