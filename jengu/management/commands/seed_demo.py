@@ -495,6 +495,7 @@ CAMPAIGNS = [
             "A 40-room townhouse hotel in Edinburgh moved four in five check-ins to the guests' phones.",
         ],
         "signature": "Edd Chen\nJengu — for independent hotels\n+44 20 7946 0321",
+        "booking_url": "https://calendly.com/jengu-demo/intro",
         "call_to_action": "Would a short call be useful?",
         "tone": "warm, understated",
         "requires_approval": True,
