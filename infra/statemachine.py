@@ -22,6 +22,13 @@ and changes state only through ``transition(obj, "start_enrichment", by=...)``:
 * the migration adds a CheckConstraint, so the database rejects unknown values even
   from raw SQL.
 
+The hot paths save statements without giving up any of that: ``transition_path`` walks
+several declared transitions (queued → sending → sent → contacted) with one conditional
+UPDATE and one INSERT of their log rows; ``also=`` writes other columns in the same
+UPDATE; ``guard=`` adds a condition the row must meet at that moment (``GuardRefused``);
+``TransitionLog`` writes the rows of several objects' transitions as one INSERT. Inside
+a caller's transaction a transition opens no savepoint.
+
 We wrote this instead of using django-fsm-2 because its protected field still lets a
 whole-row ``save()`` overwrite a newer state, and its transition log needs a second
 package; the mechanism fits in this module.
@@ -34,6 +41,8 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_save
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from infra.errors import AlreadyMoved, StateAssignmentRefused, TransitionNotAllowed
@@ -161,60 +170,180 @@ def state_check_constraint(model_name: str, field: str, choices) -> models.Check
     )
 
 
-def transition(obj: StateMachineModel, name: str, *, by, trace_id=None, reason: str = "", at=None):
+class GuardRefused(TransitionNotAllowed):
+    """The row is still in the state the transition starts from, but its ``guard`` refused it."""
+
+
+class TransitionLog:
+    """Log rows of several transitions, written as one INSERT inside the caller's transaction.
+
+    Use it as ``with transaction.atomic(), TransitionLog() as log:`` and pass ``log=log``
+    to ``transition``/``transition_path``: each UPDATE runs at once, its rows wait, and
+    leaving the block writes them all (and sends their ``post_save``, so receivers such
+    as the outbound webhooks see them as they see a single row). An exception inside the
+    block writes nothing; the atomic block rolls the UPDATEs back with it. Do not roll
+    back a savepoint inside the block after a transition: its rows would still be written.
+    """
+
+    def __init__(self):
+        self.rows = []
+
+    def __enter__(self):
+        if not transaction.get_connection().in_atomic_block:
+            raise TransactionManagementError("TransitionLog writes its rows in the caller's transaction: open one.")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.write()
+        self.rows = []
+        return False
+
+    def write(self) -> None:
+        rows, self.rows = self.rows, []
+        if not rows:
+            return
+        _log_rows_write(rows)
+
+
+def _log_rows_write(rows) -> None:
+    from infra.models import StateTransition
+
+    if len(rows) == 1:
+        rows[0].save()
+        return
+    StateTransition.objects.bulk_create(rows)
+    using = transaction.get_connection().alias
+    for row in rows:  # bulk_create sends no signals: the log's receivers expect one per row
+        post_save.send(sender=StateTransition, instance=row, created=True, update_fields=None, raw=False, using=using)
+
+
+def transition(
+    obj: StateMachineModel,
+    name: str,
+    *,
+    by,
+    trace_id=None,
+    reason: str = "",
+    at=None,
+    also: dict | None = None,
+    guard: models.Q | None = None,
+    log: TransitionLog | None = None,
+):
     """Apply the declared transition ``name`` to ``obj`` and log it.
 
     Raises TransitionNotAllowed when ``obj`` is not in one of the transition's source
     states, and AlreadyMoved when the row changed state since ``obj`` was read (the lost
     side of a race). On success ``obj`` holds the new state and is returned.
+
+    ``also``: other columns written by the same UPDATE (``{"sent_at": now}``; never a
+    state field). ``guard``: a condition the row must meet as well, checked by the same
+    UPDATE (``GuardRefused`` when the state was right and the guard said no).
+    ``log``: a TransitionLog that writes this row together with others.
+    """
+    return transition_path(obj, [name], by=by, trace_id=trace_id, reason=reason, at=at, also=also, guard=guard,
+                           log=log)  # fmt: skip
+
+
+def transition_path(
+    obj: StateMachineModel,
+    names: list[str],
+    *,
+    by,
+    trace_id=None,
+    reason: str = "",
+    at=None,
+    also: dict | None = None,
+    guard: models.Q | None = None,
+    log: TransitionLog | None = None,
+):
+    """Walk several declared transitions in a row (queued → sending → sent → contacted)
+    with ONE conditional UPDATE, from the state ``obj`` is in to the last target, and one
+    log row per step, in the same transaction.
+
+    Each step must start from the state the one before ends in; the first from ``obj``'s
+    state (TransitionNotAllowed otherwise, before anything is written). A lost race is
+    AlreadyMoved, as for ``transition``, and nothing of the path is applied.
     """
     from infra.models import StateTransition
 
     model = type(obj)
     machine = model.state_machine
-    step = machine.get(name)
+    if not names:
+        raise ValueError("A transition path needs at least one transition.")
+    steps = [machine.get(name) for name in names]
     field = machine.field
     seen = getattr(obj, field)
-    if seen not in step.sources:
-        raise TransitionNotAllowed(
-            f"Cannot {name.replace('_', ' ')} {model._meta.verbose_name} #{obj.pk}: it is '{seen}', "
-            f"and this transition starts only from {', '.join(sorted(step.sources))}.",
-            extra={"current": seen},
-        )
+    state = seen
+    for step in steps:
+        if state not in step.sources:
+            raise TransitionNotAllowed(
+                f"Cannot {step.name.replace('_', ' ')} {model._meta.verbose_name} #{obj.pk}: it is '{state}', "
+                f"and this transition starts only from {', '.join(sorted(step.sources))}.",
+                extra={"current": state},
+            )
+        state = step.target
+    protected = {f.attname for f in model._meta.concrete_fields if isinstance(f, StateField)}
+    if also and (refused := protected & {model._meta.get_field(k).attname for k in also}):
+        raise StateAssignmentRefused(f"{model.__name__}: {', '.join(sorted(refused))} changes only by a transition.")
     now = at or timezone.now()
-    changes = {field: step.target}
+    changes = {**(also or {}), field: state}
     if machine.timestamp_field:
         changes[machine.timestamp_field] = now
     if any(f.name == "updated_at" for f in model._meta.concrete_fields):
         changes["updated_at"] = now
     trace = trace_id or getattr(obj, "trace_id", None) or current_trace_id() or None
+    source = seen
+    rows = []
+    for step in steps:
+        rows.append(
+            StateTransition(
+                content_type=StateTransition.content_type_for(model),
+                object_id=obj.pk,
+                field=field,
+                transition=step.name,
+                source=source,
+                target=step.target,
+                actor=actor_label(by),
+                trace_id=trace,
+                reason=reason[:500],
+                created_at=now,
+            )
+        )
+        source = step.target
 
-    with transaction.atomic():
-        rows = StateMachineQuerySet(model).filter(pk=obj.pk, **{field: seen})
-        updated = rows._allow_state_write().update(**changes)
-        if updated != 1:
-            current = model._base_manager.filter(pk=obj.pk).values_list(field, flat=True).first()
-            raise AlreadyMoved(
-                f"{model._meta.verbose_name.capitalize()} #{obj.pk} already moved: it is '{current}' now, "
-                f"not '{seen}', so '{name}' was not applied.",
+    # No savepoint inside a caller's transaction (two statements saved per transition): the
+    # refusal is raised after the block, when nothing was written, so a caller that catches
+    # it may go on; a database error fails the caller's transaction, as it would anyway.
+    with transaction.atomic(savepoint=False):
+        matching = StateMachineQuerySet(model).filter(pk=obj.pk, **{field: seen})
+        if guard is not None:
+            matching = matching.filter(guard)
+        updated = matching._allow_state_write().update(**changes)
+        if updated == 1:
+            if log is not None:
+                log.rows.extend(rows)
+            else:
+                _log_rows_write(rows)
+    if updated != 1:
+        current = model._base_manager.filter(pk=obj.pk).values_list(field, flat=True).first()
+        label = names[0] if len(names) == 1 else " → ".join(names)
+        if guard is not None and current == seen:
+            raise GuardRefused(
+                f"{model._meta.verbose_name.capitalize()} #{obj.pk} is '{current}', but the condition of "
+                f"'{label}' refused it.",
                 extra={"current": current},
             )
-        StateTransition.objects.create(
-            content_type=StateTransition.content_type_for(model),
-            object_id=obj.pk,
-            field=field,
-            transition=name,
-            source=seen,
-            target=step.target,
-            actor=actor_label(by),
-            trace_id=trace,
-            reason=reason[:500],
-            created_at=now,
+        raise AlreadyMoved(
+            f"{model._meta.verbose_name.capitalize()} #{obj.pk} already moved: it is '{current}' now, "
+            f"not '{seen}', so '{label}' was not applied.",
+            extra={"current": current},
         )
     obj._state_write_allowed = True
     try:
         for attname, value in changes.items():
-            setattr(obj, attname, value)
+            if not hasattr(value, "resolve_expression"):  # an F() or a Case was computed by the database
+                setattr(obj, attname, value)
     finally:
         obj._state_write_allowed = False
     return obj

@@ -4,10 +4,11 @@ import threading
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.transaction import TransactionManagementError
 
 from infra.errors import AlreadyMoved, StateAssignmentRefused, TransitionNotAllowed
 from infra.models import StateTransition
-from infra.statemachine import transition
+from infra.statemachine import GuardRefused, TransitionLog, transition, transition_path
 from outreach.models import Email, EmailStatus, Inbox, InboxState
 from prospects.models import Prospect, ProspectStage
 from tests.factories import EmailFactory, InboxFactory, ProspectFactory
@@ -183,3 +184,191 @@ def test_two_threads_racing_the_same_transition_exactly_one_wins(round_):
     assert sorted(outcomes) == ["already moved", "won"]
     assert StateTransition.objects.filter(object_id=prospect.pk, transition="start_enrichment").count() == 1
     assert Prospect.objects.get(pk=prospect.pk).stage == ProspectStage.ENRICHING
+
+
+# --- several transitions in one statement (the send path's bookkeeping) ---------------------------
+
+SEND_PATH = ["start_sending", "finish_sending", "mark_contacted"]
+
+
+def _statements(captured):
+    return [q["sql"].split()[0].upper() for q in captured.captured_queries]
+
+
+def _in_stage(stage):
+    prospect = ProspectFactory()
+    Prospect.objects.filter(pk=prospect.pk)._allow_state_write().update(stage=stage)
+    prospect.refresh_from_db()
+    return prospect
+
+
+@pytest.mark.django_db
+def test_a_path_of_transitions_is_one_update_and_one_insert_with_a_row_per_step():
+    from django.db.models.signals import post_save
+    from django.test.utils import CaptureQueriesContext
+
+    prospect = _in_stage(ProspectStage.QUEUED)
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append((instance.transition, created, instance.pk is not None))
+
+    post_save.connect(receiver, sender=StateTransition, dispatch_uid="test-path")
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            transition_path(prospect, SEND_PATH, by="task:sending", reason="email 7 sent")
+    finally:
+        post_save.disconnect(dispatch_uid="test-path", sender=StateTransition)
+    assert [s for s in _statements(captured) if s not in ("BEGIN", "SAVEPOINT", "RELEASE")] == ["UPDATE", "INSERT"]
+    assert prospect.stage == ProspectStage.CONTACTED
+    assert Prospect.objects.get(pk=prospect.pk).stage == ProspectStage.CONTACTED
+    rows = list(StateTransition.objects.filter(object_id=prospect.pk, field="stage").order_by("id"))
+    assert [(r.transition, r.source, r.target) for r in rows] == [
+        ("start_sending", "queued", "sending"),
+        ("finish_sending", "sending", "sent"),
+        ("mark_contacted", "sent", "contacted"),
+    ]
+    assert {(r.actor, r.reason, r.trace_id) for r in rows} == {("task:sending", "email 7 sent", prospect.trace_id)}
+    # the outbound webhooks (and any receiver of the log) hear each step, as from single transitions
+    assert heard == [(name, True, True) for name in SEND_PATH]
+
+
+@pytest.mark.django_db
+def test_a_path_with_an_undeclared_step_is_refused_before_anything_is_written():
+    prospect = _in_stage(ProspectStage.QUEUED)
+    with pytest.raises(TransitionNotAllowed, match="mark contacted"):
+        transition_path(prospect, ["start_sending", "mark_contacted"], by="test")  # sending → contacted: no
+    with pytest.raises(TransitionNotAllowed):
+        transition_path(prospect, ["finish_sending"], by="test")  # does not start from queued
+    assert Prospect.objects.get(pk=prospect.pk).stage == ProspectStage.QUEUED
+    assert not StateTransition.objects.filter(object_id=prospect.pk, field="stage").exists()
+
+
+@pytest.mark.django_db
+def test_a_path_that_lost_a_race_is_already_moved_and_applies_nothing():
+    prospect = _in_stage(ProspectStage.QUEUED)
+    stale = Prospect.objects.get(pk=prospect.pk)
+    transition(prospect, "start_sending", by="worker-1")
+    with pytest.raises(AlreadyMoved) as caught:
+        transition_path(stale, SEND_PATH, by="worker-2")
+    assert caught.value.extra["current"] == ProspectStage.SENDING
+    assert Prospect.objects.get(pk=prospect.pk).stage == ProspectStage.SENDING
+    assert StateTransition.objects.filter(object_id=prospect.pk, field="stage").count() == 1
+
+
+@pytest.mark.django_db
+def test_other_columns_go_in_the_same_update_but_a_state_field_never_does():
+    from django.db.models import F
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    email = _make_in_state(Email, EmailFactory, EmailStatus.SENDING)
+    sent_at = timezone.now()
+    with CaptureQueriesContext(connection) as captured:
+        transition(email, "mark_sent", by="task:sending", also={"sent_at": sent_at, "provider": "smtp"})
+    assert _statements(captured).count("UPDATE") == 1
+    row = Email.objects.get(pk=email.pk)
+    assert (row.status, row.sent_at, row.provider) == (EmailStatus.SENT, sent_at, "smtp")
+    assert email.sent_at == sent_at and email.provider == "smtp"
+
+    prospect = _in_stage(ProspectStage.QUEUED)
+    with pytest.raises(StateAssignmentRefused):
+        transition_path(prospect, SEND_PATH, by="test", also={"stage": ProspectStage.WON})
+    transition_path(prospect, SEND_PATH, by="test", also={"email_sent_count": F("email_sent_count") + 1})
+    assert Prospect.objects.get(pk=prospect.pk).email_sent_count == 1
+
+
+@pytest.mark.django_db
+def test_a_guard_refuses_in_the_same_update_and_says_so():
+    from django.db.models import Q
+
+    email = _make_in_state(Email, EmailFactory, EmailStatus.QUEUED)
+    with pytest.raises(GuardRefused) as caught:
+        transition(email, "claim", by="task:sending", guard=Q(to_email="someone-else@example.com"))
+    assert isinstance(caught.value, TransitionNotAllowed) and caught.value.extra["current"] == EmailStatus.QUEUED
+    assert Email.objects.get(pk=email.pk).status == EmailStatus.QUEUED
+    assert not StateTransition.objects.filter(object_id=email.pk, field="status").exists()
+    transition(email, "claim", by="task:sending", guard=Q(to_email=email.to_email))
+    assert Email.objects.get(pk=email.pk).status == EmailStatus.SENDING
+
+    stale = _make_in_state(Email, EmailFactory, EmailStatus.QUEUED)
+    transition(Email.objects.get(pk=stale.pk), "claim", by="worker-1")
+    with pytest.raises(AlreadyMoved) as moved:  # moved on: a race lost, whatever the guard says
+        transition(stale, "claim", by="worker-2", guard=Q(to_email="nobody@example.com"))
+    assert not isinstance(moved.value, GuardRefused)
+
+
+@pytest.mark.django_db
+def test_a_transition_log_writes_the_rows_of_several_objects_in_one_insert_in_the_same_transaction():
+    from django.test.utils import CaptureQueriesContext
+
+    email = _make_in_state(Email, EmailFactory, EmailStatus.SENDING)
+    prospect = _in_stage(ProspectStage.QUEUED)
+    with CaptureQueriesContext(connection) as captured, transaction.atomic(), TransitionLog() as log:
+        transition(email, "mark_sent", by="task:sending", log=log)
+        transition_path(prospect, SEND_PATH, by="task:sending", log=log)
+        assert not StateTransition.objects.filter(object_id__in=[email.pk, prospect.pk]).exists()  # not yet
+    assert _statements(captured).count("INSERT") == 1
+    assert StateTransition.objects.filter(object_id=email.pk, field="status").count() == 1
+    assert StateTransition.objects.filter(object_id=prospect.pk, field="stage").count() == 3
+
+    other = _in_stage(ProspectStage.QUEUED)
+    with pytest.raises(RuntimeError), transaction.atomic(), TransitionLog() as log:
+        transition_path(other, SEND_PATH, by="test", log=log)
+        raise RuntimeError("the caller fails after the transition")
+    assert Prospect.objects.get(pk=other.pk).stage == ProspectStage.QUEUED  # rolled back with its rows
+    assert not StateTransition.objects.filter(object_id=other.pk, field="stage").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transition_log_outside_a_transaction_is_refused():
+    with pytest.raises(TransactionManagementError), TransitionLog():  # its rows could be left unwritten
+        pass
+
+
+@pytest.mark.django_db
+def test_inside_a_callers_transaction_a_transition_opens_no_savepoint_and_a_lost_race_leaves_it_usable():
+    from django.test.utils import CaptureQueriesContext
+
+    prospect = ProspectFactory()
+    stale = Prospect.objects.get(pk=prospect.pk)
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        transition(prospect, "start_enrichment", by="worker-1")
+        with pytest.raises(AlreadyMoved):
+            transition(stale, "start_enrichment", by="worker-2")
+        transition(prospect, "finish_enrichment", by="worker-1")  # the transaction goes on
+    # the one savepoint is this test's own atomic block (the test runs inside a transaction)
+    assert [s for s in _statements(captured) if s in ("SAVEPOINT", "RELEASE")] == ["SAVEPOINT", "RELEASE"]
+    assert Prospect.objects.get(pk=prospect.pk).stage == ProspectStage.ENRICHED
+    assert StateTransition.objects.filter(object_id=prospect.pk, field="stage").count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_two_threads_racing_the_same_path_exactly_one_walks_it(round_):
+    from django.db import connections
+
+    prospect = _in_stage(ProspectStage.QUEUED)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def worker(name):
+        try:
+            mine = Prospect.objects.get(pk=prospect.pk)
+            barrier.wait()
+            transition_path(mine, SEND_PATH, by=f"task:{name}")
+            outcomes.append("won")
+        except AlreadyMoved:
+            outcomes.append("already moved")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(f"worker-{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["already moved", "won"]
+    assert StateTransition.objects.filter(object_id=prospect.pk, field="stage").count() == 3
+    assert Prospect.objects.get(pk=prospect.pk).stage == ProspectStage.CONTACTED
