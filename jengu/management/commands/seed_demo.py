@@ -48,6 +48,7 @@ from django_countries import countries
 from infra.errors import ApplicationError
 from infra.events import event_record
 from infra.statemachine import transition
+from outreach.composition.context import phrasings
 from outreach.models import Campaign, Email, EmailStatus, Inbox, InboxDay, Suppression, suppression_hash
 from outreach.selectors import inbox_warmup_cap
 from outreach.services.inbox_health import inbox_scores_compute
@@ -462,9 +463,16 @@ ROOMS = {
 CAMPAIGNS = [
     {
         "name": "Front desk hiring — chains & franchises",
+        # three phrasings ("---" between them), one per prospect: one pitch in every email is a fingerprint
         "product_pitch": "Jengu checks guests in on their phones before they arrive and answers the routine "
         "questions that keep a front desk busy, so a smaller team can give arriving guests their full "
-        "attention. It connects to OPERA, Mews, Protel and Cloudbeds in a day.",
+        "attention. It connects to OPERA, Mews, Protel and Cloudbeds in a day.\n---\n"
+        "With Jengu, guests finish check-in on their phone before they reach the desk, and the questions the "
+        "desk hears every day are answered for them. The team you have gets time back for the guests in "
+        "front of them. Setup with OPERA, Mews, Protel or Cloudbeds takes a day.\n---\n"
+        "What we do is simple: arrivals check in from their phone ahead of time, and routine questions about "
+        "parking, breakfast or late arrival get an answer without anyone at the desk typing it. It runs "
+        "alongside OPERA, Mews, Protel and Cloudbeds from day one.",
         "case_studies": [
             "A 182-room upscale hotel in Austin cut average check-in from six minutes to under two.",
             "A 240-room airport hotel in Frankfurt now handles 68% of guest messages without staff.",
@@ -488,7 +496,13 @@ CAMPAIGNS = [
         "name": "Independent & boutique hotels",
         "product_pitch": "Jengu gives an independent hotel the guest messaging and mobile check-in that big "
         "chains build in-house: guests check in before they arrive, get answers in their own language at "
-        "3 a.m., and your team keeps the personal welcome.",
+        "3 a.m., and your team keeps the personal welcome.\n---\n"
+        "Big chains build their own guest messaging and phone check-in; Jengu gives an independent hotel the "
+        "same. Guests are checked in before they arrive and get an answer in their language even at 3 a.m., "
+        "while your people keep the welcome personal.\n---\n"
+        "An independent hotel rarely has a chain's in-house tools. Jengu brings the two that matter most, "
+        "guest messaging and mobile check-in: guests check in ahead of arrival, questions at 3 a.m. are "
+        "answered in their own language, and the welcome stays yours.",
         "case_studies": [
             "A 24-room boutique hotel in Lisbon answers 70% of guest questions automatically, in six languages.",
             "A family-run hotel in Florence no longer needs a second night receptionist in summer.",
@@ -1425,6 +1439,7 @@ class DemoBatch:
                 f"Would {rng.choice(MEETING_SLOTS)} suit you for a 20-minute call?\n\n{sender}"
             )
         elif step == 1:
+            pitch = rng.choice(phrasings(campaign.product_pitch))  # the campaign writes its pitch several ways
             subjects = [
                 f"Your {ctx.job} opening",
                 f"Quicker check-ins at {p.company_name}?",
@@ -1436,7 +1451,7 @@ class DemoBatch:
             ctx.subject = subject
             body = (
                 f"Hi {ctx.first},\n\nI saw that {p.company_name} is hiring ({ctx.job}). Reviews mention "
-                f"{ctx.pain}, which usually means the desk is stretched.\n\n{campaign.product_pitch}\n\n{case}\n\n"
+                f"{ctx.pain}, which usually means the desk is stretched.\n\n{pitch}\n\n{case}\n\n"
                 f"{campaign.call_to_action}\n\n{campaign.signature}"
             )
         elif step == 2:
