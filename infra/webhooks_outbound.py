@@ -9,8 +9,13 @@ Events and where they come from:
 Both are post_save receivers that only register an on-commit callback, so the hot
 path of a transition costs no query and a rolled-back change sends nothing. After the
 commit, one WebhookDelivery row is written per subscribed, active subscriber and a
-django-q2 task delivers it. Payloads carry ids and states, never personal data or
-secrets: a receiver asks the API for details.
+django-q2 task delivers it. The active subscribers and their event lists are read once
+per SUBSCRIBERS_CACHE_SECONDS (the Django cache: per process, or shared with Redis) and
+forgotten whenever a subscriber is saved, deleted, switched off or on, so a send path
+that records thousands of events does not read the subscriber table for each; a
+subscriber added in another process gets events at most that many seconds later.
+Payloads carry ids and states, never personal data or secrets: a receiver asks the API
+for details.
 
 Each request is a POST of the JSON body with these headers::
 
@@ -39,10 +44,11 @@ import time
 import httpx
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -57,6 +63,8 @@ PAYLOAD_KEYS = {"status", "intent", "confidence", "reason", "provider", "bounce_
 RETRY_DELAYS = [60, 300, 1800, 7200, 21600]  # seconds before attempt 2, 3, …
 DISABLE_AFTER = 10  # consecutive failed attempts
 TIMEOUT = 10.0
+SUBSCRIBERS_CACHE_KEY = "webhooks:active-subscribers"
+SUBSCRIBERS_CACHE_SECONDS = 10
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -113,21 +121,46 @@ def _on_event(sender, instance: Event, created: bool, **kwargs):
 # --- fan-out and delivery -------------------------------------------------------------
 
 
+def active_subscribers() -> list[tuple[int, tuple[str, ...]]]:
+    """(id, event names) of every active subscriber, by name; read at most once per
+    SUBSCRIBERS_CACHE_SECONDS unless a subscriber changed (``subscribers_forget``)."""
+    subscribers = cache.get(SUBSCRIBERS_CACHE_KEY)
+    if subscribers is None:
+        rows = WebhookSubscriber.objects.filter(active=True).order_by("name").values_list("pk", "events")
+        subscribers = [(pk, tuple(events or [])) for pk, events in rows]
+        cache.set(SUBSCRIBERS_CACHE_KEY, subscribers, SUBSCRIBERS_CACHE_SECONDS)
+    return subscribers
+
+
+def subscribers_forget(**_kwargs) -> None:
+    """A subscriber was added, changed or removed: the next event reads the table again."""
+    cache.delete(SUBSCRIBERS_CACHE_KEY)
+
+
+post_save.connect(subscribers_forget, sender=WebhookSubscriber, dispatch_uid="webhooks.subscribers_saved")
+post_delete.connect(subscribers_forget, sender=WebhookSubscriber, dispatch_uid="webhooks.subscribers_deleted")
+
+
 def webhook_fan_out(event: str, data: dict) -> list[WebhookDelivery]:
     """One delivery per active subscriber of ``event``, each handed to a q2 task."""
     if event not in WEBHOOK_EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
-    subscribers = [s for s in WebhookSubscriber.objects.filter(active=True) if event in (s.events or [])]
     deliveries = []
-    for subscriber in subscribers:
-        delivery = WebhookDelivery.objects.create(subscriber=subscriber, event=event, payload={})
+    for subscriber_id, events in active_subscribers():
+        if event not in events:
+            continue
+        delivery = WebhookDelivery(subscriber_id=subscriber_id, event=event)  # its id and time are set here
         delivery.payload = {
             "id": str(delivery.delivery_id),
             "event": event,
             "created_at": delivery.created_at.isoformat(),
             "data": data,
         }
-        delivery.save(update_fields=["payload"])
+        try:  # (after the commit, in autocommit: a failed INSERT fails alone)
+            delivery.save(force_insert=True)
+        except IntegrityError:  # removed in another process since the list was read
+            subscribers_forget()
+            continue
         deliveries.append(delivery)
         _enqueue(delivery.pk)
     return deliveries
@@ -232,6 +265,7 @@ def _count_failure(subscriber: WebhookSubscriber, error: str) -> None:
         pk=subscriber.pk, active=True, consecutive_failures__gte=DISABLE_AFTER
     ).update(active=False, disabled_reason=reason, disabled_at=timezone.now())
     if disabled:
+        subscribers_forget()
         logger.warning("webhook subscriber %s disabled: %s", subscriber.name, reason)
         alert_send(
             key=f"webhook.disabled:{subscriber.pk}", text=f"Webhook subscriber '{subscriber.name}' disabled: {reason}."
@@ -243,6 +277,7 @@ def webhook_subscriber_enable(*, subscriber: WebhookSubscriber) -> None:
     WebhookSubscriber.objects.filter(pk=subscriber.pk).update(
         active=True, consecutive_failures=0, disabled_reason="", disabled_at=None
     )
+    subscribers_forget()
 
 
 def webhook_delivery_retry(*, delivery: WebhookDelivery) -> None:
