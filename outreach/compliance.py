@@ -51,8 +51,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils import timezone
 from django_countries import countries
@@ -97,9 +99,35 @@ class CountryVerdict:
     detail: str = ""
 
 
+COUNTRY_RULES_CACHE_KEY = "compliance:country-rules"
+# the table is tiny and rarely edited; every send reads it (twice for a first email)
+COUNTRY_RULES_CACHE_SECONDS = 10
+
+
+def country_rules() -> dict[str, CountryRule]:
+    """Every CountryRule by country code, read at most once per COUNTRY_RULES_CACHE_SECONDS.
+
+    Saving or deleting a rule forgets the copy (in this process, or everywhere when the
+    cache is Redis); another process with a local cache sees an edit within those seconds.
+    """
+    rules = cache.get(COUNTRY_RULES_CACHE_KEY)
+    if rules is None:
+        rules = {str(rule.country): rule for rule in CountryRule.objects.all()}
+        cache.set(COUNTRY_RULES_CACHE_KEY, rules, COUNTRY_RULES_CACHE_SECONDS)
+    return rules
+
+
+def country_rules_forget(**_kwargs) -> None:
+    cache.delete(COUNTRY_RULES_CACHE_KEY)
+
+
+post_save.connect(country_rules_forget, sender=CountryRule, dispatch_uid="compliance.country_rule_saved")
+post_delete.connect(country_rules_forget, sender=CountryRule, dispatch_uid="compliance.country_rule_deleted")
+
+
 def country_rule_for(code: str) -> CountryRule:
     code = (code or "").upper()
-    rule = CountryRule.objects.filter(country=code).first() if code else None
+    rule = country_rules().get(code) if code else None
     return rule or CountryRule(
         country=code, basis=Basis.LEGITIMATE_INTEREST, footer_requirements=list(DEFAULT_FOOTER), note="not listed"
     )
