@@ -30,6 +30,7 @@ READ_ONLY = {
     "webhookdelivery",
     "sinkmessage",
     "sendingdomain",  # written by the DNS check only (outreach.services.domain_auth)
+    "meeting",  # written by the booking webhooks and the meeting actions only (replies.services.meetings)
 }
 OUR_APPS = {"auth", "infra", "prospects", "outreach", "replies"}
 CONCRETE = sorted((m for m in admin.site._registry if m._meta.app_label in OUR_APPS), key=lambda m: m._meta.label)
@@ -57,6 +58,9 @@ def data(db, settings, tmp_path):
     from outreach.models import SendingDomain
 
     SendingDomain.objects.create(domain="mail.jengu.test", state="failing", failure_reason="no SPF record")
+    from replies.models import Meeting
+
+    Meeting.objects.create(prospect=reply.prospect, provider="calcom", external_id="uid-1")
     CalibrationHistory.objects.create(
         reply=reply, predicted_intent="interested", predicted_confidence=0.6, corrected_intent="delegated"
     )

@@ -41,6 +41,7 @@ PRODUCTION_ENV = {
     # the other secrets production refuses to run without (checked by their own checks)
     "FIELD_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=",
     "ANYMAIL_WEBHOOK_SECRET": "jengu-hooks:Qm8x-test-only-webhook-password",
+    "METRICS_TOKEN": "test-only-metrics-token-7c1f",
     "REDIS_URL": "",
 }
 
