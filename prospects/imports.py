@@ -6,8 +6,13 @@ prospects.dedup, so a re-import creates nothing) or was skipped and why. Each ro
 its own transaction; a bad row is reported and skipped, never the whole import.
 
 What is checked, file-wide: size (``IMPORT_MAX_BYTES``), encoding (UTF-8, or a
-Windows-1252 export, said so in the notes), delimiter (sniffed among , ; tab |),
-a Company column. Per row: a company, a plausible email, and spreadsheet formulas
+Windows-1252 export, said so in the notes), delimiter, a Company column. The delimiter
+is read from the header line alone (``header_delimiter``): the one of , ; tab | that
+occurs most often there outside quotes, or the one Excel names in a ``sep=;`` first
+line. The data lines cannot decide it: a semicolon export from Excel in a German,
+French or Spanish locale holds commas in its values ("Denver, Colorado, United
+States"), and a guess over the whole sample then picked commas, or gave up on rows
+that end early and fell back to them. Per row: a company, a plausible email, and spreadsheet formulas
 (``=HYPERLINK(…)``, ``@SUM(…)``) which are removed so they can never run in the
 spreadsheet of whoever exports our data later.
 """
@@ -109,13 +114,28 @@ def _map_columns(header: list[str]) -> dict[str, int]:
     return mapping
 
 
+def header_delimiter(header_line: str) -> str:
+    """The delimiter a file's header line uses: the candidate it holds most often outside
+    quotes (ties go to the earlier of , ; tab |); a comma when it holds none (one column)."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in header_line:
+        if char == '"':
+            quoted = not quoted  # a doubled quote inside a quoted name toggles twice: no change
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
+    return best if counts[best] else ","
+
+
 def _read_rows(text: str, notes: list[str]) -> tuple[dict[str, int], list[tuple[int, list[str]]], list[str]]:
-    sample = text[:20000]
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0] + "\n" + sample, delimiters=DELIMITERS)
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
+    first_line, _, rest = text.partition("\n")
+    hint = first_line.rstrip("\r").lower()
+    if hint.startswith("sep=") and len(hint) == 5 and hint[4] in DELIMITERS:
+        # Excel's own hint line ("sep=;"): it names the delimiter and is not the header
+        delimiter, text = hint[4], rest
+    else:
+        delimiter = header_delimiter(first_line)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = next(reader)
@@ -129,7 +149,7 @@ def _read_rows(text: str, notes: list[str]) -> tuple[dict[str, int], list[tuple[
             "Expected a header such as 'Company' or 'Company Name'."
         )
     if delimiter != ",":
-        notes.append(f"Delimiter: {'tab' if delimiter == chr(9) else delimiter!r}.")
+        notes.append(f"Delimiter: {'tab' if delimiter == chr(9) else repr(delimiter)}.")
     try:
         rows = [(number, row) for number, row in enumerate(reader, start=2) if any(cell.strip() for cell in row)]
     except csv.Error as exc:

@@ -188,3 +188,91 @@ def test_a_fault_of_ours_mid_import_marks_the_import_failed_not_running(monkeypa
     record.refresh_from_db()
     assert record.status == ProspectImport.Status.FAILED and record.finished_at is not None
     assert record.error == "Stopped after row 1 of 1: RuntimeError."
+
+
+# --- the delimiter Europe's spreadsheets write (Excel in German, French, Spanish locales) ---------------
+
+EUROPEAN_HEADER = "First Name;Last Name;Title;Company;Location;LinkedIn URL;Email"
+SARAH = (
+    "Sarah;Johnson;General Manager;Marriott Courtyard Denver;Denver, Colorado, United States;"
+    "https://www.linkedin.com/in/sarah-johnson-gm;sarah.johnson@cy-denver.example"
+)
+JUERGEN = "Jürgen;Weiß;Hoteldirektor;Hotel Adlon Kempinski;Berlin, Berlin, Germany;;"
+
+
+def test_a_semicolon_export_whose_values_hold_commas_is_read_with_semicolons():
+    # the data lines hold more commas than semicolons: only the header says which is the delimiter
+    # rows that end early (a hand-edited sheet, an exporter that drops trailing empty cells) made
+    # the sniffer give up on the whole sample, and the import fell back to commas
+    guests = [f"Guest;{n};GM;Hotel {n};Denver, Colorado, United States;;gm{n}@hotel{n}.example" for n in range(30)]
+    guests[3], guests[7] = "Tom;Baker;GM;Hotel Three;Berlin, Germany", "Eva;Lund;GM;Hotel Seven"
+    content = "\r\n".join([EUROPEAN_HEADER, SARAH, JUERGEN, *guests, "Ana;García;Directora;Hotel Arts, Barcelona;"
+                           "Barcelona, Catalonia, Spain;;ana@hotelarts.example"]).encode()  # fmt: skip
+    record = run(content)
+    assert (record.status, record.created_count, record.skipped_count) == ("done", 33, 0), record.error
+    assert "Delimiter: ';'." in record.notes
+    sarah = Prospect.objects.get(email="sarah.johnson@cy-denver.example")
+    assert (sarah.name, sarah.title, sarah.company_name) == ("Sarah Johnson", "General Manager",
+                                                            "Marriott Courtyard Denver")  # fmt: skip
+    assert (sarah.city, sarah.country.code, sarah.timezone) == ("Denver", "US", "America/Denver")
+    assert Prospect.objects.get(email="ana@hotelarts.example").company_name == "Hotel Arts, Barcelona"
+    assert Prospect.objects.get(company_name="Hotel Adlon Kempinski").country.code == "DE"
+
+
+def test_a_semicolon_export_in_windows_1252_with_commas_is_read():
+    guests = [f"Guest;{n};GM;Hotel {n};München, Bayern, Deutschland;;" for n in range(30)]
+    guests[5] = "Max;Huber;GM;Hotel Five;Wien, Österreich"
+    content = "\r\n".join([EUROPEAN_HEADER, SARAH, JUERGEN, *guests]).encode("cp1252")
+    record = run(content)
+    assert record.created_count == 32, record.error
+    assert Prospect.objects.filter(name="Jürgen Weiß", city="Berlin").exists()
+
+
+def test_a_quoted_semicolon_inside_a_value_stays_in_the_value():
+    content = (
+        'Name;Company;Title;City\n"Luc Martin";"Hôtel du Palais; Biarritz";"Directeur; Revenue";Biarritz\n'
+        "Eva Lund;Hotel Sky;GM;Stockholm\n"
+    ).encode()
+    record = run(content)
+    assert record.created_count == 2, record.error
+    luc = Prospect.objects.get(name="Luc Martin")
+    assert (luc.company_name, luc.title, luc.city) == ("Hôtel du Palais; Biarritz", "Directeur; Revenue", "Biarritz")
+
+
+def test_a_header_with_a_quoted_semicolon_in_a_column_name_is_comma_delimited():
+    content = b'Name,"Company; legal name",Company,City\nEva Lund,Sky AB; Stockholm,Hotel Sky,Stockholm\n'
+    record = run(content)
+    assert record.created_count == 1, record.error
+    assert Prospect.objects.get(name="Eva Lund").company_name == "Hotel Sky"
+    assert not any("Delimiter" in note for note in record.notes)
+
+
+def test_a_tab_separated_export_with_commas_in_values_is_read():
+    content = (
+        b"First Name\tLast Name\tCompany\tLocation\tEmail\n"
+        b"Sarah\tJohnson\tMarriott Courtyard Denver\tDenver, Colorado, United States\tsarah@cy-denver.example\n"
+    )
+    record = run(content, name="export.tsv")
+    assert record.created_count == 1, record.error
+    assert "Delimiter: tab." in record.notes
+    assert Prospect.objects.get(email="sarah@cy-denver.example").city == "Denver"
+
+
+def test_a_pipe_delimited_file_is_read():
+    record = run(b"Name|Company|City\nEva Lund|Hotel Sky, Stockholm|Stockholm\n")
+    assert record.created_count == 1, record.error
+    assert Prospect.objects.get(name="Eva Lund").company_name == "Hotel Sky, Stockholm"
+
+
+def test_excels_sep_line_names_the_delimiter_and_is_not_a_header():
+    content = ("sep=;\r\n" + EUROPEAN_HEADER + "\r\n" + SARAH + "\r\n").encode()
+    record = run(content)
+    assert record.created_count == 1, record.error
+    assert Prospect.objects.get(email="sarah.johnson@cy-denver.example").city == "Denver"
+
+
+def test_a_comma_file_whose_values_hold_semicolons_stays_comma_delimited():
+    content = b'Name,Company,Title,City\nAnna Berg,Hotel One,"GM; Owner",London\nCarl Dahl,Hotel Two,GM; Owner,Paris\n'
+    record = run(content)
+    assert record.created_count == 2, record.error
+    assert set(Prospect.objects.values_list("title", flat=True)) == {"GM; Owner"}
