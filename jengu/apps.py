@@ -18,6 +18,15 @@ class JenguConfig(AppConfig):
         # the roles' permissions follow jengu.roles on every migrate, apps added later included
         post_migrate.connect(sync_role_groups_after_migrate, sender=self)
 
+        # a positive reply gives its prospect an owner (prospects.services.assignment), told by
+        # the replies app's reply.classified / reply.corrected events
+        from django.db.models.signals import post_save
+
+        from infra.models import Event
+        from jengu.prospect_actions import positive_reply_assign
+
+        post_save.connect(positive_reply_assign, sender=Event, dispatch_uid="jengu.positive_reply_assign")
+
         # erasure touches every app, so its admin action is registered here, at the top
         bulk_action_register(
             "prospects.erase",

@@ -13,7 +13,9 @@ What goes, in order:
    note, research summary) are blanked, ``erased_at`` is set, an open prospect is
    closed as lost and emails held by a country rule are cancelled; its research
    reports are deleted (they describe the hotel, but may quote the person); its
-   consents keep their source and date, their evidence text is erased;
+   consents keep their source and date, their evidence text is erased; the notes and
+   tasks sales kept on it are deleted (free text about the person, whether or not it
+   names them) and it has no owner any more;
 3. the emails' bodies, subjects and recipient, and the replies' text, sender and the
    people they mention are blanked; the demo SMTP sink's copies and any address
    verification are deleted;
@@ -56,9 +58,11 @@ from prospects.models import (
     OPEN_STAGES,
     Consent,
     EmailVerification,
+    Note,
     Prospect,
     ProspectImport,
     ResearchReport,
+    Task,
     WebsitePage,
 )
 from replies.models import Reply
@@ -224,8 +228,11 @@ def prospect_erase(*, prospect: Prospect, by, reason: str = "personal data erase
             lost_reason=reason[:200],
             research_report={},
             erased_at=timezone.now(),
+            owner=None,
         )
         ResearchReport.objects.filter(prospect=prospect).delete()
+        notes_deleted = Note.objects.filter(prospect=prospect).delete()[0]
+        tasks_deleted = Task.objects.filter(prospect=prospect).delete()[0]
         # that a consent was given, and when, stays; what it said about the person goes
         Consent.objects.filter(prospect=prospect).update(evidence=ERASED)
         EmailVerification.objects.filter(address__in=addresses).delete()
@@ -265,6 +272,8 @@ def prospect_erase(*, prospect: Prospect, by, reason: str = "personal data erase
         "sink_messages_deleted": sink_deleted,
         "files_scrubbed": files_scrubbed,
         "files_failed": files_failed,
+        "notes_deleted": notes_deleted,
+        "tasks_deleted": tasks_deleted,
     }
     event_record(
         "prospect.erased",

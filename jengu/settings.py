@@ -237,6 +237,30 @@ CONSTANCE_CONFIG = {
         "always honoured.",
         float,
     ),
+    # prospects.services.assignment: who gets a new positive reply, and how they hear of it
+    "REPLY_ASSIGNMENT": (
+        "hotel_owner",
+        "Who gets a prospect whose reply is positive (interested, a meeting request) and has no owner: "
+        "hotel_owner = the owner of the hotel's other prospects, else the Sales group in turn; "
+        "round_robin = the Sales group in turn; off = nobody (the shared inbox).",
+        "reply_assignment",
+    ),
+    "ASSIGNMENT_NOTIFY": (
+        "alert",
+        "How a salesperson hears of a prospect given to them: alert = the team's alert channel with an @mention; "
+        "email = an email to their address (Django's EMAIL_* settings); both; none.",
+        "assignment_notify",
+    ),
+}
+CONSTANCE_ADDITIONAL_FIELDS = {
+    "reply_assignment": [
+        "django.forms.fields.ChoiceField",
+        {"choices": [("hotel_owner", "hotel owner, else in turn"), ("round_robin", "in turn"), ("off", "off")]},
+    ],
+    "assignment_notify": [
+        "django.forms.fields.ChoiceField",
+        {"choices": [("alert", "alert channel"), ("email", "email"), ("both", "both"), ("none", "none")]},
+    ],
 }
 CONSTANCE_CONFIG_FIELDSETS = {
     "Sending": (
@@ -256,6 +280,7 @@ CONSTANCE_CONFIG_FIELDSETS = {
     "Pipeline": ("EMAIL_VERIFICATION_THRESHOLD", "FOLLOW_UP_DAYS"),
     "Personal data": ("PERSONAL_DATA_RETENTION_MONTHS",),
     "Replies": ("REPLY_AUTO_MIN_CONFIDENCE", "REPLY_AUTO_MIN_CONFIDENCE_IRREVERSIBLE"),
+    "Owners": ("REPLY_ASSIGNMENT", "ASSIGNMENT_NOTIFY"),
     "Operational data retention": (
         "EVENT_RETENTION_DAYS",
         "SEND_DECISION_RETENTION_DAYS",

@@ -7,6 +7,7 @@ transitions declared below, each one logged in StateTransition.
 import uuid
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -201,6 +202,17 @@ class Prospect(StateMachineModel):
     stage_changed_at = models.DateTimeField(default=now)
     lost_reason = models.CharField(max_length=200, blank=True)
     trace_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # whose prospect this is; changed only through prospects.services.assignment (an event,
+    # a notification); indexed with the id for the "mine" changelist below
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_prospects",
+        db_index=False,
+        help_text="the salesperson who works this prospect",
+    )
 
     # enrichment
     enrichment_status = models.CharField(max_length=12, choices=EnrichmentStatus, default=EnrichmentStatus.PENDING)
@@ -237,6 +249,7 @@ class Prospect(StateMachineModel):
             models.Index(fields=["stage", "stage_changed_at"], name="prospect_stage_idx"),
             models.Index(fields=["tier", "-id"], name="prospect_tier_idx"),
             models.Index(fields=["stage", "-id"], name="prospect_stage_page_idx"),  # filtered changelist pages
+            models.Index(fields=["owner", "-id"], name="prospect_owner_page_idx"),  # "mine", newest first
             # every ingest reads the other hotels of its city (prospects.dedup._flag_near_duplicates);
             # without this that was a full scan, 1.4 s per new prospect at a million rows
             models.Index(
@@ -475,3 +488,79 @@ class EmailVerification(models.Model):
 
     def __str__(self):
         return f"{self.address}: {self.result} ({self.score:.2f})"
+
+
+class Note(models.Model):
+    """Free text a salesperson keeps on a prospect; on its timeline, erased with the person."""
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="notes", db_index=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["prospect", "-created_at"], name="note_prospect_idx")]
+
+    def __str__(self):
+        return f"Note on #{self.prospect_id} ({self.created_at:%Y-%m-%d})"
+
+
+class Task(models.Model):
+    """Something a person must do about a prospect by a time: "call the GM on Tuesday"."""
+
+    class Kind(models.TextChoices):
+        TODO = "todo", "To do"
+        CALL = "call"
+        MEETING = "meeting"
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="tasks", db_index=False)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.TODO)
+    due_at = models.DateTimeField("due")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tasks",
+        db_index=False,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            # "My tasks": one person's open tasks by due time
+            models.Index(fields=["assignee", "done_at", "due_at"], name="task_assignee_open_idx"),
+            models.Index(fields=["prospect", "due_at"], name="task_prospect_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.done_at is None
+
+
+class AssignmentCursor(models.Model):
+    """Where a round-robin stands: the last user it gave something to (prospects.services.assignment).
+
+    A plain id, not a foreign key: a user deleted since leaves the cursor usable (the
+    next one is whoever comes after that id).
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    last_user_id = models.BigIntegerField(null=True, blank=True)
+    turns = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.name}: after user #{self.last_user_id}"

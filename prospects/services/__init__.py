@@ -1,4 +1,8 @@
-"""Writers for prospects. Admin actions, the API, tasks and commands call these."""
+"""Writers for prospects. Admin actions, the API, tasks and commands call these.
+
+Owners and the assignment rule live in ``prospects.services.assignment``; notes and
+tasks in ``prospects.services.notes``.
+"""
 
 from django.db import IntegrityError, transaction
 
@@ -21,6 +25,35 @@ def prospect_mark_lost(*, prospect: Prospect, by, reason: str) -> Prospect:
     transition(prospect, "mark_lost", by=by, reason=reason)
     prospect.lost_reason = reason[:200]
     prospect.save(update_fields=["lost_reason", "updated_at"])
+    return prospect
+
+
+def prospect_mark_won(*, prospect: Prospect, by, reason: str = "") -> Prospect:
+    """Close a prospect as won (from a meeting, or straight from a reply)."""
+    return transition(prospect, "mark_won", by=by, reason=reason.strip() or "won")
+
+
+def prospect_book_meeting(*, prospect: Prospect, by, starts_at=None, title: str = "") -> Prospect:
+    """A person booked a meeting outside the booking links (a phone call, an email): the
+    prospect moves to ``meeting`` and, when the time is known, the meeting becomes a task
+    of its owner (or of whoever booked it) on the timeline and in *My tasks*.
+
+    Moving to ``meeting`` is what stops the follow-ups: they go only to prospects still
+    waiting for an answer (outreach.selectors)."""
+    from prospects.services.notes import task_add
+
+    with transaction.atomic():
+        when = f" for {starts_at:%Y-%m-%d %H:%M} UTC" if starts_at else ""
+        transition(prospect, "book_meeting", by=by, reason=f"meeting booked by hand{when}")
+        if starts_at is not None:
+            task_add(
+                prospect=prospect,
+                title=title.strip() or f"Meeting with {prospect.name or prospect.company_name}",
+                due_at=starts_at,
+                kind="meeting",
+                assignee=prospect.owner if prospect.owner_id and prospect.owner.is_active else None,
+                by=by,
+            )
     return prospect
 
 

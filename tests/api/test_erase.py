@@ -8,12 +8,14 @@ from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
+from django.utils import timezone
 
 from infra.events import event_record
 from infra.models import Event
 from outreach.models import SinkMessage, Suppression
 from outreach.services.suppression import suppression_blocks
-from prospects.models import EmailVerification, Prospect, ProspectImport
+from prospects.models import EmailVerification, Note, Prospect, ProspectImport, Task
+from prospects.services.notes import note_add, task_add
 from tests.api.conftest import ApiClient
 from tests.factories import (
     EmailFactory,
@@ -79,6 +81,12 @@ def person():
     )
     ReplyFactory(email=email, from_email=PERSONAL_ADDRESS, from_name=NAME, body="From my phone")
     colleague = ProspectFactory(referral_note=f"{NAME} suggested we write to you")
+    # what sales wrote about her: a note and a task, one not naming her
+    seller = UserFactory(username="sally")
+    note_add(prospect=prospect, text=f"{NAME} prefers calls after 4pm", by=seller)
+    note_add(prospect=prospect, text="Her daughter starts university in Lund in May", by=seller)
+    task_add(prospect=prospect, title="Call about the spa wing", due_at=timezone.now(), by=seller)
+    note_add(prospect=colleague, text="Met at ITB Berlin", by=seller)  # another person's note stays
     event_record("sequence.stopped", message=f"{NAME} — Grand Harbour Hotel: replied", data={"who": NAME})
     event_record("email.sent", message=f"sent to {ADDRESS}", data={"email_id": email.pk, "to": ADDRESS})
     SinkMessage.objects.create(
@@ -119,6 +127,9 @@ def test_erase_leaves_no_personal_data_anywhere_and_keeps_the_address_suppressed
     assert colleague.referral_note == "[erased] suggested we write to you"
     assert Event.objects.get(name="prospect.erased").actor == "api-key:test-admin"
     assert not EmailVerification.objects.exists() and not SinkMessage.objects.exists()
+    # notes and tasks about her went with her; a colleague's stay
+    assert not Note.objects.filter(prospect=prospect).exists() and not Task.objects.filter(prospect=prospect).exists()
+    assert list(Note.objects.values_list("text", flat=True)) == ["Met at ITB Berlin"]
 
 
 def test_erase_scrubs_the_import_files_and_the_hotels_stored_pages(api, settings, tmp_path):
