@@ -34,14 +34,14 @@ PAUSE_MAX_DAYS = 90
 def prospect_sequence_pause(*, prospect: Prospect, until: datetime.datetime, by, reason: str = "", now=None) -> None:
     """Hold ``prospect``'s follow-ups until ``until`` (refused when nothing is running or the date is odd)."""
     now = now or timezone.now()
-    if until <= now:
-        raise ApplicationError("Pause until a moment in the future.")
-    if until > now + datetime.timedelta(days=PAUSE_MAX_DAYS):
-        raise ApplicationError(f"Pause for at most {PAUSE_MAX_DAYS} days; stop the sequence instead (mark lost).")
     state = Sequence.objects.filter(prospect=prospect).values_list("state", flat=True).first()
     if state != SequenceState.ACTIVE:
         why = "it has no sequence" if state is None else f"its sequence is {state}"
         raise ApplicationError(f"Nothing to pause: {why}.")
+    if until <= now:
+        raise ApplicationError("Pause until a moment in the future.")
+    if until > now + datetime.timedelta(days=PAUSE_MAX_DAYS):
+        raise ApplicationError(f"Pause for at most {PAUSE_MAX_DAYS} days; stop the sequence instead (mark lost).")
     sequence_pause(prospect=prospect, until=until, reason=reason.strip() or "paused from the prospect page", by=by)
 
 

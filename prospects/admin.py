@@ -1,25 +1,26 @@
-"""The prospect pages sales staff work in. Actions call services; no rules here."""
+"""The prospect pages sales staff work in. Actions call services; no rules here.
+
+A prospect's page is its story (prospects.admin_story, jengu.prospect_story): who they
+are and what happens next, one timeline of emails, replies, stage changes, notes, tasks
+and meetings, the actions a salesperson uses; the research and website panels; the edit
+form last, folded.
+"""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.contenttypes.admin import GenericTabularInline
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.text import Truncator
 from django_countries import countries
 
 from infra.admin import LargeTableAdmin
 from infra.admin_filters import DistinctValuesFilter
 from infra.errors import ApplicationError
-from infra.models import StateTransition
 from jengu.admin import run_bulk_action
 from outreach.compliance import consent_record_and_release
-from outreach.models import Email
+from prospects.admin_story import OwnerFilter, ProspectStoryMixin
 from prospects.dedup import prospect_clashes
 from prospects.models import Consent, DataSourceKind, JobPosting, Prospect, ResearchReport
-from replies.models import Reply
 
 
 class CountryFilter(DistinctValuesFilter):
@@ -41,27 +42,6 @@ class ReadOnlyInline:
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-class EmailInline(ReadOnlyInline, admin.TabularInline):
-    model = Email
-    fields = ["subject", "status", "type", "sequence_step", "inbox", "provider", "sent_at"]
-    readonly_fields = fields
-    ordering = ["sequence_step", "id"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("inbox")
-
-
-class ReplyInline(ReadOnlyInline, admin.TabularInline):
-    model = Reply
-    fk_name = "prospect"
-    fields = ["received_at", "from_email", "what_they_said", "intent", "sentiment", "confidence"]
-    readonly_fields = fields
-
-    @admin.display(description="what they said")
-    def what_they_said(self, reply):
-        return Truncator(reply.body).chars(160)
 
 
 class JobPostingInline(ReadOnlyInline, admin.TabularInline):
@@ -98,15 +78,6 @@ class ConsentInline(admin.TabularInline):
         return False
 
 
-class TransitionInline(ReadOnlyInline, GenericTabularInline):
-    model = StateTransition
-    verbose_name = "stage change"
-    verbose_name_plural = "stage history"
-    fields = ["created_at", "source", "target", "transition", "actor", "reason"]
-    readonly_fields = fields
-    show_change_link = False
-
-
 class ProspectAdminForm(forms.ModelForm):
     """Refuses, on the field, what another prospect already holds (email, hotel, website).
 
@@ -131,7 +102,7 @@ class ProspectAdminForm(forms.ModelForm):
 
 
 @admin.register(Prospect)
-class ProspectAdmin(LargeTableAdmin):
+class ProspectAdmin(ProspectStoryMixin, LargeTableAdmin):
     form = ProspectAdminForm
     list_display = [
         "company_name",
@@ -144,15 +115,25 @@ class ProspectAdmin(LargeTableAdmin):
         "market_tier",
         "enrichment_status",
         "enrichment_score",
+        "owner_name",
         "created_at",
     ]
-    list_filter = ["stage", "tier", "market_tier", CountryFilter, "enrichment_status", "email_verified", "company_type"]
+    list_select_related = ["owner"]
+    list_filter = [
+        OwnerFilter,
+        "stage",
+        "tier",
+        "market_tier",
+        CountryFilter,
+        "enrichment_status",
+        "email_verified",
+        "company_type",
+    ]
     search_fields = ["company_name", "name", "email", "city"]
     search_help_text = "Search company, contact name, email or city (substring)."
     list_per_page = 100
     readonly_fields = [
-        "website_analysis_panel",
-        "research_panel",
+        "owner",
         "stage",
         "stage_changed_at",
         "trace_id",
@@ -179,7 +160,10 @@ class ProspectAdmin(LargeTableAdmin):
         ),
         ("Hotel", {"fields": ["company_name", "company_website", "company_type", "market_tier", "tier"]}),
         ("Location", {"fields": ["city", "region", "country", "timezone"]}),
-        ("Pipeline", {"fields": ["stage", "stage_changed_at", "lost_reason", "trace_id", "created_at", "updated_at"]}),
+        (
+            "Pipeline",
+            {"fields": ["owner", "stage", "stage_changed_at", "lost_reason", "trace_id", "created_at", "updated_at"]},
+        ),
         (
             "Enrichment",
             {"fields": ["enrichment_status", "enrichment_score", "email_verified", "email_verification_score"]},
@@ -196,8 +180,6 @@ class ProspectAdmin(LargeTableAdmin):
                 ]
             },
         ),
-        ("Website analysis", {"fields": ["website_analysis_panel"]}),
-        ("Research", {"fields": ["research_panel"]}),
         (
             "Raw data (JSON)",
             {
@@ -206,8 +188,20 @@ class ProspectAdmin(LargeTableAdmin):
             },
         ),
     ]
-    inlines = [EmailInline, ReplyInline, JobPostingInline, ConsentInline, TransitionInline]
-    actions = ["book_meeting", "mark_won", "mark_lost", "reenrich", "reresearch", "erase_personal_data"]
+    # emails, replies and the stage history are the story's timeline, above the form
+    inlines = [JobPostingInline, ConsentInline]
+    actions = [
+        "reassign",
+        "book_meeting",
+        "mark_won",
+        "mark_lost",
+        "reenrich",
+        "reresearch",
+        "erase_personal_data",
+    ]
+
+    def get_urls(self):
+        return [*self.get_story_urls(), *super().get_urls()]
 
     def get_changeform_initial_data(self, request):
         # a prospect added here was entered by hand, now, unless the form says otherwise
@@ -243,15 +237,6 @@ class ProspectAdmin(LargeTableAdmin):
         # Listing the field itself makes the admin rebuild django-countries' 250-entry
         # choice list twice per row, which was most of a page's render time.
         return prospect.country.name or None
-
-    @admin.display(description="website analysis")
-    def website_analysis_panel(self, prospect):
-        return render_to_string("admin/prospects/website_analysis.html", {"a": prospect.website_analysis or {}})
-
-    @admin.display(description="research report")
-    def research_panel(self, prospect):
-        report = prospect.research_reports.order_by("-created_at").first()
-        return render_to_string("admin/prospects/research_report.html", {"report": report, "prospect": prospect})
 
     @admin.action(description="Enrich again", permissions=["change"])
     def reenrich(self, request, queryset):

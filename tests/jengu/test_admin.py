@@ -31,6 +31,8 @@ READ_ONLY = {
     "sinkmessage",
     "sendingdomain",  # written by the DNS check only (outreach.services.domain_auth)
     "meeting",  # written by the booking webhooks and the meeting actions only (replies.services.meetings)
+    "note",  # notes and tasks are added on the prospect's page, through prospects.services.notes
+    "task",
 }
 OUR_APPS = {"auth", "infra", "prospects", "outreach", "replies"}
 CONCRETE = sorted((m for m in admin.site._registry if m._meta.app_label in OUR_APPS), key=lambda m: m._meta.label)
@@ -100,6 +102,10 @@ def data(db, settings, tmp_path):
     from django.contrib.auth.models import Group
 
     assert Group.objects.exists()
+    from prospects.services.notes import note_add, task_add
+
+    note_add(prospect=reply.prospect, text="Prefers calls after 4pm", by="test")
+    task_add(prospect=reply.prospect, title="Call the GM", due_at=reply.received_at, by="test")
     return reply
 
 
