@@ -27,6 +27,11 @@ class JenguConfig(AppConfig):
 
         post_save.connect(positive_reply_assign, sender=Event, dispatch_uid="jengu.positive_reply_assign")
 
+        # CSV exports of the admin's lists; the large ones run as bulk operations (jengu.exports)
+        from jengu.exports import exports_register
+
+        exports_register()
+
         # erasure touches every app, so its admin action is registered here, at the top
         bulk_action_register(
             "prospects.erase",

@@ -38,13 +38,18 @@ class BulkAction:
     description: str
     model: str  # "app_label.Model"
     run_one: Callable  # (obj, *, by) -> None; raises ApplicationError for a row it refuses
+    # a chunk at a time instead, for work that writes one result for the whole operation
+    # (a CSV export, jengu.exports): (operation, queryset of the chunk, by, errors) -> (succeeded, failed)
+    run_chunk: Callable | None = None
 
 
 BULK_ACTIONS: dict[str, BulkAction] = {}
 
 
-def bulk_action_register(name: str, description: str, model: str, run_one: Callable) -> BulkAction:
-    BULK_ACTIONS[name] = BulkAction(name, description, model, run_one)
+def bulk_action_register(
+    name: str, description: str, model: str, run_one: Callable | None = None, *, run_chunk: Callable | None = None
+) -> BulkAction:
+    BULK_ACTIONS[name] = BulkAction(name, description, model, run_one, run_chunk)
     return BULK_ACTIONS[name]
 
 
@@ -77,7 +82,7 @@ def bulk_action_start(name: str, *, queryset, by) -> BulkResult:
     """Run action ``name`` on every row of ``queryset``: inline when small, else in the background."""
     action = BULK_ACTIONS[name]
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))
-    if len(ids) <= INLINE_LIMIT:
+    if len(ids) <= INLINE_LIMIT and action.run_chunk is None:  # a chunked action's caller chose the background
         errors: list[str] = []
         succeeded, failed = _run_rows(action, queryset.order_by("pk"), by, errors)
         return BulkResult(succeeded, failed, errors)
@@ -118,7 +123,10 @@ def bulk_operation_run(operation_id: int) -> str:
     for start in range(0, len(remaining), CHUNK):
         chunk = remaining[start : start + CHUNK]
         objects = model.objects.filter(pk__in=chunk).order_by("pk")
-        succeeded, failed = _run_rows(action, objects, by, errors)
+        if action.run_chunk is not None:
+            succeeded, failed = action.run_chunk(operation, objects, by, errors)
+        else:
+            succeeded, failed = _run_rows(action, objects, by, errors)
         vanished = len(chunk) - succeeded - failed  # deleted since the action started
         BulkOperation.objects.filter(pk=operation_id).update(
             processed=F("processed") + len(chunk),

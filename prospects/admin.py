@@ -17,6 +17,7 @@ from infra.admin import LargeTableAdmin
 from infra.admin_filters import DistinctValuesFilter
 from infra.errors import ApplicationError
 from jengu.admin import run_bulk_action
+from jengu.exports import CsvExportMixin
 from outreach.compliance import consent_record_and_release
 from prospects.admin_story import OwnerFilter, ProspectStoryMixin
 from prospects.dedup import prospect_clashes
@@ -102,7 +103,7 @@ class ProspectAdminForm(forms.ModelForm):
 
 
 @admin.register(Prospect)
-class ProspectAdmin(ProspectStoryMixin, LargeTableAdmin):
+class ProspectAdmin(ProspectStoryMixin, CsvExportMixin, LargeTableAdmin):
     form = ProspectAdminForm
     list_display = [
         "company_name",
@@ -190,8 +191,11 @@ class ProspectAdmin(ProspectStoryMixin, LargeTableAdmin):
     ]
     # emails, replies and the stage history are the story's timeline, above the form
     inlines = [JobPostingInline, ConsentInline]
+    csv_export_name = "export.prospects"
+    change_list_template = "admin/prospects/prospect/change_list.html"
     actions = [
         "reassign",
+        "export_csv",
         "book_meeting",
         "mark_won",
         "mark_lost",
@@ -201,7 +205,7 @@ class ProspectAdmin(ProspectStoryMixin, LargeTableAdmin):
     ]
 
     def get_urls(self):
-        return [*self.get_story_urls(), *super().get_urls()]
+        return [*self.get_story_urls(), *self.get_export_urls(), *super().get_urls()]
 
     def get_changeform_initial_data(self, request):
         # a prospect added here was entered by hand, now, unless the form says otherwise
