@@ -50,6 +50,8 @@ class JenguAdminSite(admin.AdminSite):
         board = dashboard()
         context = {
             "board": board,
+            # the signed-in person's own work, first on the page (jengu.dashboard.people_work)
+            "my_work": next((p for p in board.people if p.user_id == request.user.pk), None),
             "last_acquisition": Event.objects.filter(name="acquisition.run").order_by("-created_at").first(),
             "open_dead_letters": board.dead_letters,
             **(extra_context or {}),

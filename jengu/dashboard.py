@@ -118,6 +118,7 @@ class Dashboard:
     sending_enabled: bool = True
     drafts_awaiting_approval: int = 0
     replies_needing_a_human: int = 0
+    people: list[PersonWork] = field(default_factory=list)  # each person's open tasks and replies
     held_back: list[Bar] = field(default_factory=list)  # per country rule: prospects and emails it holds back
     kpis: Kpis | None = None
     stage_timings: list[StageTiming] = field(default_factory=list)
@@ -516,6 +517,7 @@ def dashboard(now=None) -> Dashboard:
     )
     board.drafts_awaiting_approval = emails_awaiting_approval().count()
     board.replies_needing_a_human = Reply.objects.filter(needs_human=True, processed_at__isnull=False).count()
+    board.people = people_work(now)
     board.held_back = held_back()
     board.kpis = kpis(now)
     board.stage_timings = stage_timings(now)
@@ -523,6 +525,45 @@ def dashboard(now=None) -> Dashboard:
 
     board.cost = cost_report(now)
     return board
+
+
+@dataclass
+class PersonWork:
+    user_id: int
+    username: str
+    open_tasks: int = 0
+    overdue_tasks: int = 0
+    replies_needing_a_human: int = 0  # of the prospects they own
+
+
+def people_work(now) -> list[PersonWork]:
+    """Per person: open and overdue tasks, and replies needing a human on the prospects they own.
+
+    Two grouped queries (tasks by assignee on their index; the replies needing a human,
+    a short list, by their prospect's owner) and one for the names."""
+    from django.contrib.auth import get_user_model
+
+    from prospects.models import Task
+
+    tasks = (
+        Task.objects.filter(done_at__isnull=True, assignee__isnull=False)
+        .values("assignee")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lte=now)))
+        .order_by()
+    )
+    replies = dict(
+        Reply.objects.filter(needs_human=True, processed_at__isnull=False, prospect__owner__isnull=False)
+        .values_list("prospect__owner")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    people = {row["assignee"]: PersonWork(row["assignee"], "", row["open"], row["overdue"]) for row in tasks}
+    for user_id, count in replies.items():
+        people.setdefault(user_id, PersonWork(user_id, "")).replies_needing_a_human = count
+    names = dict(get_user_model().objects.filter(pk__in=people).values_list("pk", "username"))
+    for person in people.values():
+        person.username = names.get(person.user_id, f"user #{person.user_id}")
+    return sorted(people.values(), key=lambda p: (-p.overdue_tasks, -p.replies_needing_a_human, p.username))
 
 
 @dataclass

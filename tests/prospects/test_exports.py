@@ -50,7 +50,7 @@ def test_quotes_commas_and_line_breaks_stay_inside_their_cell():
 
 
 def test_the_export_is_the_list_as_filtered_streamed_and_logged(client, sales_user):
-    ProspectFactory(company_name="=HYPERLINK(\"https://evil.example\")", stage=ProspectStage.CONTACTED, owner=sales_user)
+    ProspectFactory(company_name='=HYPERLINK("https://evil.example")', stage=ProspectStage.CONTACTED, owner=sales_user)
     ProspectFactory(company_name="Hotel Sacher", stage=ProspectStage.CONTACTED, phone="+43 1 514560")
     ProspectFactory(company_name="Hotel Adlon", stage=ProspectStage.NEW)
     client.force_login(sales_user)
@@ -62,7 +62,7 @@ def test_the_export_is_the_list_as_filtered_streamed_and_logged(client, sales_us
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="prospects-')
     rows = rows_of(response)
-    assert sorted(r["company"] for r in rows) == ["'=HYPERLINK(\"https://evil.example\")", "Hotel Sacher"]
+    assert sorted(r["company"] for r in rows) == ['\'=HYPERLINK("https://evil.example")', "Hotel Sacher"]
     assert {r["company"]: r["owner"] for r in rows}["Hotel Sacher"] == ""
     assert next(r for r in rows if r["company"] == "Hotel Sacher")["phone"] == "'+43 1 514560"
     event = Event.objects.get(name="export.csv")
