@@ -5,6 +5,7 @@ workers, SMTP sink). Children get their own session so a terminal's Ctrl-C reach
 them only through us, and we make sure none outlives us.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -73,13 +74,19 @@ class ProcessGroup:
         return self.exit_code
 
     def stop(self) -> None:
+        """SIGTERM each child's main process only, then, after ``stop_timeout``, SIGKILL its whole group.
+
+        A qcluster's workers share its process group: a SIGTERM to the group killed them
+        mid-task (the task's result never recorded; lost outright on the Redis broker),
+        while the cluster's main process, asked alone, lets them finish and stops them.
+        """
         for _, process in self.children:
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + self.stop_timeout
         for _, process in self.children:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):  # past the deadline: killed below
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # whatever of its group is left: nothing outlives us
+            process.wait()

@@ -58,3 +58,31 @@ def test_a_child_that_dies_stops_the_others():
     assert code == 3
     assert "crashes exited with code 3" in out.getvalue()
     assert all(p.poll() is not None for _, p in group.children)
+
+
+# a main process whose forked worker (same process group) is mid-task when the stop comes:
+# it lets the worker finish, as q2's cluster does on SIGTERM, then exits
+MAIN_WITH_WORKER = """
+import os, signal, sys, time
+done = sys.argv[1]
+worker = os.fork()
+if worker == 0:
+    time.sleep(1.5)  # a task in flight
+    open(done, "w").write("finished")
+    os._exit(0)
+print("started", flush=True)
+signal.signal(signal.SIGTERM, lambda *_: (os.waitpid(worker, 0), sys.exit(0)))
+while True:
+    time.sleep(0.1)
+"""
+
+
+def test_stop_asks_only_the_main_process_so_a_task_in_flight_finishes(tmp_path):
+    done = tmp_path / "done"
+    group = ProcessGroup([ChildSpec("cluster", [sys.executable, "-c", MAIN_WITH_WORKER, str(done)])], stop_timeout=10)
+    group.start()
+    time.sleep(0.5)  # the worker is mid-task
+    group.stop()
+    # a SIGTERM to the whole group killed the worker mid-task: its work was lost
+    assert done.read_text() == "finished"
+    assert all(p.poll() is not None for _, p in group.children)

@@ -30,7 +30,8 @@ class Command(BaseCommand):
         specs = [] if no_scheduler else [ChildSpec("scheduler", manage)]
         specs += [ChildSpec(queue, manage, {"Q_CLUSTER_NAME": queue}) for queue in wanted]
         self.stdout.write(f"Starting {len(specs)} worker cluster(s): {', '.join(s.label for s in specs)}")
-        group = ProcessGroup(specs, out=self.stdout, stop_timeout=30)
+        # a cluster asked to stop lets its tasks in flight finish: wait as long as a task may run
+        group = ProcessGroup(specs, out=self.stdout, stop_timeout=settings.Q_TIMEOUT + 10)
         group.start()
         code = group.wait()
         self.stdout.write("All workers stopped.")
