@@ -328,6 +328,15 @@ ALERT_WEBHOOK_FORMAT = env.str("ALERT_WEBHOOK_FORMAT", default="") or "slack"
 if ALERT_WEBHOOK_FORMAT not in ("slack", "discord", "json"):
     config_error("ALERT_WEBHOOK_FORMAT", "must be slack, discord or json")
     ALERT_WEBHOOK_FORMAT = "slack"
+# Mail to staff (not to prospects: those go through the inboxes), e.g. "a prospect is yours"
+# when the live setting ASSIGNMENT_NOTIFY says email (prospects.services.assignment):
+# EMAIL_URL=smtp+tls://user:password@mail.example:587. Unset: the console with DEBUG, else
+# localhost:25. The password is never logged (a failed send logs the error's type only).
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="") or "jengu@localhost"
 # /metrics (Prometheus) wants "Authorization: Bearer <METRICS_TOKEN>"; unset it is a 404 unless DEBUG
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 SMTP_INBOXES = read_smtp_inboxes(os.environ)

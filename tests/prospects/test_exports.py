@@ -55,7 +55,7 @@ def test_the_export_is_the_list_as_filtered_streamed_and_logged(client, sales_us
     ProspectFactory(company_name="Hotel Adlon", stage=ProspectStage.NEW)
     client.force_login(sales_user)
     listing = client.get("/admin/prospects/prospect/?stage__exact=contacted").content.decode()
-    assert f'href="{EXPORT}?stage__exact=contacted"' in listing  # the link carries the list's filters
+    assert 'href="export/?stage__exact=contacted"' in listing  # the link carries the list's filters
 
     response = client.get(f"{EXPORT}?stage__exact=contacted")
     assert isinstance(response, StreamingHttpResponse)
