@@ -8,17 +8,39 @@ The enforced daily cap (``inbox_cap_on``) is halved while the inbox's domain is 
 cap the sender enforces.
 """
 
+import copy
 import datetime
+import itertools
+import logging
 import random
+import threading
 from dataclasses import dataclass, field
 
 from constance import config
-from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from infra.config import positive_ints
 from outreach.models import Inbox, InboxDay
+
+logger = logging.getLogger(__name__)
 
 
 def warmup_schedule() -> list[int]:
@@ -475,3 +497,256 @@ def inboxes_due(now: datetime.datetime, *, held_domains: dict[str, str] | None =
         if sending_domain_of(inbox.email) not in held
         and (inbox.cap_today is None or inbox.sent_today < inbox.cap_today)
     ]
+
+
+# --- what the sender reads at the moment of sending ----------------------------------------
+
+# the live settings a send reads fresh (the emergency stop first), in the statement that reads the email
+SEND_SETTINGS = ("SENDING_ENABLED", "SAME_DOMAIN_GAP_MINUTES", "SEND_MAX_ATTEMPTS")
+
+
+def _live_settings_in_database() -> bool:
+    from constance import settings as constance_settings
+
+    return constance_settings.BACKEND == "constance.backends.database.DatabaseBackend"
+
+
+def live_settings_columns(keys=SEND_SETTINGS) -> dict:
+    """Subqueries reading the live settings ``keys`` from constance's table, for ``annotate``
+    (none when the settings live elsewhere, e.g. Redis: ``live_settings_of`` reads them then)."""
+    if not _live_settings_in_database():
+        return {}
+    from constance import settings as constance_settings
+    from constance.models import Constance
+
+    prefix = constance_settings.DATABASE_PREFIX
+    return {f"live_{key}": Subquery(Constance.objects.filter(key=f"{prefix}{key}").values("value")[:1]) for key in keys}
+
+
+def live_settings_of(row, keys=SEND_SETTINGS) -> dict:
+    """The values ``live_settings_columns`` read on ``row``: decoded as constance does, the
+    default for a setting never saved."""
+    from constance import codecs
+    from django.conf import settings as django_settings
+
+    if not _live_settings_in_database():
+        return {key: getattr(config, key) for key in keys}
+    values = {}
+    for key in keys:
+        stored = getattr(row, f"live_{key}")
+        values[key] = django_settings.CONSTANCE_CONFIG[key][0] if stored is None else codecs.loads(stored)
+    return values
+
+
+class _Sha256Hex(Func):
+    """The hex SHA-256 of a text, as ``suppression_hash`` writes it (PostgreSQL without pgcrypto)."""
+
+    function = "SHA256"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = "encode(sha256(convert_to(%(expressions)s, 'UTF8')), 'hex')"
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+
+def _colleague_answered():
+    """The name ('' when unnamed) of a colleague at the prospect's hotel who answered, or NULL.
+
+    As ``prospects_at_same_company``: the same website domain, or without one the same
+    company and city keys; never the prospect, a merged duplicate, or the colleague who
+    referred the prospect to us (that answer is the invitation to write).
+    """
+    from prospects.models import Prospect, ProspectStage
+
+    answered = Q(stage__in=[ProspectStage.ENGAGED, ProspectStage.REPLIED, ProspectStage.MEETING, ProspectStage.WON])
+    colleagues = (
+        Prospect.objects.filter(answered | Q(last_reply_at__isnull=False), merged_into__isnull=True)
+        .exclude(pk=OuterRef("prospect_id"))
+        .exclude(pk=Coalesce(OuterRef("prospect__referred_by_id"), Value(0)))
+        .order_by("-id")
+    )
+    by_website = colleagues.filter(website_domain=OuterRef("prospect__website_domain"))
+    by_name = colleagues.filter(company_key=OuterRef("prospect__company_key"), city_key=OuterRef("prospect__city_key"))
+    return Case(
+        When(~Q(prospect__website_domain=""), then=Subquery(by_website.values("name")[:1])),
+        When(~Q(prospect__company_key=""), then=Subquery(by_name.values("name")[:1])),
+        default=Value(None),
+        output_field=CharField(),
+    )
+
+
+def emails_with_send_context(queryset, *, circuit_keys=(), optional_circuit_keys=()):
+    """Emails with everything the send-time re-checks need, read in the one statement:
+
+    the prospect, its sequence (``prospect.sequence``), the campaign and thread;
+    ``ctx_bounced`` (an earlier email to the prospect bounced), ``ctx_colleague`` (see
+    ``_colleague_answered``), ``ctx_unsubscribe_token`` (the address's link, NULL when it
+    has none yet or the database lowercases differently), ``ctx_circuits_clean`` (every
+    circuit of ``circuit_keys`` exists and is closed without failures, and those of
+    ``optional_circuit_keys`` that exist are too) and the live settings
+    SEND_SETTINGS. The suppression list is not here: its keys are hashed in Python, and
+    the claim checks it in its own UPDATE (outreach.services.sending).
+    """
+    from django.db.models import Exists
+    from django.db.models.functions import Lower, Trim
+
+    from infra.models import CircuitState
+    from outreach.models import Email, EmailStatus, UnsubscribeLink
+
+    bounced = Email.objects.filter(prospect=OuterRef("prospect_id"), status=EmailStatus.BOUNCED)
+    token = UnsubscribeLink.objects.filter(address_hash=_Sha256Hex(Lower(Trim(OuterRef("to_email"))))).values("token")
+    unhealthy = CircuitState.objects.filter(key__in=[*circuit_keys, *optional_circuit_keys]).exclude(
+        state=CircuitState.State.CLOSED, consecutive_failures=0
+    )
+    present = [Exists(CircuitState.objects.filter(key=key)) for key in circuit_keys]
+    return queryset.select_related("prospect", "prospect__sequence", "campaign", "thread_root").annotate(
+        ctx_bounced=Exists(bounced),
+        ctx_colleague=_colleague_answered(),
+        ctx_unsubscribe_token=Subquery(token[:1]),
+        ctx_circuits_clean=Case(
+            When(Q(~Exists(unhealthy), *present), then=Value(True)), default=Value(False), output_field=BooleanField()
+        ),
+        **live_settings_columns(),
+    )
+
+
+def _next_for_inbox_queryset(*, inbox_id, now, exclude=(), circuit_keys=(), optional_circuit_keys=()):
+    from outreach.models import Email
+
+    thread = Q(inbox_id=inbox_id) | Q(
+        inbox__isnull=True, type__in=[Email.Type.FOLLOW_UP, Email.Type.REPLY], prospect__sequence__inbox_id=inbox_id
+    )
+    first = Q(inbox__isnull=True, type=Email.Type.OUTREACH)
+    candidates = _due(now).filter(thread | first).exclude(pk__in=list(exclude)).order_by(*_send_order())
+    context = {"circuit_keys": circuit_keys, "optional_circuit_keys": optional_circuit_keys}
+    return emails_with_send_context(candidates, **context)[:1]
+
+
+def email_next_for_inbox(
+    inbox: Inbox, now: datetime.datetime, *, exclude=(), circuit_keys=(), optional_circuit_keys=()
+):
+    """The next email ``inbox`` may send now (``emails_for_inbox``'s order), with its send
+    context (``emails_with_send_context``), or None; ``exclude``: emails this turn has
+    looked at already. One query, at the moment of sending.
+
+    The query has a dozen subqueries: building and compiling it costs the ORM about ten
+    times what the database needs to run it, so it is compiled once per process and shape
+    (``PreparedRead``) and run again with this turn's values.
+    """
+    values = {
+        "inbox_id": inbox.pk,
+        "now": now,
+        "exclude": list(exclude),
+        "circuit_keys": list(circuit_keys),
+        "optional_circuit_keys": list(optional_circuit_keys),
+    }
+    read = PreparedRead.get(_next_for_inbox_queryset, values)
+    if read is None:  # not preparable (it says why in the log): as the ORM runs it
+        return next(iter(_next_for_inbox_queryset(**values)), None)
+    return read.first(values)
+
+
+class PreparedRead:
+    """A SELECT built and compiled by the ORM once, then run again with other values.
+
+    ``build(**values)`` returns the queryset; values are ints, strings, aware datetimes,
+    or lists of those (a list's length is part of the shape, as an ``IN`` list's SQL
+    depends on it). Preparing compiles it once with one set of sample values and once
+    more per value with that value changed: the SQL must not change, and the parameters
+    that changed are where the value goes. Anything else (a value whose parameter cannot
+    be told apart, SQL that depends on a value) makes the read unpreparable, and the
+    caller runs the ORM as usual. Rows become model instances exactly as the ORM makes
+    them (the compiled query's select_related and annotations), per thread (a compiler
+    belongs to one database connection).
+    """
+
+    _local = threading.local()
+
+    def __init__(self, build, shape: dict):
+        from django.db import connection
+
+        self.connection = connection
+        samples = {name: self._samples(name, kind) for name, kind in shape.items()}
+        base = {name: a for name, (a, _) in samples.items()}
+        self.queryset = build(**self._values(base))
+        self.compiler = self.queryset.query.get_compiler(using=self.queryset.db)
+        self.sql, self.params = self.compiler.as_sql()
+        self.params = list(self.params)
+        self.slots: list[tuple[str, int, str, list[int]]] = []  # (name, index in a list or -1, kind, positions)
+        for name, (a, b) in samples.items():
+            kind = shape[name]
+            for index in range(len(a)) if isinstance(a, list) else [-1]:
+                changed = dict(base)
+                changed[name] = [*a[:index], b[index], *a[index + 1 :]] if index >= 0 else b
+                sql, params = build(**self._values(changed)).query.get_compiler(using=self.queryset.db).as_sql()
+                moved = [i for i, (x, y) in enumerate(zip(self.params, params, strict=True)) if x != y]
+                old = a[index] if index >= 0 else a
+                new = b[index] if index >= 0 else b
+                if (
+                    sql != self.sql
+                    or not moved
+                    or any(
+                        self.params[i] != self._adapt(kind, old) or params[i] != self._adapt(kind, new) for i in moved
+                    )
+                ):
+                    raise ValueError(f"{name}: its parameters cannot be told apart")
+                self.slots.append((name, index, kind, moved))
+
+    @classmethod
+    def get(cls, build, values: dict) -> "PreparedRead | None":
+        """The prepared read of ``build`` for the shape of ``values`` (prepared on first use)."""
+        shape = {name: cls._kind(value) for name, value in values.items()}
+        key = (build, tuple(sorted(shape.items())))
+        cache = cls._local.__dict__.setdefault("reads", {})
+        if key not in cache:
+            try:
+                cache[key] = cls(build, shape)
+            except (ValueError, TypeError) as exc:
+                logger.warning("the sender's read is not prepared (%s): the ORM compiles it each time", exc)
+                cache[key] = None
+        return cache[key]
+
+    def first(self, values: dict):
+        params = list(self.params)
+        for name, index, kind, positions in self.slots:
+            value = self._adapt(kind, values[name][index] if index >= 0 else values[name])
+            for position in positions:
+                params[position] = value
+        compiler = copy.copy(self.compiler)
+        compiler.as_sql = lambda *args, **kwargs: (self.sql, params)
+        queryset = self.queryset.all()
+        queryset.query.get_compiler = lambda *args, **kwargs: compiler
+        return next(iter(queryset), None)
+
+    @staticmethod
+    def _kind(value) -> str | tuple:
+        if isinstance(value, list):
+            return ("list", len(value), PreparedRead._kind(value[0]) if value else "int")
+        if isinstance(value, bool) or not isinstance(value, int | str | datetime.datetime):
+            raise TypeError(f"a prepared read takes ints, strings and datetimes, not {type(value).__name__}")
+        return type(value).__name__
+
+    _counter = itertools.count(1)
+
+    def _samples(self, name: str, kind):
+        """Two values of ``kind`` that appear nowhere else in the query."""
+        if isinstance(kind, tuple):
+            pairs = [self._samples(name, kind[2]) for _ in range(kind[1])]
+            return [a for a, _ in pairs], [b for _, b in pairs]
+        n = next(self._counter)
+        if kind == "int":
+            return -(10**12) - n, -(2 * 10**12) - n
+        if kind == "str":
+            return f"\x01prepared-a-{n}", f"\x01prepared-b-{n}"
+        base = datetime.datetime(1901, 2, 3, tzinfo=datetime.UTC)
+        return base + datetime.timedelta(seconds=n, microseconds=1), base + datetime.timedelta(days=1, seconds=n)
+
+    @staticmethod
+    def _values(samples: dict) -> dict:
+        return {name: list(value) if isinstance(value, list) else value for name, value in samples.items()}
+
+    def _adapt(self, kind, value):
+        """The parameter the ORM passes for ``value`` (a datetime's adaptation depends on the database)."""
+        if kind == "datetime":
+            return DateTimeField().get_db_prep_value(value, self.connection, prepared=False)
+        return value

@@ -7,6 +7,9 @@ cannot be guessed, and the URL stays short enough that ``List-Unsubscribe`` reac
 wire as plain ``<https://…>`` (a long header is RFC 2047-encoded by the email package,
 and mail clients do not decode that header). Links of older emails carried the address
 signed with the project's secret; those still work.
+
+The token is made when an email to the address is queued (outreach.services.composition),
+so the send only reads it, in the statement that reads the email (outreach.selectors).
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ def unsubscribe_token(address: str) -> str:
     return link.token
 
 
-def unsubscribe_url(address: str) -> str:
-    path = reverse("unsubscribe", args=[unsubscribe_token(address)])
+def unsubscribe_url(address: str, *, token: str | None = None) -> str:
+    """The address's one-click link; ``token``: its token when the caller read it already."""
+    path = reverse("unsubscribe", args=[token or unsubscribe_token(address)])
     return settings.PUBLIC_BASE_URL.rstrip("/") + path
 
 

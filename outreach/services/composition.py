@@ -235,8 +235,12 @@ def email_release_or_hold(*, email: Email, by) -> bool:
 
 
 def _queue(email: Email, *, by, reason: str) -> None:
+    from outreach.unsubscribe import unsubscribe_token
+
     with transaction.atomic():
         transition(email, "queue", by=by, reason=reason)
+        if email.to_email:  # the link exists before the send, which then only reads it
+            unsubscribe_token(email.to_email)
         prospect = Prospect.objects.get(pk=email.prospect_id)
         if email.sequence_step == 1 and prospect.stage == ProspectStage.COMPOSED:
             transition(prospect, "queue", by=by, reason=f"email #{email.pk} queued")

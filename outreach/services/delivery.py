@@ -13,17 +13,23 @@ only while the failed provider surely did not take the message:
   against the provider's circuit: the provider works, the address does not;
 - repeated SMTP login failures open the inbox's circuit (the inbox is shown as such).
 
+A provider's success is returned, not written (``Delivered.record``): the sender books it
+in the transaction that records the send, so a healthy send costs no write of its own
+here. The circuits are read in one query (``circuits_read``), or not at all when the
+sender's read of the email found them all closed without failures (``circuits_clean``).
+
 No business rule about *whether* to send lives here: outreach.services.sending decides.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
 
-from infra.circuit import CircuitBreaker
+from infra.circuit import CircuitBreaker, circuits_read
 from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
 from infra.models import CircuitState
@@ -40,17 +46,23 @@ ACTOR = "task:sending"
 SMTP_LOGIN_FAILURES_TO_OPEN = 3
 
 
-def message_build(email: Email, inbox: Inbox) -> OutgoingMessage:
-    """Our Message-ID, the footer (postal address, unsubscribe link) and the RFC 8058 headers."""
+def message_id_for(email: Email, inbox: Inbox) -> str:
+    """Stable per email (a retry carries the same id, so receivers can drop a duplicate) and
+    short enough that the header is never folded."""
+    domain = inbox.email.rpartition("@")[2] or "jengu.local"
+    return email.message_id or f"<{email.idempotency_key.hex}@{domain}>"
+
+
+def message_build(email: Email, inbox: Inbox, *, unsubscribe_token: str | None = None) -> OutgoingMessage:
+    """Our Message-ID, the footer (postal address, unsubscribe link) and the RFC 8058 headers.
+
+    ``unsubscribe_token``: the address's token when the caller read it already."""
     from outreach.unsubscribe import unsubscribe_headers, unsubscribe_url
 
-    domain = inbox.email.rpartition("@")[2] or "jengu.local"
-    # stable per email (a retry carries the same id, so receivers can drop a duplicate) and
-    # short enough that the header is never folded
-    message_id = email.message_id or f"<{email.idempotency_key.hex}@{domain}>"
+    message_id = message_id_for(email, inbox)
     address = (email.campaign.postal_address if email.campaign else "").strip()
     footer = ["--", address] if address else ["--"]
-    url = unsubscribe_url(email.to_email)
+    url = unsubscribe_url(email.to_email, token=unsubscribe_token)
     if line := privacy_line(email):  # GDPR Art. 14: who we are, where we found the address (first emails)
         footer.append(line)
     # the link on a line of its own: a long line makes the body quoted-printable, whose soft
@@ -90,9 +102,19 @@ def providers_for(inbox: Inbox) -> list:
     return providers
 
 
-def _breaker(provider, inbox: Inbox) -> CircuitBreaker:
-    key = f"smtp:{inbox.pk}" if provider.name == "smtp" else f"send:{provider.name}"
-    return CircuitBreaker(key)
+def _circuit_key(provider, inbox: Inbox) -> str:
+    return f"smtp:{inbox.pk}" if provider.name == "smtp" else f"send:{provider.name}"
+
+
+def circuit_keys(inbox: Inbox, providers: list | None = None) -> list[str]:
+    """The circuits of the providers a send from ``inbox`` may use, in their order."""
+    providers = providers_for(inbox) if providers is None else providers
+    return [_circuit_key(p, inbox) for p in providers]
+
+
+def login_circuit_key(inbox: Inbox) -> str:
+    """The circuit counting the inbox's failed SMTP logins (it exists once one failed)."""
+    return f"smtp-login:{inbox.pk}"
 
 
 def _smtp_login_failed(inbox: Inbox, error: str) -> None:
@@ -117,18 +139,58 @@ class NoProviderAsked(ProviderError):
     toward its SEND_MAX_ATTEMPTS."""
 
 
-def deliver(message: OutgoingMessage, inbox: Inbox, email: Email) -> tuple[str, str, list[str]]:
-    """Try the providers in order; returns (provider name, provider message id, errors) or raises ProviderError."""
+@dataclass
+class Delivered:
+    """A provider took the message. ``record()`` books its success (its circuit, the metrics,
+    earlier SMTP login failures forgotten): call it in the transaction that records the send."""
+
+    provider: str
+    provider_message_id: str
+    errors: list[str] = field(default_factory=list)
+    breaker: CircuitBreaker | None = None
+    login_failures_to_forget: str = ""  # the smtp-login circuit key, when it had failures
+
+    def record(self) -> None:
+        if self.breaker is not None:
+            self.breaker.record_success()
+        if self.login_failures_to_forget:  # the login worked: earlier login failures no longer count
+            CircuitState.objects.filter(key=self.login_failures_to_forget, consecutive_failures__gt=0).update(
+                consecutive_failures=0
+            )
+
+
+def deliver(
+    message: OutgoingMessage,
+    inbox: Inbox,
+    email: Email,
+    *,
+    providers: list | None = None,
+    circuits_clean: bool = False,
+    attempt_recorded: str = "",
+) -> Delivered:
+    """Try the providers in order; returns what took it, or raises ProviderError.
+
+    ``circuits_clean``: the caller read a moment ago that every circuit of
+    ``circuit_keys(inbox)`` exists and is closed with no failures, and that the inbox's
+    login circuit has none either (none is read again). ``attempt_recorded``: the provider whose
+    attempt event the caller wrote already (with its claim of the email).
+    """
+    providers = providers_for(inbox) if providers is None else providers
+    keys = [*circuit_keys(inbox, providers), login_circuit_key(inbox)]
+    # a circuit without a row is read (and created) by its breaker, as on first use
+    rows = {key: CircuitState(key=key) for key in keys} if circuits_clean else circuits_read(keys)
     errors = []
     asked = False
-    for provider in providers_for(inbox):
-        breaker = _breaker(provider, inbox)
+    for provider in providers:
+        key = _circuit_key(provider, inbox)
+        breaker = CircuitBreaker(key, row=rows.get(key))
         if not breaker.allow():
             errors.append(f"{provider.name}: circuit open")
             continue
-        # recorded before the call: after a crash, the review shows which provider may have it
-        event_record("email.provider_attempt", message=f"email {email.pk} via {provider.name}",
-                     data={"email_id": email.pk, "provider": provider.name}, trace_id=email.trace_id)  # fmt: skip
+        if provider.name != attempt_recorded or asked:
+            # recorded before the call: after a crash, the review shows which provider may have it
+            event_record("email.provider_attempt", message=f"email {email.pk} via {provider.name}",
+                         data={"email_id": email.pk, "provider": provider.name}, trace_id=email.trace_id)  # fmt: skip
         asked = True
         try:
             provider_message_id = _send_once_or_unknown(provider, message)
@@ -145,12 +207,9 @@ def deliver(message: OutgoingMessage, inbox: Inbox, email: Email) -> tuple[str, 
             if exc.login_failed:
                 _smtp_login_failed(inbox, str(exc))
             continue
-        breaker.record_success()
-        if provider.name == "smtp":  # the login worked: earlier login failures no longer count
-            CircuitState.objects.filter(key=f"smtp-login:{inbox.pk}", consecutive_failures__gt=0).update(
-                consecutive_failures=0
-            )
-        return provider.name, provider_message_id, errors
+        login = rows.get(login_circuit_key(inbox))
+        forget = login.key if provider.name == "smtp" and login and login.consecutive_failures else ""
+        return Delivered(provider.name, provider_message_id, errors, breaker, forget)
     if not asked:
         raise NoProviderAsked("; ".join(errors) or "no provider available")
     raise ProviderError("; ".join(errors) or "no provider available")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from constance import config
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.db.models import F, Q
 
 from outreach.models import Inbox, InboxDay, InboxState
@@ -84,6 +84,32 @@ def inbox_turn_claim(inbox: Inbox, now: datetime.datetime, gap: datetime.timedel
     return bool(claimed)
 
 
+@dataclass
+class TurnClaim:
+    """An inbox's turn, claimed by the turn's first write: in the transaction that claims
+    the email when the turn sends, just before the decision when it does not (a turn that
+    finds nothing to do writes nothing)."""
+
+    inbox: Inbox
+    now: datetime.datetime
+    gap: datetime.timedelta
+    claimed: bool = False
+    _before: datetime.datetime | None = None
+
+    def claim(self) -> bool:
+        """Claim the turn (once); False when another worker has it."""
+        if not self.claimed:
+            self._before = self.inbox.next_send_at
+            self.claimed = inbox_turn_claim(self.inbox, self.now, self.gap)
+        return self.claimed
+
+    def rolled_back(self, claimed_before: bool) -> None:
+        """The transaction that claimed the turn was rolled back, and the claim with it."""
+        if self.claimed and not claimed_before:
+            self.claimed = False
+            self.inbox.next_send_at = self._before
+
+
 def inbox_turn_give_back(inbox: Inbox, now: datetime.datetime) -> None:
     """A turn that sent nothing: the inbox may take the next one as soon as there is work."""
     Inbox.objects.filter(pk=inbox.pk).update(next_send_at=now)
@@ -104,12 +130,32 @@ def inbox_day(inbox: Inbox, day: datetime.date) -> InboxDay:
 def inbox_slot_claim(inbox: Inbox, day: datetime.date) -> InboxDay | None:
     """Take one of the day's slots: one conditional UPDATE, so concurrent senders never pass the cap.
 
-    Returns the day's row as it is after the claim (``sent`` counts this send), or None."""
-    row = inbox_day(inbox, day)
-    if not InboxDay.objects.filter(pk=row.pk, sent__lt=F("cap")).update(sent=F("sent") + 1):
+    Returns the day's row as the UPDATE left it (``sent`` counts this send), or None. The
+    UPDATE comes first; the day's row is created (its cap computed) only when it matched
+    nothing, which is once a day per inbox, or when the cap is used up."""
+    taken = _slot_update(inbox.pk, day)
+    if taken is None:
+        inbox_day(inbox, day)  # the first send of the day creates the row; at the cap this reads it
+        taken = _slot_update(inbox.pk, day)
+    if taken is None:
         return None
-    row.sent += 1  # what the UPDATE wrote, unless another sender took a slot in between: shown, not enforced
-    return row
+    pk, sent, cap = taken
+    return InboxDay(pk=pk, inbox=inbox, day=day, sent=sent, cap=cap)
+
+
+def _slot_update(inbox_id: int, day: datetime.date) -> tuple[int, int, int] | None:
+    """``sent + 1`` where ``sent < cap``, returning the row's id, sent and cap (PostgreSQL and
+    SQLite 3.35+ both return them; the ORM's update() gives only a count)."""
+    quote = connection.ops.quote_name
+    table, sent, cap = quote(InboxDay._meta.db_table), quote("sent"), quote("cap")
+    sql = (
+        f"UPDATE {table} SET {sent} = {sent} + 1 "  # noqa: S608 (our table's and columns' names)
+        f"WHERE {quote('inbox_id')} = %s AND {quote('day')} = %s AND {sent} < {cap} "
+        f"RETURNING {quote('id')}, {sent}, {cap}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [inbox_id, connection.ops.adapt_datefield_value(day)])
+        return cursor.fetchone()
 
 
 def inbox_slot_release(inbox: Inbox, day: datetime.date) -> None:

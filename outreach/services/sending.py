@@ -18,10 +18,12 @@ looks at it again before then, and the turn moves to the next email.
 At most once:
 
 1. the email is claimed (queued → sending, one conditional UPDATE: exactly one worker
-   wins) before any provider is called, and its Message-ID is stored first;
-2. an inbox slot is taken with one conditional UPDATE on the inbox-day row
-   (``sent < cap``), so no number of concurrent senders passes a cap; a send that no
-   provider accepted gives its slot back and the email returns to the queue — after
+   wins, and only while its address and domain are not suppressed) before any provider
+   is called, and its Message-ID is stored by the same UPDATE;
+2. an inbox slot is taken in the claim's transaction with one conditional UPDATE on the
+   inbox-day row (``sent < cap``), so no number of concurrent senders passes a cap (no
+   slot: the claim is rolled back); a send that no provider accepted gives its slot back
+   and the email returns to the queue — after
    ``SEND_MAX_ATTEMPTS`` such runs (runs in which a provider was asked) it fails for
    good instead, with the reasons in its audit trail and an ``email.send_failed`` event;
 3. an email found in ``sending`` after a crash is held for a human (needs review),
@@ -38,6 +40,15 @@ sender holds in ``sending`` counts as just sent.
 Every decision (sent, skipped and why, cancelled and why) is a SendDecision row on the
 email, shown in the admin. Clock and randomness are injected, so tests and the demo
 control pacing exactly.
+
+What one email costs (bench/sending.py; tests/outreach/test_send_path_cost.py): one
+statement reads the email with everything its re-checks need and the live settings,
+the emergency stop among them (outreach.selectors.email_next_for_inbox); one transaction
+claims the inbox's turn, the email and a slot and records the first provider attempt;
+the provider gets the message over the inbox's SMTP session, kept for the run; one
+transaction records the send: the email, its audit row, its sequence, its prospect's
+path (one UPDATE, outreach's and the prospect's log rows in one INSERT), the event and
+the provider's success. 15 queries on SQLite, 13 on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -45,6 +56,7 @@ from __future__ import annotations
 import datetime
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -52,29 +64,59 @@ from typing import NamedTuple
 from constance import config
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import BigIntegerField, DateTimeField, Exists, F, Max, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
-from infra.statemachine import transition
+from infra.statemachine import GuardRefused, TransitionLog, transition, transition_path
 from outreach.business_hours import business_hours_check, next_opening
 from outreach.compliance import country_rule_check, email_hold
-from outreach.models import Email, EmailStatus, Inbox, InboxDay, SendDecision, Sequence, SequenceState
+from outreach.models import (
+    Email,
+    EmailStatus,
+    Inbox,
+    InboxDay,
+    SendDecision,
+    Sequence,
+    SequenceState,
+    Suppression,
+    suppression_hash,
+)
 from outreach.providers.base import ProviderError
-from outreach.selectors import emails_for_inbox, emails_ready_to_send, inbox_cap_on, inboxes_due
-from outreach.services.delivery import ACTOR, NoProviderAsked, deliver, message_build
+from outreach.providers.smtp import smtp_sessions_reused
+from outreach.selectors import (
+    email_next_for_inbox,
+    emails_ready_to_send,
+    emails_with_send_context,
+    inbox_cap_on,
+    inboxes_due,
+    live_settings_of,
+    sending_domains_held,
+)
+from outreach.services.delivery import (
+    ACTOR,
+    Delivered,
+    NoProviderAsked,
+    circuit_keys,
+    deliver,
+    login_circuit_key,
+    message_build,
+    message_id_for,
+    providers_for,
+)
 from outreach.services.pacing import (
     Pacing,
+    TurnClaim,
     inbox_day,
     inbox_slot_claim,
     inbox_slot_release,
-    inbox_turn_claim,
     inbox_turn_give_back,
     inbox_weight,
 )
 from outreach.services.sending_control import sending_enabled
-from outreach.services.sequences import prospects_at_same_company, sequence_is_open, sequence_stop
+from outreach.services.sequences import sequence_stop
 from outreach.services.suppression import email_domain, suppression_blocks
 from prospects.models import Prospect, ProspectStage
 
@@ -138,16 +180,72 @@ class Block(NamedTuple):
     until: datetime.datetime | None = None
 
 
+@dataclass
+class SendSettings:
+    """The live settings a send reads, fresh, with the email (``emails_with_send_context``)."""
+
+    sending_enabled: bool
+    domain_gap_minutes: int
+    max_attempts: int
+
+    @classmethod
+    def of(cls, values: dict) -> SendSettings:
+        return cls(
+            sending_enabled=bool(values["SENDING_ENABLED"]),
+            domain_gap_minutes=int(values["SAME_DOMAIN_GAP_MINUTES"]),
+            max_attempts=max(1, int(values["SEND_MAX_ATTEMPTS"])),
+        )
+
+
+@dataclass
+class SendContext:
+    """What the send-time re-checks need beyond the email, its prospect and campaign, read
+    with them in one statement (outreach.selectors.emails_with_send_context)."""
+
+    sequence: Sequence | None
+    bounced: bool  # an earlier email to the prospect bounced
+    colleague: str | None  # a colleague who answered: their name ('' unnamed), or None
+    unsubscribe_token: str | None
+    circuits_clean: bool  # every circuit of the inbox's providers closed without failures
+    settings: SendSettings
+
+    @classmethod
+    def of(cls, email: Email) -> SendContext:
+        try:
+            sequence = email.prospect.sequence
+        except Sequence.DoesNotExist:
+            sequence = None
+        return cls(
+            sequence=sequence,
+            bounced=bool(email.ctx_bounced),
+            colleague=email.ctx_colleague,
+            unsubscribe_token=email.ctx_unsubscribe_token,
+            circuits_clean=bool(email.ctx_circuits_clean),
+            settings=SendSettings.of(live_settings_of(email)),
+        )
+
+
+def email_with_send_context(email_id: int, *, inbox: Inbox | None = None, providers=None) -> Email | None:
+    """The email as it is now, with its ``send_context`` (one query); with ``inbox``, the
+    circuits of its providers too."""
+    circuits = _circuits(inbox, providers) if inbox is not None else {}
+    email = emails_with_send_context(Email.objects.filter(pk=email_id), **circuits).first()
+    if email is not None:
+        email.send_context = SendContext.of(email)
+    return email
+
+
 # --- decisions ---------------------------------------------------------------------------
 
 
 def decision_record(email: Email, outcome: str, reason: str, detail: str = "", *, inbox=None, provider="", now=None):
     """Append to the email's audit trail; a repeated skip for the same reason updates the last row."""
     now = now or timezone.now()
-    last = email.send_decisions.order_by("-created_at", "-id").first()
-    if last and outcome == SendDecision.Outcome.SKIPPED and (last.outcome, last.reason) == (outcome, reason):
-        SendDecision.objects.filter(pk=last.pk).update(detail=detail[:2000], created_at=now)
-        return last
+    if outcome == SendDecision.Outcome.SKIPPED:  # only skips are folded: nothing else needs the last row
+        last = email.send_decisions.order_by("-created_at", "-id").first()
+        if last and (last.outcome, last.reason) == (outcome, reason):
+            SendDecision.objects.filter(pk=last.pk).update(detail=detail[:2000], created_at=now)
+            return last
     return SendDecision.objects.create(
         email=email, outcome=outcome, reason=reason, detail=detail[:2000], inbox=inbox, provider=provider,
         created_at=now,
@@ -187,38 +285,50 @@ def send_blocker(email: Email, now: datetime.datetime, pacing: Pacing) -> Block 
     """Why ``email`` must not go out now, or None when it may.
 
     Run at the moment of sending on fresh rows: a reply, bounce or unsubscribe that
-    arrived a second ago is seen here.
+    arrived a second ago is seen here. Reads the email with its context (one query), the
+    suppression list and, when it gets that far, the company domain's gap.
+    """
+    fresh = email_with_send_context(email.pk)
+    if fresh is None:
+        return None
+    return _blocker(fresh, fresh.send_context, now, pacing, suppressed=suppression_blocks(fresh.to_email))
+
+
+_UNKNOWN = object()  # the suppression list was not read: the claim's UPDATE checks it
+
+
+def _blocker(email: Email, context: SendContext, now, pacing: Pacing, *, suppressed=_UNKNOWN, gap=True):
+    """``send_blocker``'s checks, in its order, on a read email and its context.
+
+    ``suppressed``: the suppression entry that applies (None: none), or _UNKNOWN when the
+    list was not read — the caller reads it before acting on another reason (the list
+    comes first) and checks it in the claim otherwise. ``gap``: check the domain gap too
+    (the claim checks it again under the domain's lock).
     """
     cancelled = SendDecision.Outcome.CANCELLED
     skipped = SendDecision.Outcome.SKIPPED
     ours = email.type == Email.Type.REPLY  # our answer to a reply may go out where outreach may not
-    prospect = Prospect.objects.get(pk=email.prospect_id)
-    blocked = suppression_blocks(email.to_email)
-    if blocked:
-        return Block(cancelled, "suppression", f"{blocked.kind} suppressed ({blocked.get_reason_display()})")
+    prospect = email.prospect
+    if suppressed is not _UNKNOWN and suppressed is not None:
+        return Block(cancelled, "suppression", f"{suppressed.kind} suppressed ({suppressed.get_reason_display()})")
     if prospect.reply_pending_since and not ours:
         return Block(skipped, "reply_pending", "a reply from the prospect has arrived and is not read yet")
     if (prospect.stage in ANSWERED_STAGES or prospect.last_reply_at) and not ours:
         return Block(cancelled, "reply", f"the prospect is '{prospect.stage}' (answered or closed)")
-    if not ours and not sequence_is_open(prospect.pk):
+    sequence = context.sequence
+    if not ours and sequence is not None and sequence.state not in (SequenceState.ACTIVE, SequenceState.PAUSED):
         return Block(cancelled, "sequence_stopped", "the prospect's sequence was stopped")
-    paused_until = (
-        Sequence.objects.filter(prospect=prospect, state=SequenceState.PAUSED, paused_until__gt=now)
-        .values_list("paused_until", flat=True)
-        .first()
-    )
-    if paused_until and not ours:
-        detail = f"the sequence is paused until {paused_until:%Y-%m-%d} (out of office)"
-        return Block(skipped, "out_of_office", detail, paused_until)
-    if Email.objects.filter(prospect=prospect, status=EmailStatus.BOUNCED).exists():
+    paused = sequence is not None and sequence.state == SequenceState.PAUSED
+    if not ours and paused and sequence.paused_until and sequence.paused_until > now:
+        until = sequence.paused_until
+        return Block(skipped, "out_of_office", f"the sequence is paused until {until:%Y-%m-%d} (out of office)", until)
+    if context.bounced:
         return Block(cancelled, "bounced", "an earlier email to this prospect bounced")
     # a colleague who answered closes the hotel to outreach, except the one who pointed us
     # to this prospect: that answer is the invitation to write
-    colleagues = prospects_at_same_company(prospect).exclude(pk=prospect.referred_by_id)
-    answered = colleagues.filter(Q(stage__in=[S.ENGAGED, S.REPLIED, S.MEETING, S.WON]) | Q(last_reply_at__isnull=False))
-    if not ours and (colleague := answered.first()):
-        who = colleague.name or "a colleague"
-        return Block(cancelled, "account_reply", f"{who} at {prospect.company_name} answered")
+    if not ours and context.colleague is not None:
+        return Block(cancelled, "account_reply", f"{context.colleague or 'a colleague'} at {prospect.company_name} "
+                     "answered")  # fmt: skip
     if not ours:  # the law of the prospect's country (outreach.compliance)
         verdict = country_rule_check(prospect, campaign=email.campaign)
         if not verdict.ok:
@@ -227,20 +337,23 @@ def send_blocker(email: Email, now: datetime.datetime, pacing: Pacing) -> Block 
         window = business_hours_check(prospect, now)
         if not window.ok:
             return Block(skipped, window.reason, window.detail)
-    gap_detail, gap_ends = domain_gap_blocks(email, now)
-    if gap_detail:
-        return Block(skipped, "domain_gap", gap_detail, gap_ends)
+    if gap:
+        gap_detail, gap_ends = domain_gap_blocks(email, now, minutes=context.settings.domain_gap_minutes)
+        if gap_detail:
+            return Block(skipped, "domain_gap", gap_detail, gap_ends)
     return None
 
 
-def domain_gap_blocks(email: Email, now: datetime.datetime) -> tuple[str, datetime.datetime | None]:
+def domain_gap_blocks(
+    email: Email, now: datetime.datetime, *, minutes: int | None = None
+) -> tuple[str, datetime.datetime | None]:
     """Why the company domain's gap forbids this outreach email now, and when the gap ends
-    (('', None) when it does not).
+    (('', None) when it does not). ``minutes``: SAME_DOMAIN_GAP_MINUTES when read already.
 
     An email to the domain that another sender holds in ``sending``, or that was held for
     review within the gap, counts as just sent: it may be on the wire, or have gone out.
     """
-    gap = int(config.SAME_DOMAIN_GAP_MINUTES)
+    gap = int(config.SAME_DOMAIN_GAP_MINUTES) if minutes is None else minutes
     domain = email_domain(email.to_email)
     if not (gap and domain and email.type == Email.Type.OUTREACH):
         return "", None
@@ -271,7 +384,7 @@ def _domain_lock(email: Email) -> None:
     (the check and the claim are separate statements). A PostgreSQL advisory lock, held
     until the transaction ends; SQLite's transactions begin IMMEDIATE here, one at a time.
     """
-    if connection.vendor == "postgresql" and int(config.SAME_DOMAIN_GAP_MINUTES):
+    if connection.vendor == "postgresql":
         lock_name = f"send-domain:{email_domain(email.to_email)}"
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [lock_name])
@@ -280,52 +393,117 @@ def _domain_lock(email: Email) -> None:
 # --- one email -----------------------------------------------------------------------------
 
 
-def email_send(email: Email, *, inbox: Inbox, now: datetime.datetime, pacing: Pacing) -> SendOutcome:
-    """Send one queued email from ``inbox`` if everything allows it now; returns what happened."""
-    email = Email.objects.select_related("prospect", "campaign", "thread_root").get(pk=email.pk)
+class _NoSlot(Exception):
+    """The inbox's cap is used up: the claim is rolled back."""
+
+
+class TurnTaken(Exception):
+    """Another worker has this inbox's turn: this one writes nothing."""
+
+
+def email_send(
+    email: Email, *, inbox: Inbox, now: datetime.datetime, pacing: Pacing, turn: TurnClaim | None = None
+) -> SendOutcome:
+    """Send one queued email from ``inbox`` if everything allows it now; returns what happened.
+
+    ``email`` as ``email_next_for_inbox`` reads it (with its ``send_context``, read a moment
+    ago in the statement that picked it), or any Email (read again here, one query).
+    ``turn``: the inbox's turn, claimed with the email's claim, or before a decision is
+    written (TurnTaken when another worker has it).
+    """
+    providers = providers_for(inbox)
+    context = getattr(email, "send_context", None)
+    if context is None:
+        email = email_with_send_context(email.pk, inbox=inbox, providers=providers) or email
+        context = getattr(email, "send_context", None)
+        if context is None:
+            return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "it no longer exists")
     if email.status != EmailStatus.QUEUED:
         return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", f"it is {email.status} now")
-    block = send_blocker(email, now, pacing)
+    block = _blocker(email, context, now, pacing, gap=False)
     if block:
-        return _act_on_block(email, block, now)
+        # the suppression list comes before every other reason
+        suppressed = suppression_blocks(email.to_email)
+        if suppressed:
+            block = _blocker(email, context, now, pacing, suppressed=suppressed)
+        return _act_on_block(email, block, now, turn)
 
+    message_id = message_id_for(email, inbox)
+    # the first provider's attempt goes in with the claim when its circuit is known healthy
+    attempt = providers[0].name if context.circuits_clean and providers else ""
+    claimed_before = turn.claimed if turn is not None else True
     try:
         with transaction.atomic():
-            _domain_lock(email)
-            # checked again under the lock: another sender may have claimed an email to the domain
-            gap_detail, gap_ends = domain_gap_blocks(email, now)
+            if turn is not None and not turn.claim():
+                raise TurnTaken
+            gap_detail, gap_ends = "", None
+            if context.settings.domain_gap_minutes:
+                _domain_lock(email)
+                # under the lock: another sender may have claimed an email to the domain
+                gap_detail, gap_ends = domain_gap_blocks(email, now, minutes=context.settings.domain_gap_minutes)
             if not gap_detail:
-                transition(email, "claim", by=ACTOR, reason=f"{inbox.email}'s turn")
-    except (AlreadyMoved, TransitionNotAllowed):
+                # stored before any provider call: a crash leaves a findable Message-ID for the review
+                transition(
+                    email, "claim", by=ACTOR, reason=f"{inbox.email}'s turn", guard=~_suppressed(email.to_email),
+                    also={"message_id": message_id, "inbox": inbox, "from_email": inbox.email},
+                )  # fmt: skip
+                slot = inbox_slot_claim(inbox, now.date())
+                if slot is None:
+                    raise _NoSlot
+                if attempt:
+                    event_record("email.provider_attempt", message=f"email {email.pk} via {attempt}",
+                                 data={"email_id": email.pk, "provider": attempt}, trace_id=email.trace_id)  # fmt: skip
+    except (TurnTaken, GuardRefused, AlreadyMoved, TransitionNotAllowed, _NoSlot) as exc:
+        if turn is not None:
+            turn.rolled_back(claimed_before)  # the transaction took the turn's claim with it
+        if isinstance(exc, TurnTaken):
+            raise
+        if isinstance(exc, GuardRefused):  # suppressed a moment ago
+            suppressed = suppression_blocks(email.to_email)
+            if suppressed is None:
+                return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "its suppression changed")
+            return _act_on_block(email, _blocker(email, context, now, pacing, suppressed=suppressed), now, turn)
+        if isinstance(exc, _NoSlot):
+            return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "cap", f"{inbox.email} used today's cap")
         return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "another sender claimed it")
     if gap_detail:
         return _skip(email, Block(SendDecision.Outcome.SKIPPED, "domain_gap", gap_detail, gap_ends), now)
+    inbox.sent_today, inbox.cap_today = slot.sent, slot.cap  # what the inbox's next turn starts from
 
-    day = now.date()
-    slot = inbox_slot_claim(inbox, day)
-    if slot is None:
-        transition(email, "release", by=ACTOR, reason=f"{inbox.email} has no slot left today")
-        return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "cap", f"{inbox.email} used today's cap")
-
-    message = message_build(email, inbox)
-    # stored before any provider call: a crash leaves a findable Message-ID for the review
-    Email.objects.filter(pk=email.pk).update(message_id=message.message_id, inbox=inbox, from_email=inbox.email)
+    message = message_build(email, inbox, unsubscribe_token=context.unsubscribe_token)
     try:
-        provider, provider_message_id, errors = deliver(message, inbox, email)
+        delivered = deliver(
+            message, inbox, email, providers=providers, circuits_clean=context.circuits_clean, attempt_recorded=attempt
+        )
     except ProviderError as exc:
         if exc.outcome_unknown:
             return _hold_for_review(email, inbox, message.message_id, str(exc), now)
-        inbox_slot_release(inbox, day)
+        inbox_slot_release(inbox, now.date())
         if exc.recipient_refused:
             return _recipient_refused(email, inbox, str(exc), now)
-        return _no_provider_accepted(email, inbox, str(exc), now, counts=not isinstance(exc, NoProviderAsked))
+        counts = not isinstance(exc, NoProviderAsked)
+        return _no_provider_accepted(email, inbox, str(exc), now, counts=counts, limit=context.settings.max_attempts)
 
-    detail = _why_now(email, inbox, slot, now, pacing, errors)
-    _record_sent(email, inbox, provider, provider_message_id, now, detail)
+    detail = _why_now(email, inbox, slot, now, pacing, delivered.errors)
+    _record_sent(email, inbox, delivered, now, detail)
     return SendOutcome(email.pk, SendDecision.Outcome.SENT, "ok", detail)
 
 
-def _act_on_block(email: Email, block: Block, now) -> SendOutcome:
+def _circuits(inbox: Inbox, providers=None) -> dict:
+    """The circuits a send from ``inbox`` touches, as ``emails_with_send_context`` takes them."""
+    return {"circuit_keys": circuit_keys(inbox, providers), "optional_circuit_keys": [login_circuit_key(inbox)]}
+
+
+def _suppressed(address: str) -> Exists:
+    """The claim's guard: the address or its domain is on the suppression list (keys hashed here)."""
+    address = (address or "").strip().lower()
+    hashes = [suppression_hash(address), suppression_hash(email_domain(address))]
+    return Exists(Suppression.objects.filter(value_hash__in=hashes))
+
+
+def _act_on_block(email: Email, block: Block, now, turn: TurnClaim | None = None) -> SendOutcome:
+    if turn is not None and not turn.claim():  # a decision is written: the turn must be this worker's
+        raise TurnTaken
     if block.outcome == SendDecision.Outcome.HELD:  # out of the queue until a consent is recorded
         if not email_hold(email, reason=block.reason, detail=block.detail, by=ACTOR, now=now):
             return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "another worker has it")
@@ -349,19 +527,21 @@ def _recipient_refused(email: Email, inbox: Inbox, error: str, now) -> SendOutco
     return SendOutcome(email.pk, SendDecision.Outcome.FAILED, "recipient_refused", error)
 
 
-def _no_provider_accepted(email: Email, inbox: Inbox, error: str, now, *, counts: bool) -> SendOutcome:
+def _no_provider_accepted(
+    email: Email, inbox: Inbox, error: str, now, *, counts: bool, limit: int | None = None
+) -> SendOutcome:
     """Back to the queue for the next run; after SEND_MAX_ATTEMPTS runs in which providers
     were asked and none accepted, failed for good (shown under Emails, status failed)."""
-    limit = max(1, int(config.SEND_MAX_ATTEMPTS))
+    limit = max(1, int(config.SEND_MAX_ATTEMPTS)) if limit is None else limit
     with transaction.atomic():
         if counts:
             Email.objects.filter(pk=email.pk).update(send_attempts=F("send_attempts") + 1)
         attempts = Email.objects.values_list("send_attempts", flat=True).get(pk=email.pk)
         decision_record(email, SendDecision.Outcome.PROVIDER_FAILED, "providers", error, inbox=inbox, now=now)
         if attempts < limit:
-            transition(email, "release", by=ACTOR, reason="no provider accepted it")
             # not straight back to the next inbox's turn: the providers get a few minutes
-            Email.objects.filter(pk=email.pk).update(not_before=now + PROVIDER_RETRY_AFTER)
+            transition(email, "release", by=ACTOR, reason="no provider accepted it",
+                       also={"not_before": now + PROVIDER_RETRY_AFTER})  # fmt: skip
             return SendOutcome(email.pk, SendDecision.Outcome.PROVIDER_FAILED, "providers", error)
         detail = f"no provider accepted it in {attempts} sender runs (SEND_MAX_ATTEMPTS {limit}); last run: {error}"
         transition(email, "mark_failed", by=ACTOR, reason=detail[:500])
@@ -404,34 +584,44 @@ def _why_now(email, inbox, slot: InboxDay, now, pacing, errors) -> str:
     return "; ".join(parts)
 
 
-def _record_sent(email: Email, inbox: Inbox, provider: str, provider_message_id: str, now, detail: str) -> None:
-    """After a provider took the message: the email, its sequence and its prospect, in one transaction."""
-    with transaction.atomic():
-        transition(email, "mark_sent", by=ACTOR, reason=f"sent via {provider}")
-        Email.objects.filter(pk=email.pk).update(
-            sent_at=now, provider=provider, provider_message_id=provider_message_id[:250]
-        )
+def _record_sent(email: Email, inbox: Inbox, delivered: Delivered, now, detail: str) -> None:
+    """After a provider took the message: the email, its audit row, its sequence and its
+    prospect, the event and the provider's success, in one transaction (the log rows of
+    the email's and the prospect's transitions in one INSERT)."""
+    provider = delivered.provider
+    with transaction.atomic(), TransitionLog() as log:
+        also = {"sent_at": now, "provider": provider, "provider_message_id": delivered.provider_message_id[:250]}
+        transition(email, "mark_sent", by=ACTOR, reason=f"sent via {provider}", also=also, log=log)
         decision_record(email, SendDecision.Outcome.SENT, "ok", detail, inbox=inbox, provider=provider, now=now)
-        email_book_sent(email, inbox, provider, now)
+        email_book_sent(email, inbox, provider, now, log=log, prospect=email.prospect)
+        delivered.record()  # last: the metrics' rows are shared by every sender
 
 
-def email_book_sent(email: Email, inbox: Inbox | None, provider: str, now, by=ACTOR) -> None:
-    """What an email that went out changes beyond itself: its sequence, its prospect, the event."""
-    with transaction.atomic():
-        prospect = Prospect.objects.select_for_update().get(pk=email.prospect_id)
+def email_book_sent(
+    email: Email,
+    inbox: Inbox | None,
+    provider: str,
+    now,
+    by=ACTOR,
+    *,
+    log: TransitionLog | None = None,
+    prospect: Prospect | None = None,
+) -> None:
+    """What an email that went out changes beyond itself: its sequence, its prospect, the event.
+
+    ``prospect``: as the caller read it a moment ago (its stage decides the path it walks;
+    a prospect that moved meanwhile is read again). ``log``: the caller's TransitionLog.
+    """
+    with transaction.atomic(savepoint=False):  # inside the caller's transaction: no savepoint to pay for
+        prospect = prospect or Prospect.objects.get(pk=email.prospect_id)
         if email.type != Email.Type.REPLY:
-            sequence, _ = Sequence.objects.get_or_create(
-                prospect=prospect, defaults={"campaign": email.campaign, "inbox": inbox}
-            )
-            Sequence.objects.filter(pk=sequence.pk).update(
-                inbox=sequence.inbox or inbox,
-                first_sent_at=sequence.first_sent_at or now,
-                last_step_sent=max(sequence.last_step_sent, email.sequence_step),
-            )
-            _advance_prospect(prospect, email, by)
-        Prospect.objects.filter(pk=prospect.pk).update(
-            email_sent_count=F("email_sent_count") + 1, last_email_sent_at=now
-        )
+            _sequence_book(email, inbox, now)
+        counts = {"email_sent_count": F("email_sent_count") + 1, "last_email_sent_at": now}
+        try:
+            _advance_prospect(prospect, email, by, also=counts, log=log)
+        except AlreadyMoved:  # a reply or a person moved it since it was read: decide on its stage now
+            prospect = Prospect.objects.select_for_update().get(pk=email.prospect_id)
+            _advance_prospect(prospect, email, by, also=counts, log=log)
         event_record(
             "email.sent",
             message=f"{email.subject} → {email.to_email} via {provider}",
@@ -442,14 +632,35 @@ def email_book_sent(email: Email, inbox: Inbox | None, provider: str, now, by=AC
         )  # fmt: skip
 
 
-def _advance_prospect(prospect: Prospect, email: Email, by=ACTOR) -> None:
-    """First email: (composed →) queued → sending → sent → contacted; a follow-up is logged as such."""
+def _sequence_book(email: Email, inbox: Inbox | None, now) -> None:
+    """The sequence's first send, thread inbox and last step, in one UPDATE (created when missing)."""
+    changes = {
+        "inbox_id": Coalesce(F("inbox_id"), Value(getattr(inbox, "pk", None)), output_field=BigIntegerField()),
+        "first_sent_at": Coalesce(F("first_sent_at"), Value(now), output_field=DateTimeField()),
+        "last_step_sent": Greatest(F("last_step_sent"), Value(email.sequence_step)),
+    }
+    if not Sequence.objects.filter(prospect_id=email.prospect_id).update(**changes):
+        Sequence.objects.get_or_create(prospect_id=email.prospect_id, defaults={"campaign": email.campaign,
+                                                                                "inbox": inbox})  # fmt: skip
+        Sequence.objects.filter(prospect_id=email.prospect_id).update(**changes)
+
+
+def _advance_prospect(prospect: Prospect, email: Email, by=ACTOR, *, also=None, log=None) -> None:
+    """First email: (composed →) queued → sending → sent → contacted, one UPDATE with ``also``;
+    a follow-up is logged as such; an answer, or a prospect past contacted, gets ``also`` only."""
     path = {S.COMPOSED: "queue", S.QUEUED: "start_sending", S.SENDING: "finish_sending", S.SENT: "mark_contacted"}
+    names = []
     if email.type == Email.Type.FOLLOW_UP and prospect.stage == S.CONTACTED:
-        transition(prospect, "follow_up", by=by, reason=f"follow-up step {email.sequence_step} sent")
-        return
-    while prospect.stage in path:
-        transition(prospect, path[prospect.stage], by=by, reason=f"email {email.pk} sent")
+        names, reason = ["follow_up"], f"follow-up step {email.sequence_step} sent"
+    elif email.type != Email.Type.REPLY:
+        stage, reason = prospect.stage, f"email {email.pk} sent"
+        while stage in path:
+            names.append(path[stage])
+            stage = Prospect.state_machine.get(path[stage]).target
+    if names:
+        transition_path(prospect, names, by=by, reason=reason, also=also, log=log)
+    elif also:
+        Prospect.objects.filter(pk=prospect.pk).update(**also)
 
 
 # --- one inbox's turn ------------------------------------------------------------------------
@@ -459,6 +670,7 @@ def _advance_prospect(prospect: Prospect, email: Email, by=ACTOR) -> None:
 class Turn:
     taken: bool  # False: another worker had it, or it had not come
     skipped: bool = False  # the inbox let it pass (its random skip)
+    stopped: bool = False  # the emergency stop was found on
     outcomes: list[SendOutcome] = field(default_factory=list)
 
     @property
@@ -476,24 +688,40 @@ TURN_ENDING = {
 
 
 def inbox_turn(inbox: Inbox, *, now: datetime.datetime, rng: random.Random, pacing: Pacing) -> Turn:
-    """One turn of ``inbox``: claim it (and set the next one a gap later), then send its next email."""
+    """One turn of ``inbox``: send its next email that may go now, and set its next turn a gap later.
+
+    Each email is read with its send-time context and the live settings (the emergency
+    stop among them) in one statement, right before it is checked and sent. The turn is
+    claimed (one conditional UPDATE: one worker has it) by its first write: with the
+    email's claim when it sends, before a decision is written when it does not.
+    """
     cap = getattr(inbox, "cap_today", None)  # inboxes_due read it; else today's row, else what it will store
     if cap is None:
         cap = InboxDay.objects.filter(inbox=inbox, day=now.date()).values_list("cap", flat=True).first()
     cap = cap if cap is not None else inbox_cap_on(inbox, now.date())
-    if not inbox_turn_claim(inbox, now, pacing.gap(rng, cap=cap, weight=inbox_weight(inbox))):
-        return Turn(taken=False)
+    claim = TurnClaim(inbox, now, pacing.gap(rng, cap=cap, weight=inbox_weight(inbox)))
     if pacing.skip_probability and rng.random() < pacing.skip_probability:
-        return Turn(taken=True, skipped=True)
+        return Turn(taken=True, skipped=True) if claim.claim() else Turn(taken=False)
     turn = Turn(taken=True)
-    for email in emails_for_inbox(inbox, now, limit=EMAILS_TRIED_PER_TURN):
-        if not sending_enabled():  # the emergency stop halts sends between any two emails
+    circuits = _circuits(inbox)
+    tried: list[int] = []
+    while len(tried) < EMAILS_TRIED_PER_TURN:
+        email = email_next_for_inbox(inbox, now, exclude=tried, **circuits)
+        if email is None:
             break
-        outcome = email_send(email, inbox=inbox, now=now, pacing=pacing)
+        email.send_context = SendContext.of(email)
+        if not email.send_context.settings.sending_enabled:  # the emergency stop halts sends between any two
+            turn.stopped = True
+            break
+        tried.append(email.pk)
+        try:
+            outcome = email_send(email, inbox=inbox, now=now, pacing=pacing, turn=claim)
+        except TurnTaken:
+            return Turn(taken=False)
         turn.outcomes.append(outcome)
         if outcome.outcome in TURN_ENDING or outcome.reason == "cap":
             break
-    if not any(o.outcome in TURN_ENDING for o in turn.outcomes):
+    if claim.claimed and not any(o.outcome in TURN_ENDING for o in turn.outcomes):
         inbox_turn_give_back(inbox, now)  # nothing went out: due again as soon as there is work
     return turn
 
@@ -508,10 +736,14 @@ def inbox_turn_run(inbox_id: int, *, now: datetime.datetime | None = None, rng: 
     turn = inbox_turn(inbox, now=now or timezone.now(), rng=rng or random.Random(), pacing=Pacing.live())
     if not turn.taken:
         return "not this inbox's turn"
+    if turn.stopped and not turn.outcomes:
+        return "emergency stop is on"
     return "let pass" if turn.skipped else ", ".join(f"{o.outcome} {o.reason}" for o in turn.outcomes) or "nothing due"
 
 
 # --- the run -----------------------------------------------------------------------------
+
+DUE_REREAD_SECONDS = 1.0  # a run working through due inboxes asks which are due at most this often
 
 
 def sender_run(
@@ -530,6 +762,11 @@ def sender_run(
     here, one after another, until no inbox is due (each that worked waits out its gap; one
     that let its turn pass or found nothing is not asked again this run) or ``limit``
     emails went out. At a live pace that is one turn per due inbox.
+
+    The sending domains held by their DNS check are read once per run; the due inboxes
+    once per round, and again only when the ones known due are done or a second passed
+    (an inbox whose gap is shorter than that is due again at once); each inbox keeps one
+    SMTP session open for the run (outreach.providers.smtp).
     """
     rng = rng or random.Random()
     pacing = pacing or Pacing.live()
@@ -541,21 +778,32 @@ def sender_run(
         return _dry_run(clock(), pacing, limit, report)
     if fan_out:
         return _fan_out(clock(), report)
+    with smtp_sessions_reused():
+        return _turns_here(clock, rng, limit, pacing, report)
+
+
+def _turns_here(clock, rng, limit, pacing, report: SenderRunReport) -> SenderRunReport:
     idle: set[int] = set()  # inboxes whose turn found nothing to send: not asked again this run
     failures = 0
+    held = sending_domains_held(clock())
+    known: list[Inbox] = []  # the inboxes last read due, with what their turns set on them since
+    read_at = None
     while limit is None or report.sent < limit:
         now = clock()
-        due = [inbox for inbox in inboxes_due(now) if inbox.pk not in idle]
+        due = [inbox for inbox in known if inbox.pk not in idle and _still_due(inbox, now)]
+        if not due or time.monotonic() - read_at >= DUE_REREAD_SECONDS:
+            known, read_at = inboxes_due(now, held_domains=held), time.monotonic()
+            due = [inbox for inbox in known if inbox.pk not in idle]
         if not due:
             break
         for inbox in due:
-            if not sending_enabled():  # the emergency stop halts a run in progress, before each turn
-                report.skipped_run = "emergency stop pressed during the run"
-                return report
             turn = inbox_turn(inbox, now=clock(), rng=rng, pacing=pacing)
             report.turns += turn.taken
             report.turns_skipped += turn.skipped
             report.outcomes.extend(turn.outcomes)
+            if turn.stopped:  # the emergency stop, pressed while the run works
+                report.skipped_run = "emergency stop pressed during the run"
+                return report
             if not turn.taken or turn.skipped or not any(o.outcome in TURN_ENDING for o in turn.outcomes):
                 idle.add(inbox.pk)  # one let-pass or empty turn per inbox and run
             for outcome in turn.outcomes:
@@ -566,6 +814,13 @@ def sender_run(
             if limit is not None and report.sent >= limit:
                 break
     return report
+
+
+def _still_due(inbox: Inbox, now: datetime.datetime) -> bool:
+    """Due again by what this run knows: its next turn has come and its cap is not used up."""
+    if inbox.next_send_at is not None and inbox.next_send_at > now:
+        return False
+    return inbox.cap_today is None or inbox.sent_today is None or inbox.sent_today < inbox.cap_today
 
 
 def _fan_out(now: datetime.datetime, report: SenderRunReport) -> SenderRunReport:
