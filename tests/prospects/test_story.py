@@ -57,6 +57,14 @@ def test_an_email_held_by_the_country_rule_says_why():
     assert next_text(prospect) == "held: consent required in DE: none recorded"
 
 
+def test_the_page_of_a_held_prospect_leads_to_recording_the_consent(admin_client):
+    prospect = contacted(country="DE", city="Berlin", timezone="Europe/Berlin")
+    email = EmailFactory(prospect=prospect, status=EmailStatus.HELD)
+    SendDecision.objects.create(email=email, outcome="held", reason="consent_required", detail="consent required")
+    html = admin_client.get(f"/admin/prospects/prospect/{prospect.pk}/change/").content.decode()
+    assert 'href="#consents-group" id="record-consent"' in html and 'id="consents-group"' in html
+
+
 def test_an_out_of_office_pause_says_until_when():
     prospect = contacted()
     Sequence.objects.create(
