@@ -117,10 +117,13 @@ def inbox_turn_give_back(inbox: Inbox, now: datetime.datetime) -> None:
 
 
 def inbox_day(inbox: Inbox, day: datetime.date) -> InboxDay:
+    # the cap (a callable: computed only when the day's row is created) is stored with the
+    # first send; a turn that computed it a moment ago left it on the inbox (``cap_new_day``)
+    known = getattr(inbox, "cap_new_day", None)
+    cap = known[1] if known and known[0] == day else None
     try:
-        # the cap (a callable: computed only when the day's row is created) is stored with the first send
         row, _ = InboxDay.objects.get_or_create(
-            inbox=inbox, day=day, defaults={"cap": lambda: inbox_cap_on(inbox, day)}
+            inbox=inbox, day=day, defaults={"cap": lambda: cap if cap is not None else inbox_cap_on(inbox, day)}
         )
     except IntegrityError:  # another sender created it a moment ago
         row = InboxDay.objects.get(inbox=inbox, day=day)

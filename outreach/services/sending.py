@@ -698,7 +698,9 @@ def inbox_turn(inbox: Inbox, *, now: datetime.datetime, rng: random.Random, paci
     cap = getattr(inbox, "cap_today", None)  # inboxes_due read it; else today's row, else what it will store
     if cap is None:
         cap = InboxDay.objects.filter(inbox=inbox, day=now.date()).values_list("cap", flat=True).first()
-    cap = cap if cap is not None else inbox_cap_on(inbox, now.date())
+    if cap is None:  # no send today yet: what the first will store (kept for it, computed once)
+        cap = inbox_cap_on(inbox, now.date())
+        inbox.cap_new_day = (now.date(), cap)
     claim = TurnClaim(inbox, now, pacing.gap(rng, cap=cap, weight=inbox_weight(inbox)))
     if pacing.skip_probability and rng.random() < pacing.skip_probability:
         return Turn(taken=True, skipped=True) if claim.claim() else Turn(taken=False)
