@@ -9,8 +9,8 @@ Contract:
   and line break inside a cell. Numbers stay numbers; dates are ISO 8601.
 - ``CsvExport`` names an export: the model, its columns (header and how to read the
   value from a row) and the related rows it reads with each row (``select_related``).
-  ``csv_export_register`` adds one; prospects' is registered here, replies' can be
-  added the same way (``CsvExportMixin`` on its ModelAdmin).
+  ``csv_export_register`` adds one; prospects' and replies' are registered here (each
+  with ``CsvExportMixin`` on its ModelAdmin).
 - ``CsvExportMixin`` gives a ModelAdmin an *Export CSV* link (``export/`` with the
   changelist's own query string: the same filters, search and order, so exactly the
   rows the user is looking at) and an *Export selected as CSV* action. Up to
@@ -224,6 +224,32 @@ PROSPECTS = CsvExport(
 )
 
 
+# the reply inbox as filtered (its view, search and filters): what was said, how it was read
+REPLIES = CsvExport(
+    name="export.replies",
+    model="replies.Reply",
+    filename="replies",
+    select_related=("prospect", "prospect__owner"),
+    columns=(
+        CsvColumn("id", lambda r: r.pk),
+        CsvColumn("received", lambda r: r.received_at),
+        CsvColumn("from name", lambda r: r.from_name),
+        CsvColumn("from email", lambda r: r.from_email),
+        CsvColumn("subject", lambda r: r.subject),
+        CsvColumn("text", lambda r: r.body),
+        CsvColumn("intent", lambda r: r.intent),
+        CsvColumn("confidence", lambda r: r.confidence),
+        CsvColumn("reading", lambda r: r.action_status),
+        CsvColumn("needs a human", lambda r: r.needs_human),
+        CsvColumn("prospect id", lambda r: r.prospect_id),
+        CsvColumn("company", lambda r: r.prospect.company_name if r.prospect_id else ""),
+        CsvColumn("contact name", lambda r: r.prospect.name if r.prospect_id else ""),
+        CsvColumn("owner", lambda r: _username(r.prospect.owner) if r.prospect_id else ""),
+    ),
+)
+
+
 def exports_register() -> None:
     """Called from jengu.apps: the exports every process (web and workers) knows."""
     csv_export_register(PROSPECTS)
+    csv_export_register(REPLIES)

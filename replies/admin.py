@@ -1,6 +1,23 @@
-"""The unified inbox: every reply, "needs a human" first, with the email and prospect beside it.
+"""The reply inbox: every reply on one line, views as tabs, a reading pane to work through them.
 
-Views added to the Reply admin (each calls a service, none holds a rule):
+The list (the Reply changelist, readable at 1366 px): one line per reply with its reading
+(intent badge; a "?" when it waits for a confirmation), the prospect and hotel, the first
+line of what they wrote, its age, the prospect's owner and the "needs a human" flag. Views
+as tabs (replies.selectors.INBOX_VIEWS): *Needs a human*, *Mine*, *Interested*, *Meetings*,
+*All*; the other filters fold into a menu. *Export CSV* writes the list as filtered
+(jengu.exports, cells a spreadsheet would run escaped).
+
+The reading pane (the Reply change page): the whole reply, our email it answers, the
+suggested reading, the draft answer and the actions; previous/next in the list the
+person came from (its filters, search and order travel in ``_changelist_filters``, as
+Django's admin carries them); the raw record folded last. Keyboard shortcuts
+(replies/static/replies/inbox.js, progressive enhancement): j/k next/previous, a approve
+the draft, c confirm the reading, e edit the draft, m mark a meeting, d done, u back to
+the list, ? help.
+
+Views added to the Reply admin (each calls a service, none holds a rule; each needs
+``change_reply``, a meeting also ``prospects.change_prospect``; after it, the person is
+sent back to the pane they came from):
 
 * ``<id>/confirm/`` (POST; also the "Confirm the suggested reading" action on the list):
   a reading that waits for a person (replies.policy) is confirmed and acted on, kept in
@@ -12,28 +29,52 @@ Views added to the Reply admin (each calls a service, none holds a rule):
 * ``<id>/respond/``: answer by hand through the thread's inbox (an Email of type reply,
   queued for the sender);
 * ``<id>/attach/``: attach an unmatched reply to a prospect, which then acts on it;
+* ``<id>/meeting/`` and ``<id>/handled/`` (POST): a meeting agreed, or the reply dealt
+  with elsewhere (replies.services.inbox);
 * ``unmatched/``: the replies no rule could match, for a human;
 * ``calibration/``: predicted confidence vs. corrected accuracy per intent and band, and
-  per intent how often the readings people confirmed or corrected were right.
+  per intent how often the readings people confirmed or corrected were right;
+* ``export/``: the list as filtered, as CSV.
 """
+
+import copy
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, linebreaks
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from django.views.decorators.http import require_POST
 
-from infra.admin import LargeTableAdmin
+from infra.admin import LargeTableAdmin, LargeTableChangeList
 from infra.errors import ApplicationError
-from prospects.models import Prospect
+from jengu.exports import CsvExportMixin
+from outreach.business_hours import prospect_zone
+from outreach.models import EmailStatus
+from prospects.models import Prospect, ProspectStage
+from prospects.services.assignment import assignable_users
 from replies.models import ActionStatus, CalibrationHistory, Intent, Meeting, Reply
-from replies.selectors import calibration_report, confirmation_report
+from replies.selectors import (
+    INBOX_VIEWS,
+    calibration_report,
+    confirmation_report,
+    inbox_counts,
+    replies_in_view,
+    reply_neighbours,
+)
 from replies.services.actions import reply_attach, reply_confirm, reply_respond
 from replies.services.answers import reply_answer_approve, reply_answer_discard, reply_draft_answer
 from replies.services.corrections import reply_correct_intent
+from replies.services.inbox import reply_mark_handled, reply_meeting_mark
 
 
 class ConfidenceBandFilter(admin.SimpleListFilter):
@@ -82,7 +123,7 @@ class AnswerDraftForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 14, "cols": 80}))
 
 
-@admin.action(description="Confirm the suggested reading (acts on it)")
+@admin.action(description="Confirm the suggested reading (acts on it)", permissions=["change"])
 def confirm_readings(modeladmin, request, queryset):
     done = failed = 0
     for reply in queryset.filter(action_status=ActionStatus.AWAITING).select_related("prospect", "email", "inbox"):
@@ -110,33 +151,103 @@ class AttachForm(forms.Form):
         return prospect
 
 
+class InboxViewFilter(admin.SimpleListFilter):
+    """The inbox's views (replies.selectors.INBOX_VIEWS), shown as tabs above the list."""
+
+    title = "view"
+    parameter_name = "view"
+    template = "admin/replies/reply/tabs_filter.html"  # the tabs stand in for it
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, label in INBOX_VIEWS.items() if key != "all"]
+
+    def queryset(self, request, queryset):
+        return replies_in_view(queryset, self.value() or "all", user=request.user)
+
+
+class ReplyOwnerFilter(admin.SimpleListFilter):
+    """Whose prospect wrote: mine, nobody's, one person's (Prospect.owner)."""
+
+    title = "owner"
+    parameter_name = "owner"
+
+    def lookups(self, request, model_admin):
+        people = [(str(user.pk), user.get_username()) for user in assignable_users().only("pk", "username")]
+        return [("mine", "Mine"), ("none", "Nobody")] + people
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "mine":
+            return queryset.filter(prospect__owner_id=request.user.pk)
+        if value == "none":
+            return queryset.filter(prospect__owner__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(prospect__owner_id=int(value))
+        return queryset
+
+
+class MeetingForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    title = forms.CharField(max_length=200, required=False)
+
+
+class ReplyNeighbourList(LargeTableChangeList):
+    """The inbox's list as filtered, ordered and searched, without reading a page of it: the
+    reading pane asks it only for the rows before and after the reply it shows."""
+
+    def get_results(self, request):
+        self.result_list, self.result_count, self.multi_page = [], 0, False
+
+
+def _age(moment, now) -> str:
+    minutes = int((now - moment).total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 0)} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    if minutes < 60 * 24 * 60:
+        return f"{minutes // 1440} d"
+    return f"{moment:%d %b %Y}"
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    for line in (text or "").splitlines():
+        line = " ".join(line.split())
+        if line:
+            return Truncator(line).chars(limit)
+    return ""
+
+
+def _in_zone(value, zone):
+    """A ``datetime-local`` value read as the prospect's wall-clock time (their time) when known."""
+    if value is None or zone is None:
+        return value
+    return value.replace(tzinfo=None).replace(tzinfo=zone)
+
+
 @admin.register(Reply)
-class ReplyAdmin(LargeTableAdmin):
-    list_display = [
-        "needs_human_flag",
-        "received_at",
-        "from_email",
-        "prospect",
-        "what_they_said",
-        "intent",
-        "confidence",
-        "action_status",
-        "match_rule",
-    ]
-    actions = [confirm_readings]
-    list_display_links = ["received_at", "from_email"]
+class ReplyAdmin(CsvExportMixin, LargeTableAdmin):
+    """The reply inbox: one line per reply, views as tabs, a reading pane per reply (its change
+    page) with the reply, our email, the suggested reading, the draft answer and the actions,
+    previous/next in the list it came from, and keyboard shortcuts (replies/static/replies/inbox.js)."""
 
-    @admin.display(description="what they said")
-    def what_they_said(self, reply):
-        # the cleaned new text: what a salesperson reads first, before opening the reply
-        return Truncator(" ".join(reply.body.split())).chars(110)
-
+    list_display = ["needs_human_flag", "reading", "who", "first_line", "age", "owner_name"]
+    list_display_links = ["who"]
+    # sorting only on columns that hold no NULL: previous/next follow the list's order (replies.selectors)
+    sortable_by = ["needs_human_flag", "reading", "age"]
+    actions = [confirm_readings, "export_csv"]
+    csv_export_name = "export.replies"
     list_filter = [
+        InboxViewFilter,
         "needs_human",
         "action_status",
         "intent",
         ConfidenceBandFilter,
         MatchedFilter,
+        ReplyOwnerFilter,
+        ("received_at", admin.DateFieldListFilter),
         "match_rule",
         "sentiment",
         "source",
@@ -144,8 +255,8 @@ class ReplyAdmin(LargeTableAdmin):
     ]
     ordering = ["-needs_human", "-received_at"]
     search_fields = ["from_email", "subject", "prospect__company_name", "body"]
-    date_hierarchy = "received_at"
-    list_select_related = ["prospect", "email"]
+    list_select_related = ["prospect", "prospect__owner"]
+    change_list_template = "admin/replies/reply/change_list.html"
     # what the reader decided and whom the reply belongs to change only through "Correct intent"
     # and "Attach", which carry out what the change means (suppression, stage, calibration)
     readonly_fields = [
@@ -217,10 +328,59 @@ class ReplyAdmin(LargeTableAdmin):
         ),
     ]
 
-    @admin.display(description="⚑", ordering="needs_human")
+    # --- the list's columns ----------------------------------------------------------------
+
+    @admin.display(description="⚑", ordering="needs_human", empty_value="")
     def needs_human_flag(self, obj):
         # a flag on the replies that need a person, nothing on the rest (a ✓/✗ read backwards)
-        return "⚑" if obj.needs_human else ""
+        return mark_safe('<span class="flag" title="needs a human">⚑</span>') if obj.needs_human else ""
+
+    @admin.display(description="reading", ordering="intent")
+    def reading(self, obj):
+        confidence = f"{obj.confidence:.2f}" if obj.confidence is not None else "–"
+        status = obj.get_action_status_display() or "not acted on"
+        return format_html(
+            '<span class="intent intent-{}" title="confidence {} · {}">{}</span>{}',
+            obj.intent or "unread",
+            confidence,
+            status,
+            obj.get_intent_display() or "not read",
+            format_html(' <span class="to-confirm" title="{}">?</span>', obj.policy_reason)
+            if obj.action_status == ActionStatus.AWAITING
+            else "",
+        )
+
+    @admin.display(description="prospect · hotel")
+    def who(self, obj):
+        prospect = obj.prospect
+        if prospect is None:
+            return format_html('{} <span class="quiet">· unmatched</span>', obj.from_name or obj.from_email)
+        return format_html(
+            '{} <span class="hotel">· {}</span>',
+            prospect.name or obj.from_name or prospect.email,
+            prospect.company_name,
+        )
+
+    @admin.display(description="what they said")
+    def first_line(self, obj):
+        # the first line of the cleaned new text: what a salesperson reads first
+        return _first_line(obj.body)
+
+    @admin.display(description="age", ordering="received_at")
+    def age(self, obj):
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time>',
+            obj.received_at.isoformat(),
+            f"{obj.received_at:%Y-%m-%d %H:%M} UTC",
+            _age(obj.received_at, timezone.now()),
+        )
+
+    @admin.display(description="owner", empty_value="")
+    def owner_name(self, obj):
+        owner = obj.prospect.owner if obj.prospect_id else None
+        return owner.get_username() if owner is not None else ""
+
+    # --- the raw record's read-only fields ----------------------------------------------------
 
     @admin.display(description="text")
     def body_display(self, obj):
@@ -260,6 +420,111 @@ class ReplyAdmin(LargeTableAdmin):
             f"{prospect.behavioral_score:.0f}",
         )
 
+    # --- the list ----------------------------------------------------------------------------
+
+    def get_changelist(self, request, **kwargs):
+        if getattr(request, "inbox_neighbours", False):
+            return ReplyNeighbourList
+        return super().get_changelist(request, **kwargs)
+
+    def changelist_view(self, request, extra_context=None):
+        view = request.GET.get("view", "")
+        if not view and request.GET.get("needs_human__exact") == "1":
+            view = "needs_human"  # the dashboard's link
+        extra_context = {
+            **(extra_context or {}),
+            "title": "Replies",
+            "inbox_views": INBOX_VIEWS,
+            "inbox_view": view if view in INBOX_VIEWS else "all",
+            "inbox_counts": inbox_counts(user=request.user),
+            "unmatched_count": Reply.objects.filter(prospect__isnull=True).count(),
+        }
+        return super().changelist_view(request, extra_context)
+
+    # --- the reading pane (the change page) --------------------------------------------------
+
+    def get_object(self, request, object_id, from_field=None):
+        # everything the pane shows beside the reply, in the one query
+        queryset = self.get_queryset(request).select_related(
+            "prospect__owner", "email__inbox", "inbox", "answer_draft", "delegated_prospect"
+        )
+        try:
+            return queryset.get(pk=Reply._meta.pk.to_python(object_id))
+        except (Reply.DoesNotExist, ValidationError, ValueError):
+            return None
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            context["pane"] = self._pane(request, obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def _list_of(self, request, filters: str):
+        """The list the person came from (its filters, search and order), as a queryset."""
+        list_request = copy.copy(request)
+        list_request.GET = QueryDict(filters)
+        list_request.inbox_neighbours = True
+        try:
+            return self.get_changelist_instance(list_request).queryset
+        except IncorrectLookupParameters:
+            return None
+
+    def _hint(self, request, name: str) -> int | None:
+        value = request.GET.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    def _pane(self, request, reply: Reply) -> dict:
+        filters = request.GET.get("_changelist_filters", "")
+        hints = [self._hint(request, "_prev"), self._hint(request, "_next")]
+        if any(hints):
+            # back from an action: the neighbours the person saw before it (an answered reply
+            # leaves "Needs a human", and its own place in the list with it)
+            found = set(Reply.objects.filter(pk__in=[pk for pk in hints if pk]).values_list("pk", flat=True))
+            previous, following = (pk if pk in found else None for pk in hints)
+        else:
+            queryset = self._list_of(request, filters)
+            previous, following = reply_neighbours(queryset, reply) if queryset is not None else (None, None)
+        list_query = QueryDict(filters)
+        view = list_query.get("view", "")
+        if not view and list_query.get("needs_human__exact") == "1":
+            view = "needs_human"
+        keep = f"?{urlencode({'_changelist_filters': filters})}" if filters else ""
+        here_query = {"_changelist_filters": filters, "_prev": previous, "_next": following}
+        here = reverse("admin:replies_reply_change", args=[reply.pk])
+        here += "?" + urlencode({key: value for key, value in here_query.items() if value})
+        prospect = reply.prospect
+        can_change = self.has_change_permission(request, reply)
+        draft = reply.answer_draft
+        booking = Prospect.state_machine.get("book_meeting")
+        zone = prospect_zone(prospect) if prospect is not None else None
+        gates = (draft.gate_results or {}) if draft is not None else {}
+        return {
+            "reply": reply,
+            "prospect": prospect,
+            "email": reply.email,
+            "view": view if view in INBOX_VIEWS else "all",
+            "view_label": INBOX_VIEWS.get(view, "All replies"),
+            "back_url": reverse("admin:replies_reply_changelist") + (f"?{filters}" if filters else ""),
+            "previous_url": reverse("admin:replies_reply_change", args=[previous]) + keep if previous else "",
+            "next_url": reverse("admin:replies_reply_change", args=[following]) + keep if following else "",
+            "here": here,
+            "age": _age(reply.received_at, timezone.now()),
+            "draft": draft if draft is not None and draft.status == EmailStatus.DRAFT else None,
+            "answer": draft if draft is not None and draft.status != EmailStatus.DRAFT else None,
+            "gates_failed": [name for name in ("spam", "facts") if not (gates.get(name) or {}).get("passed", True)],
+            "zone": zone.key if zone else "",
+            "can_change": can_change,
+            "can_confirm": can_change and reply.action_status == ActionStatus.AWAITING,
+            "can_book": can_change
+            and prospect is not None
+            and request.user.has_perm("prospects.change_prospect")
+            and reply.action_status != ActionStatus.AWAITING
+            and (prospect.stage in booking.sources or prospect.stage == ProspectStage.MEETING),
+            "can_set_aside": can_change
+            and reply.needs_human
+            and prospect is not None
+            and reply.action_status != ActionStatus.AWAITING,
+        }
+
     # --- extra views ------------------------------------------------------------------
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -271,10 +536,20 @@ class ReplyAdmin(LargeTableAdmin):
             path("<int:pk>/answer-draft/", view(self.answer_draft_view), name="replies_reply_answer_draft"),
             path("<int:pk>/respond/", view(self.respond_view), name="replies_reply_respond"),
             path("<int:pk>/attach/", view(self.attach_view), name="replies_reply_attach"),
+            path("<int:pk>/meeting/", view(require_POST(self.meeting_view)), name="replies_reply_meeting"),
+            path("<int:pk>/handled/", view(require_POST(self.handled_view)), name="replies_reply_handled"),
+            *self.get_export_urls(),
             *super().get_urls(),
         ]
 
-    def _form_page(self, request, reply, form, *, title, submit, intro=""):
+    def _next_url(self, request) -> str:
+        """Where to go back to after an action: the reading pane it came from (a path on this site)."""
+        back = request.POST.get("next") or request.GET.get("next") or ""
+        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
+            return back
+        return ""
+
+    def _form_page(self, request, reply, form, *, title, submit, intro="", discard=False):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -283,6 +558,8 @@ class ReplyAdmin(LargeTableAdmin):
             "form": form,
             "submit": submit,
             "intro": intro,
+            "discard": discard,
+            "next": self._next_url(request),
         }
         return TemplateResponse(request, "admin/replies/reply/form.html", context)
 
@@ -292,9 +569,12 @@ class ReplyAdmin(LargeTableAdmin):
             raise PermissionDenied
         return reply
 
+    def _back(self, request, reply):
+        return redirect(self._next_url(request) or reverse("admin:replies_reply_change", args=[reply.pk]))
+
     def _done(self, request, reply, text):
         self.message_user(request, text, messages.SUCCESS)
-        return redirect("admin:replies_reply_change", reply.pk)
+        return self._back(request, reply)
 
     def correct_view(self, request, pk):
         reply = self._reply_for_change(request, pk)
@@ -318,7 +598,7 @@ class ReplyAdmin(LargeTableAdmin):
             reply_confirm(reply=reply, by=request.user)
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
-            return redirect("admin:replies_reply_change", reply.pk)
+            return self._back(request, reply)
         draft = reply_draft_answer(reply=reply, by=request.user)
         extra = " A draft answer waits for you." if draft else ""
         return self._done(request, reply, f"Confirmed as {reply.get_intent_display()}; acted on it.{extra}")
@@ -328,15 +608,20 @@ class ReplyAdmin(LargeTableAdmin):
         draft = reply.answer_draft
         if draft is None or draft.status != "draft":
             self.message_user(request, "No draft answer waits for this reply.", messages.WARNING)
-            return redirect("admin:replies_reply_change", reply.pk)
+            return self._back(request, reply)
         form = AnswerDraftForm(request.POST or None, initial={"subject": draft.subject, "body": draft.body})
         if request.method == "POST" and request.POST.get("discard"):
-            reply_answer_discard(reply=reply, by=request.user)
+            try:
+                reply_answer_discard(reply=reply, by=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return self._back(request, reply)
             return self._done(request, reply, "Draft answer discarded.")
         if request.method == "POST" and form.is_valid():
             try:
                 email = reply_answer_approve(reply=reply, by=request.user, **form.cleaned_data)
             except ApplicationError as exc:
+                # the form page keeps what was written, to be put right there
                 self.message_user(request, exc.message, messages.ERROR)
             else:
                 return self._done(request, reply, f"Answer queued from {email.inbox.email} (email {email.pk}).")
@@ -345,17 +630,9 @@ class ReplyAdmin(LargeTableAdmin):
         intro = f"Written by {draft.written_by} in {draft.language}, to {draft.to_email} from {draft.from_email}. " + (
             f"Gates failed: {', '.join(failed)} — edit it before sending." if failed else "Spam and facts gates passed."
         )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": reply,
-            "title": "Draft answer",
-            "form": form,
-            "submit": "Approve and send",
-            "intro": intro,
-            "discard": True,
-        }
-        return TemplateResponse(request, "admin/replies/reply/form.html", context)
+        return self._form_page(
+            request, reply, form, title="Draft answer", submit="Approve and send", intro=intro, discard=True
+        )
 
     def respond_view(self, request, pk):
         reply = self._reply_for_change(request, pk)
@@ -382,6 +659,33 @@ class ReplyAdmin(LargeTableAdmin):
                 return self._done(request, reply, f"Attached to {reply.prospect}; acted on it.")
         return self._form_page(request, reply, form, title="Attach to a prospect", submit="Attach")
 
+    def meeting_view(self, request, pk):
+        """The meeting agreed with the prospect who wrote (replies.services.inbox.reply_meeting_mark)."""
+        reply = self._reply_for_change(request, pk)
+        if not request.user.has_perm("prospects.change_prospect"):
+            raise PermissionDenied
+        form = MeetingForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, "The meeting's time could not be read.", messages.ERROR)
+            return self._back(request, reply)
+        zone = prospect_zone(reply.prospect) if reply.prospect is not None else None
+        starts_at = _in_zone(form.cleaned_data["starts_at"], zone)
+        try:
+            reply_meeting_mark(reply=reply, by=request.user, starts_at=starts_at, title=form.cleaned_data["title"])
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return self._back(request, reply)
+        return self._done(request, reply, "Meeting booked" + (" and on the calendar." if starts_at else "."))
+
+    def handled_view(self, request, pk):
+        reply = self._reply_for_change(request, pk)
+        try:
+            reply_mark_handled(reply=reply, by=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return self._back(request, reply)
+        return self._done(request, reply, "Done: it no longer needs a human.")
+
     def unmatched_view(self, request):
         return redirect(f"{reverse('admin:replies_reply_changelist')}?matched=no")
 
@@ -396,13 +700,6 @@ class ReplyAdmin(LargeTableAdmin):
             "confirmations": confirmation_report(),
         }
         return TemplateResponse(request, "admin/replies/reply/calibration.html", context)
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "unmatched_count": Reply.objects.filter(prospect__isnull=True).count(),
-        }
-        return super().changelist_view(request, extra_context)
 
 
 @admin.register(CalibrationHistory)

@@ -1,9 +1,11 @@
-"""Reads over replies: the confidence calibration report."""
+"""Reads over replies: the confidence calibration report, and the inbox's views and neighbours."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+
+from django.db.models import Q
 
 from replies.models import CalibrationHistory, Intent, Reply
 
@@ -113,3 +115,89 @@ def confirmation_report() -> list[ConfirmationRow]:
         right[row["predicted_intent"]] += row["predicted_intent"] == row["corrected_intent"]
     labels = dict(Intent.choices)
     return [ConfirmationRow(labels.get(i, i), reviewed[i], right[i]) for i in sorted(reviewed)]
+
+
+# --- the inbox --------------------------------------------------------------------------------
+
+# The inbox's views, in the order its tabs show them. "Needs a human": the flag the reader,
+# the policy and a waiting draft answer raise (replies.services); "Mine": the replies of the
+# prospects the user owns (Prospect.owner); "Interested": the replies that want more
+# (interested, or asking questions); "Meetings": those asking for a meeting.
+INBOX_VIEWS = {
+    "needs_human": "Needs a human",
+    "mine": "Mine",
+    "interested": "Interested",
+    "meetings": "Meetings",
+    "all": "All",
+}
+INTERESTED_INTENTS = (Intent.INTERESTED, Intent.NEEDS_MORE_INFO)
+
+
+def replies_in_view(queryset, view: str, *, user):
+    """``queryset`` narrowed to one of the inbox's views (INBOX_VIEWS); "all" or an unknown name: as it is."""
+    if view == "needs_human":
+        return queryset.filter(needs_human=True)
+    if view == "mine":
+        return queryset.filter(prospect__owner_id=user.pk) if user.pk else queryset.none()
+    if view == "interested":
+        return queryset.filter(intent__in=INTERESTED_INTENTS)
+    if view == "meetings":
+        return queryset.filter(intent=Intent.MEETING_REQUEST)
+    return queryset
+
+
+def inbox_counts(*, user) -> dict[str, int]:
+    """The figures beside the tabs: replies needing a human, and of those the user's own.
+
+    Two counts on small sets (the needs_human index; the user's prospects by their owner
+    index), never a count of the whole table."""
+    waiting = replies_in_view(Reply.objects.all(), "needs_human", user=user)
+    return {
+        "needs_human": waiting.count(),
+        "mine": replies_in_view(waiting, "mine", user=user).count(),
+    }
+
+
+def _keyset_after(ordering: list[tuple[str, bool]], values: dict, *, backwards: bool) -> Q:
+    """Rows strictly after (or before) the one with ``values`` in ``ordering``.
+
+    For ``(a desc, b desc, pk desc)``: ``a < va OR (a = va AND b < vb) OR (a = va AND b = vb
+    AND pk < vpk)``; ascending fields compare the other way, and ``backwards`` flips them all.
+    """
+    after = Q(pk__in=[])
+    equal = Q()
+    for name, descending in ordering:
+        lookup = "lt" if descending != backwards else "gt"
+        after |= equal & Q(**{f"{name}__{lookup}": values[name]})
+        equal &= Q(**{name: values[name]})
+    return after
+
+
+def reply_neighbours(queryset, reply: Reply) -> tuple[int | None, int | None]:
+    """The ids of the replies before and after ``reply`` in ``queryset`` (filtered and ordered as
+    the list the person came from): two queries of one row each, however long the list.
+
+    The reply itself need not be in ``queryset`` any more (an answered reply leaves *Needs a
+    human*): its place is where its values would sort. The ordering must be on plain fields
+    that hold no NULL (the inbox sorts only on those); otherwise there are no neighbours.
+    """
+    ordering = []
+    for term in queryset.query.order_by:
+        if not isinstance(term, str) or "__" in term.lstrip("-"):
+            return None, None
+        name = term.lstrip("-")
+        ordering.append(("pk" if name in ("pk", "id") else name, term.startswith("-")))
+    if not ordering or ordering[-1][0] != "pk":
+        ordering.append(("pk", True))
+    values = {}
+    for name, _ in ordering:
+        value = reply.pk if name == "pk" else getattr(reply, Reply._meta.get_field(name).attname)
+        if value is None:
+            return None, None
+        values[name] = value
+    order_by = [f"{'-' if descending else ''}{name}" for name, descending in ordering]
+    reverse = [f"{'' if descending else '-'}{name}" for name, descending in ordering]
+    ids = queryset.values_list("pk", flat=True)
+    following = ids.filter(_keyset_after(ordering, values, backwards=False)).order_by(*order_by)[:1]
+    preceding = ids.filter(_keyset_after(ordering, values, backwards=True)).order_by(*reverse)[:1]
+    return next(iter(preceding), None), next(iter(following), None)

@@ -2,7 +2,8 @@
 
 ``reply_draft_answer(reply)`` writes, for an interested, needs-more-info, meeting-request
 or delegated reply that was acted on, one draft answer: an Email of type reply, in
-``draft``, beside the reply (``reply.answer_draft``), in the reply's language. It
+``draft``, beside the reply (``reply.answer_draft``), in the reply's language, and
+raises the reply's ``needs_human`` (it waits for a person). It
 answers the questions asked with the campaign's FAQ, pricing notes and case studies
 (nothing else: the reply's own words are never copied into it), and proposes the
 campaign's booking link (carrying the prospect's signed token, replies.services.meetings),
@@ -354,8 +355,10 @@ def reply_draft_answer(*, reply: Reply, by, providers: list | None = None, now=N
                 "reply_id": reply.pk,
             },
         )
-        Reply.objects.filter(pk=reply.pk).update(answer_draft=email)
-        reply.answer_draft = email
+        # a draft answer waits for a person: the reply needs one (the inbox's *Needs a human*)
+        # until it is approved, answered by hand, or set aside
+        Reply.objects.filter(pk=reply.pk).update(answer_draft=email, needs_human=True)
+        reply.answer_draft, reply.needs_human = email, True
         event_record(
             "reply.answer_drafted",
             message=f"reply {reply.pk}: draft answer email {email.pk} ({written_by}, gates "
