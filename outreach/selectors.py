@@ -578,7 +578,7 @@ def _colleague_answered():
 def emails_with_send_context(queryset, *, circuit_keys=(), optional_circuit_keys=()):
     """Emails with everything the send-time re-checks need, read in the one statement:
 
-    the prospect, its sequence (``prospect.sequence``), the campaign and thread;
+    the prospect, its sequence (``prospect.sequence``) and the campaign;
     ``ctx_bounced`` (an earlier email to the prospect bounced), ``ctx_colleague`` (see
     ``_colleague_answered``), ``ctx_unsubscribe_token`` (the address's link, NULL when it
     has none yet or the database lowercases differently), ``ctx_circuits_clean`` (every
@@ -599,7 +599,7 @@ def emails_with_send_context(queryset, *, circuit_keys=(), optional_circuit_keys
         state=CircuitState.State.CLOSED, consecutive_failures=0
     )
     present = [Exists(CircuitState.objects.filter(key=key)) for key in circuit_keys]
-    return queryset.select_related("prospect", "prospect__sequence", "campaign", "thread_root").annotate(
+    return queryset.select_related("prospect", "prospect__sequence", "campaign").annotate(
         ctx_bounced=Exists(bounced),
         ctx_colleague=_colleague_answered(),
         ctx_unsubscribe_token=Subquery(token[:1]),
@@ -617,9 +617,10 @@ def _next_for_inbox_queryset(*, inbox_id, now, exclude=(), circuit_keys=(), opti
         inbox__isnull=True, type__in=[Email.Type.FOLLOW_UP, Email.Type.REPLY], prospect__sequence__inbox_id=inbox_id
     )
     first = Q(inbox__isnull=True, type=Email.Type.OUTREACH)
+    # the next one's id first, over narrow rows; then that one email, joined and annotated
     candidates = _due(now).filter(thread | first).exclude(pk__in=list(exclude)).order_by(*_send_order())
     context = {"circuit_keys": circuit_keys, "optional_circuit_keys": optional_circuit_keys}
-    return emails_with_send_context(candidates, **context)[:1]
+    return emails_with_send_context(Email.objects.filter(pk=Subquery(candidates.values("pk")[:1])), **context)[:1]
 
 
 def email_next_for_inbox(
