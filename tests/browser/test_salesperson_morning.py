@@ -1,6 +1,8 @@
 """A salesperson's morning in a real browser at 1366×768: log in as Sales, open a prospect,
 read its timeline, add a note and a task, mark a meeting — without opening the edit form or
-scrolling sideways. (The reply inbox part of the morning joins this file with issue 21's item 2.)"""
+scrolling sideways; and the replies of the morning, worked through the inbox with the
+keyboard: *Needs a human*, read a reply, approve its draft, the next one, its prospect and
+timeline, a task, a meeting."""
 
 import datetime
 
@@ -145,3 +147,161 @@ def test_a_salesperson_opens_a_prospect_reads_its_story_and_works_it(sales_page,
     assert "Call the GM about Friday check-in" in page.locator("#content-main").inner_text()
     assert no_sideways_scroll(page)
     screenshot(page, "my-tasks")
+
+
+# --- the replies of the morning, through the inbox ---------------------------------------------
+
+
+def an_inbox_of_replies(user, monkeypatch):
+    """Sarah's meeting request (above), a question about price read and drafted by the pipeline,
+    and the rest of a morning's replies: some needing a human, some not, some someone else's."""
+    from replies.pipeline import run_reply_processing
+    from replies.services.answers import reply_draft_answer
+    from replies.services.ingest import reply_ingest
+    from tests.factories import CampaignFactory
+    from tests.replies.helpers import reply_to
+
+    monkeypatch.setattr("infra.stages._dispatch", lambda *a, **k: None)
+    now = timezone.now()
+    sarah = a_prospect_with_a_history(user)
+    meeting_request = sarah.replies.get()
+    reply_draft_answer(reply=meeting_request, by="test")
+
+    colleague = UserFactory(username="olivia-sales")
+    others = [
+        ("Hans Weber", "Hotel Adlon Kempinski Berlin", "out_of_office", False, None, 40,
+         "Ich bin bis zum 14. Januar nicht im Büro. In dringenden Fällen wenden Sie sich an die Rezeption."),
+        ("Aisha Khan", "Jumeirah Beach Hotel", "interested", True, colleague, 95,
+         "This could help our front desk in the summer peak — who else in Dubai uses it?"),
+        ("Marco Rossi", "Hotel Danieli Venice", "unsubscribe", False, None, 150,
+         "Please remove me from your mailing list."),
+        ("Léa Dubois", "Hôtel Plaza Athénée", "not_interested", False, user, 300,
+         "Merci, mais nous venons de signer avec un autre prestataire."),
+        ("James Smith", "The Savoy London", "delegated", True, None, 600,
+         "I'm not the right person — please write to our rooms division manager, Emma Clark."),
+    ]  # fmt: skip
+    for name, hotel, intent, needs_human, owner, minutes, body in others:
+        prospect = ProspectFactory(name=name, company_name=hotel, owner=owner, stage=ProspectStage.REPLIED)
+        email = EmailFactory(prospect=prospect, status=EmailStatus.SENT, subject="Faster check-ins?")
+        received = now - datetime.timedelta(minutes=minutes)
+        ReplyFactory(
+            email=email, from_name=name, intent=intent, needs_human=needs_human, body=body, confidence=0.91,
+            received_at=received, processed_at=received + datetime.timedelta(minutes=1),
+        )  # fmt: skip
+
+    # the newest: a question about price, read by the offline reader and answered in a draft
+    campaign = CampaignFactory(
+        name="Check-in", pricing_notes="From €2 per room per month, no set-up fee.",
+        faq="Q: Does it work with Opera PMS?\nA: Yes, it reads and writes Opera Cloud and Opera 5 reservations.",
+    )  # fmt: skip
+    carlos = ProspectFactory(
+        name="Carlos Martinez", title="Revenue Manager", company_name="Hotel Arts Barcelona", city="Barcelona",
+        country="ES", timezone="Europe/Madrid", email="carlos.martinez@hotelarts.example", stage="contacted",
+        owner=user,
+    )  # fmt: skip
+    ours = EmailFactory(
+        prospect=carlos, campaign=campaign, inbox=InboxFactory(email="lucia@mail.jengu.test"), status="sent",
+        subject="Check-in queues at Hotel Arts?", sent_at=now - datetime.timedelta(days=2),
+        message_id=f"<out-{carlos.pk}@mail.jengu.test>",
+        body="Hi Carlos,\nReviews of Hotel Arts mention queues at check-in on Friday evenings. We cut check-in "
+        "time by 40% at the Courtyard Austin.\nWorth a look?\n\nLucía",
+    )  # fmt: skip
+    question = reply_ingest(
+        reply_to(ours, "Yes, we're interested. What does it cost per room, and does it work with Opera PMS?",
+                 sender=carlos.email, name="Carlos Martinez"),
+        source="imap",
+    ).reply  # fmt: skip
+    run_reply_processing(question.pk, providers=[])
+    question.refresh_from_db()
+    assert question.needs_human and question.answer_draft is not None, question.policy_reason
+    return question, meeting_request
+
+
+def test_a_salesperson_works_the_morning_replies_through_the_inbox_with_the_keyboard(
+    sales_page, screenshot, monkeypatch
+):
+    from replies.models import Reply
+
+    page = sales_page
+    question, meeting_request = an_inbox_of_replies(page.user, monkeypatch)
+    sarah = meeting_request.prospect
+
+    # the inbox: the views as tabs, one line per reply, readable at 1366 px without scrolling sideways
+    page.goto(f"{page.base_url}/admin/replies/reply/")
+    page.click("#view-needs_human")
+    page.wait_for_selector("#view-needs_human.current")
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 4  # Carlos, Aisha, Sarah and the referral wait for a person; the rest do not
+    first = rows.first.inner_text()
+    assert "Carlos Martinez" in first and "Hotel Arts Barcelona" in first and "What does it cost" in first
+    heights = {round(rows.nth(i).bounding_box()["height"]) for i in range(rows.count())}
+    assert max(heights) < 40, heights  # one line each
+    assert no_sideways_scroll(page)
+    page.click("#view-all")
+    page.wait_for_selector("#view-all.current")
+    assert page.locator("#result_list tbody tr").count() == 7 and no_sideways_scroll(page)
+    screenshot(page, "replies-inbox")
+    page.click("#view-needs_human")
+    page.wait_for_selector("#view-needs_human.current")
+
+    # read the first reply: j picks it, o opens the reading pane
+    page.keyboard.press("j")
+    assert "inbox-current" in (page.locator("#result_list tbody tr").first.get_attribute("class") or "")
+    page.keyboard.press("o")
+    page.wait_for_selector("#reading-pane")
+    assert "does it work with Opera PMS?" in page.locator("#reply-text").inner_text()
+    assert "Check-in queues at Hotel Arts?" in page.locator("#our-email").inner_text()
+    assert "Needs more info" in page.locator("#reading").inner_text()
+    draft = page.locator("#draft-text").inner_text()
+    assert "From €2 per room per month" in draft  # the campaign's pricing note answers the question
+    assert not page.locator("#raw-form").evaluate("el => el.open")  # the raw record is folded away
+    assert no_sideways_scroll(page)
+    screenshot(page, "replies-reading")
+
+    # approve its draft: a
+    page.keyboard.press("a")
+    page.wait_for_selector(".messagelist")
+    assert "Answer queued from lucia@mail.jengu.test" in page.locator(".messagelist").inner_text()
+    question.refresh_from_db()
+    assert question.answer_draft.status == EmailStatus.QUEUED and not question.needs_human
+    assert question.answer_draft.approved_by == page.user
+
+    # the next one, without going back to the list: j (Aisha's is someone else's; it comes next in the view)
+    page.keyboard.press("j")
+    page.wait_for_selector("#reading-pane")
+    assert "Aisha Khan" in page.locator("#pane-from").inner_text()
+    page.keyboard.press("j")
+    page.wait_for_selector(f"#reading-pane:has-text('{sarah.company_name}')")
+    assert "could we talk on Thursday afternoon?" in page.locator("#reply-text").inner_text()
+    assert page.locator("#draft-text").is_visible()  # a draft answer waits beside it
+
+    # her prospect: the story and its timeline, and a task for the call
+    page.click("#open-prospect")
+    page.wait_for_selector("#prospect-story")
+    assert "Sounds interesting" in page.locator("#story-timeline").inner_text()
+    page.click("#action-task")
+    page.fill("#form-task input[name=title]", "Call Sarah to confirm Thursday")
+    page.get_by_role("button", name="Add task").click()
+    page.wait_for_selector("#story-tasks")
+    assert Task.objects.filter(prospect=sarah, title="Call Sarah to confirm Thursday").exists()
+
+    # back to her reply, and the meeting she asked for: m
+    page.go_back()
+    page.wait_for_selector("#reading-pane")
+    page.keyboard.press("m")
+    assert page.locator("#meeting-form").is_visible()
+    when = (timezone.now() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT15:00")
+    page.fill("#meeting-form input[name=starts_at]", when)
+    page.get_by_role("button", name="Meeting booked").click()
+    page.wait_for_selector(".messagelist")
+    assert "Meeting booked" in page.locator(".messagelist").inner_text()
+    sarah.refresh_from_db()
+    assert sarah.stage == ProspectStage.MEETING
+    assert Task.objects.filter(prospect=sarah, kind="meeting").exists()
+    assert not Reply.objects.get(pk=meeting_request.pk).needs_human
+
+    # u: back to the list, which now holds only what still needs a person
+    page.keyboard.press("u")
+    page.wait_for_selector("#view-needs_human.current")
+    names = page.locator("#result_list tbody").inner_text()
+    assert "Carlos Martinez" not in names and "Sarah Johnson" not in names and "Aisha Khan" in names
