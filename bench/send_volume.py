@@ -50,7 +50,16 @@ from django.urls import reverse  # noqa: E402
 
 from infra.models import CircuitState, Event, StateTransition  # noqa: E402
 from outreach import business_hours  # noqa: E402
-from outreach.models import Campaign, Email, EmailStatus, Inbox, InboxDay, SendDecision, Sequence  # noqa: E402
+from outreach.models import (  # noqa: E402
+    TIER_SEND_RANK,
+    Campaign,
+    Email,
+    EmailStatus,
+    Inbox,
+    InboxDay,
+    SendDecision,
+    Sequence,
+)
 from outreach.services import delivery  # noqa: E402
 from outreach.services.pacing import Pacing  # noqa: E402
 from outreach.services.sending import sender_run  # noqa: E402
@@ -145,7 +154,8 @@ def setup(inboxes: int, days: int, rng: random.Random) -> int:
             Sequence.objects.bulk_create(Sequence(prospect=p, campaign=campaign) for p in prospects)
             Email.objects.bulk_create(
                 Email(prospect=p, campaign=campaign, subject="Faster check-ins?", body="Hi Anna,\n\nA note.\n\nEdd",
-                      to_email=p.email, status=EmailStatus.QUEUED, trace_id=p.trace_id)
+                      to_email=p.email, status=EmailStatus.QUEUED, trace_id=p.trace_id,
+                      send_rank=TIER_SEND_RANK[p.tier])
                 for p in prospects
             )  # fmt: skip
     with connection.cursor() as cursor:

@@ -376,6 +376,9 @@ class Email(StateMachineModel):
     send_attempts = models.PositiveSmallIntegerField(
         default=0, help_text="sender runs in which no provider accepted it; at SEND_MAX_ATTEMPTS it fails"
     )
+    # the order first emails leave the queue in: the prospect's tier when the email was
+    # written (0 hot, 1 warm, 2 cold), stored so the sender's pick walks an index
+    send_rank = models.PositiveSmallIntegerField(default=1, editable=False)
     # approval
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -399,11 +402,24 @@ class Email(StateMachineModel):
             models.Index(fields=["status", "status_changed_at"], name="email_status_age_idx"),
             # the sender's queue: what is queued and due, per inbox (follow-ups) or unassigned (first emails)
             models.Index(fields=["status", "inbox", "not_before"], name="email_send_queue_idx"),
+            models.Index(
+                fields=["send_rank", "id"],
+                name="email_first_queue_idx",
+                condition=models.Q(status="queued", inbox__isnull=True, type="outreach"),
+            ),
         ]
         constraints = [state_check_constraint("email", "status", EmailStatus)]
 
     def __str__(self):
         return f"{self.subject} → {self.to_email}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.prospect_id:
+            self.send_rank = TIER_SEND_RANK.get(self.prospect.tier, 1)
+        super().save(*args, **kwargs)
+
+
+TIER_SEND_RANK = {"hot": 0, "warm": 1, "cold": 2}  # Email.send_rank: hot before warm before cold
 
 
 def suppression_hash(value: str) -> str:

@@ -426,18 +426,12 @@ def sending_domains_held(now: datetime.datetime | None = None) -> dict[str, str]
 
 
 def _send_order():
-    """Follow-ups and our answers first, then hot before warm before cold, then oldest first."""
+    """Follow-ups and our answers first, then hot before warm before cold (``send_rank``), then oldest first."""
     from outreach.models import Email
-    from prospects.models import Tier
 
     return [
         Case(When(type=Email.Type.OUTREACH, then=Value(1)), default=Value(0), output_field=IntegerField()),
-        Case(
-            When(prospect__tier=Tier.HOT, then=Value(0)),
-            When(prospect__tier=Tier.WARM, then=Value(1)),
-            default=Value(2),
-            output_field=IntegerField(),
-        ),
+        "send_rank",
         "id",
     ]
 
@@ -457,23 +451,6 @@ def emails_ready_to_send(now: datetime.datetime):
         .exclude(type=Email.Type.REPLY, inbox__isnull=True)
         .select_related("prospect", "campaign", "inbox", "thread_root")
         .order_by(*_send_order())
-    )
-
-
-def emails_for_inbox(inbox: Inbox, now: datetime.datetime, *, limit: int = 20) -> list:
-    """What ``inbox`` may send now, in order: its own threads' follow-ups and answers (a thread
-    stays with its inbox), then first emails no inbox has taken yet."""
-    from outreach.models import Email
-
-    thread = Q(inbox=inbox) | Q(
-        inbox__isnull=True, type__in=[Email.Type.FOLLOW_UP, Email.Type.REPLY], prospect__sequence__inbox=inbox
-    )
-    first = Q(inbox__isnull=True, type=Email.Type.OUTREACH)
-    return list(
-        _due(now)
-        .filter(thread | first)
-        .select_related("prospect", "campaign", "thread_root")
-        .order_by(*_send_order())[:limit]
     )
 
 
@@ -613,20 +590,25 @@ def emails_with_send_context(queryset, *, circuit_keys=(), optional_circuit_keys
 def _next_for_inbox_queryset(*, inbox_id, now, exclude=(), circuit_keys=(), optional_circuit_keys=()):
     from outreach.models import Email
 
-    thread = Q(inbox_id=inbox_id) | Q(
+    due = _due(now).exclude(pk__in=list(exclude))
+    # the next one's id first, each kind by an index of its own (an OR over them sorted every
+    # due email in the queue): the inbox's own thread, then a thread whose email has no inbox
+    # yet but whose sequence has this one, then the first emails no inbox has taken
+    # (email_first_queue_idx: send_rank, id); then that one email, joined and annotated
+    own = due.filter(inbox_id=inbox_id).order_by("id")
+    sequence = due.filter(
         inbox__isnull=True, type__in=[Email.Type.FOLLOW_UP, Email.Type.REPLY], prospect__sequence__inbox_id=inbox_id
-    )
-    first = Q(inbox__isnull=True, type=Email.Type.OUTREACH)
-    # the next one's id first, over narrow rows; then that one email, joined and annotated
-    candidates = _due(now).filter(thread | first).exclude(pk__in=list(exclude)).order_by(*_send_order())
+    ).order_by("id")
+    first = due.filter(inbox__isnull=True, type=Email.Type.OUTREACH).order_by("send_rank", "id")
+    next_id = Coalesce(*(Subquery(candidates.values("pk")[:1]) for candidates in (own, sequence, first)))
     context = {"circuit_keys": circuit_keys, "optional_circuit_keys": optional_circuit_keys}
-    return emails_with_send_context(Email.objects.filter(pk=Subquery(candidates.values("pk")[:1])), **context)[:1]
+    return emails_with_send_context(Email.objects.filter(pk=next_id), **context)[:1]
 
 
 def email_next_for_inbox(
     inbox: Inbox, now: datetime.datetime, *, exclude=(), circuit_keys=(), optional_circuit_keys=()
 ):
-    """The next email ``inbox`` may send now (``emails_for_inbox``'s order), with its send
+    """The next email ``inbox`` may send now (its threads first, then first emails by rank), with its send
     context (``emails_with_send_context``), or None; ``exclude``: emails this turn has
     looked at already. One query, at the moment of sending.
 

@@ -4,7 +4,7 @@ The pool sends in parallel, one turn per inbox (outreach.services.pacing): ``sen
 (the every-minute cron, ``manage.py send_now``) finds the inboxes whose turn has come and
 gives each its turn — in this process, or fanned out as one ``sending``-queue task per
 inbox so the work spreads over as many workers and machines as run that queue. In its
-turn an inbox takes the next email it may send (``emails_for_inbox``: its own threads'
+turn an inbox takes the next email it may send (``email_next_for_inbox``: its own threads'
 follow-ups and answers first, then first emails no inbox has taken; hot before warm
 before cold, then oldest first) and re-checks everything at the moment of sending —
 emergency stop, suppression, the prospect's and the hotel's replies, the law of the

@@ -49,7 +49,16 @@ from infra.errors import ApplicationError
 from infra.events import event_record
 from infra.statemachine import transition
 from outreach.composition.context import phrasings
-from outreach.models import Campaign, Email, EmailStatus, Inbox, InboxDay, Suppression, suppression_hash
+from outreach.models import (
+    TIER_SEND_RANK,
+    Campaign,
+    Email,
+    EmailStatus,
+    Inbox,
+    InboxDay,
+    Suppression,
+    suppression_hash,
+)
 from outreach.selectors import inbox_warmup_cap
 from outreach.services.inbox_health import inbox_scores_compute
 from prospects.dedup import city_key, company_key, website_domain
@@ -1487,6 +1496,7 @@ class DemoBatch:
             readability_score=round(rng.uniform(58, 82), 1),
             message_id=f"<{self.uuid()}@jengu.local>",
             idempotency_key=key,
+            send_rank=TIER_SEND_RANK.get(p.tier, 1),  # bulk_create skips Email.save
             created_at=created,
         )
         t.emails.append(email)
