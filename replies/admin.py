@@ -57,6 +57,7 @@ from django.views.decorators.http import require_POST
 
 from infra.admin import LargeTableAdmin, LargeTableChangeList
 from infra.errors import ApplicationError
+from infra.pagination import EstimatedCountPaginator
 from jengu.exports import CsvExportMixin
 from outreach.business_hours import prospect_zone
 from outreach.models import EmailStatus
@@ -68,7 +69,10 @@ from replies.selectors import (
     calibration_report,
     confirmation_report,
     inbox_counts,
+    inbox_ordering,
+    needs_human_first_page,
     replies_in_view,
+    replies_of_owner,
     reply_neighbours,
 )
 from replies.services.actions import reply_attach, reply_confirm, reply_respond
@@ -178,11 +182,11 @@ class ReplyOwnerFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         if value == "mine":
-            return queryset.filter(prospect__owner_id=request.user.pk)
+            return replies_of_owner(queryset, request.user.pk)
         if value == "none":
             return queryset.filter(prospect__owner__isnull=True)
         if value and value.isdigit():
-            return queryset.filter(prospect__owner_id=int(value))
+            return replies_of_owner(queryset, int(value))
         return queryset
 
 
@@ -191,6 +195,20 @@ class MeetingForm(forms.Form):
         required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
     title = forms.CharField(max_length=200, required=False)
+
+
+class InboxPaginator(EstimatedCountPaginator):
+    """Pages of a list whose order starts with "needing a human" read in two parts, each down
+    an index (replies.selectors.needs_human_first_page); any other order as usual."""
+
+    def page(self, number):
+        queryset = self.object_list
+        order = list(getattr(getattr(queryset, "query", None), "order_by", []) or [])
+        if not order or order[0] != "-needs_human":
+            return super().page(number)
+        number = self.validate_number(number)
+        offset = (number - 1) * self.per_page
+        return self._get_page(needs_human_first_page(queryset, offset, self.per_page), number, self)
 
 
 class ReplyNeighbourList(LargeTableChangeList):
@@ -253,7 +271,8 @@ class ReplyAdmin(CsvExportMixin, LargeTableAdmin):
         "source",
         "is_auto_reply",
     ]
-    ordering = ["-needs_human", "-received_at"]
+    ordering = ["-needs_human", "-received_at"]  # All; the other views: newest first (get_ordering)
+    paginator = InboxPaginator
     search_fields = ["from_email", "subject", "prospect__company_name", "body"]
     list_select_related = ["prospect", "prospect__owner"]
     change_list_template = "admin/replies/reply/change_list.html"
@@ -421,6 +440,9 @@ class ReplyAdmin(CsvExportMixin, LargeTableAdmin):
         )
 
     # --- the list ----------------------------------------------------------------------------
+
+    def get_ordering(self, request):
+        return inbox_ordering(request.GET.get("view", ""))
 
     def get_changelist(self, request, **kwargs):
         if getattr(request, "inbox_neighbours", False):

@@ -109,6 +109,24 @@ def test_each_view_lists_what_its_tab_says(sam):
     assert 'id="view-needs_human" class="current"' in sam.get(reverse(LIST) + "?needs_human__exact=1").text
 
 
+def test_all_lists_those_needing_a_human_first_page_after_page(sam, monkeypatch):
+    # read in two parts down the received_at index (replies.selectors.needs_human_first_page)
+    monkeypatch.setattr("replies.admin.ReplyAdmin.list_per_page", 2)
+    monkeypatch.setattr("replies.selectors.DEFERRED_JOIN_FROM", 2)  # deep pages as deferred joins too
+    waiting = [reply(needs_human=True, hours_ago=h) for h in (5, 6, 7)]
+    calm = [reply(needs_human=False, hours_ago=h) for h in (1, 2, 3)]
+    pages = [listed(sam, f"p={n}") for n in (1, 2, 3)]
+    assert pages == [waiting[:2], [waiting[2], calm[0]], calm[1:]]
+
+
+def test_a_view_is_newest_first_with_its_flags(sam):
+    older_waiting = reply(intent="interested", needs_human=True, hours_ago=5)
+    newer_calm = reply(intent="needs_more_info", needs_human=False, hours_ago=1)
+    assert listed(sam, "view=interested") == [newer_calm, older_waiting]
+    assert listed(sam, "view=interested&o=-5") == [newer_calm, older_waiting]  # the age column, as clicked
+    assert listed(sam, "view=interested&o=5") == [older_waiting, newer_calm]
+
+
 def test_mine_is_the_replies_of_the_prospects_the_user_owns_whoever_looks(client):
     ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
     for user in (ann, bob):
