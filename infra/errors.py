@@ -23,6 +23,12 @@ class AlreadyMoved(ApplicationError):
     """Another worker changed the state between our read and our conditional UPDATE."""
 
 
+class ProviderError(Exception):
+    """An external service (AI, search, verifier, job board, mail provider) failed or answered
+    something unusable. Each app's provider clients raise a subclass of it; it is an
+    outage, not a user's mistake, so it is no ApplicationError."""
+
+
 class StateAssignmentRefused(AttributeError):
     """A state field was assigned directly instead of through a declared transition.
 

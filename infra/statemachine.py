@@ -245,6 +245,17 @@ def transition(
                            log=log)  # fmt: skip
 
 
+def transition_if_allowed(obj: StateMachineModel, name: str, **kwargs) -> bool:
+    """``transition``, for a move that may no longer apply: True when it happened, False
+    when ``obj`` was elsewhere already (not in a source state, or moved by another worker).
+    """
+    try:
+        transition(obj, name, **kwargs)
+    except (AlreadyMoved, TransitionNotAllowed):
+        return False
+    return True
+
+
 def transition_path(
     obj: StateMachineModel,
     names: list[str],

@@ -2,9 +2,11 @@
 
 from dataclasses import dataclass
 
+import infra.errors
 
-class ProviderError(Exception):
-    """The service failed or answered something unusable."""
+
+class ProviderError(infra.errors.ProviderError):
+    """An AI provider failed or answered something unusable."""
 
 
 @dataclass

@@ -372,3 +372,17 @@ def test_two_threads_racing_the_same_path_exactly_one_walks_it(round_):
     assert sorted(outcomes) == ["already moved", "won"]
     assert StateTransition.objects.filter(object_id=prospect.pk, field="stage").count() == 3
     assert Prospect.objects.get(pk=prospect.pk).stage == ProspectStage.CONTACTED
+
+
+@pytest.mark.django_db
+def test_transition_if_allowed_says_whether_the_move_happened():
+    from infra.statemachine import transition_if_allowed
+
+    prospect = ProspectFactory(stage="new")
+    assert transition_if_allowed(prospect, "start_enrichment", by="test") is True
+    assert prospect.stage == "enriching"
+    assert transition_if_allowed(prospect, "start_enrichment", by="test") is False  # not a source state any more
+    stale = type(prospect).objects.get(pk=prospect.pk)
+    transition(prospect, "release_enrichment", by="test", reason="x")
+    assert transition_if_allowed(stale, "finish_enrichment", by="test") is False  # another worker moved it
+    assert type(prospect).objects.get(pk=prospect.pk).stage == "new"
