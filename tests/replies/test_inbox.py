@@ -208,6 +208,18 @@ def test_a_reading_that_waits_offers_confirm_and_no_meeting_until_it_is_confirme
     assert 'id="confirm-form"' in page and 'id="action-meeting"' not in page and 'id="action-handled"' not in page
 
 
+def test_an_unmatched_reply_offers_to_attach_it_and_nothing_that_needs_a_prospect(sam):
+    stray = ReplyFactory(
+        email=None, prospect=None, from_email="gm@new.example", subject="Hello", needs_human=True, body="Hello?"
+    )
+    page = sam.get(pane_url(stray)).text
+    assert "Unmatched" in page and 'id="action-attach"' in page and "Hello?" in page
+    for absent in ("action-meeting", "action-handled", "action-answer", "open-prospect"):
+        assert f'id="{absent}"' not in page
+    row = sam.get(reverse(LIST)).text
+    assert "gm@new.example" in row and "unmatched" in row
+
+
 def test_a_view_only_user_reads_the_pane_without_any_action(reader, monkeypatch):
     found = processed("Yes, we're interested - tell me more.", monkeypatch)
     page = reader.get(pane_url(found)).text
