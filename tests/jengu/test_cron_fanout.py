@@ -40,7 +40,15 @@ def offline(settings, monkeypatch):
     settings.JENGU_TASKS_SYNC = False  # tasks wait in the database broker, as in production
     settings.ACQUISITION_QUERIES = QUERIES
     settings.ACQUISITION_MAX_PAGES = 50
-    monkeypatch.delitem(STAGES, "enrichment", raising=False)  # the hand-off to enrichment is not under test
+    # the hand-off to enrichment is not under test. The registry is put back as it was, in its
+    # order (monkeypatch re-inserts a deleted key last: enrichment then followed the test
+    # stages that share its claim on `enriching`, and a later test's sweeper released claims
+    # under a test stage's name)
+    registry = dict(STAGES)
+    STAGES.pop("enrichment", None)
+    yield
+    STAGES.clear()
+    STAGES.update(registry)
 
 
 def board(monkeypatch, pages: int) -> JobBoard:
@@ -208,7 +216,7 @@ def test_the_enrichment_and_composition_crons_queue_at_most_their_limit_and_do_n
 ):
     from infra.stages import Stage
 
-    monkeypatch.setitem(STAGES, "enrichment", Stage(name="enrichment", func="math.floor", queue="enrichment"))
+    STAGES["enrichment"] = Stage(name="enrichment", func="math.floor", queue="enrichment")  # until `offline` ends
     ProspectFactory.create_batch(50, stage=ProspectStage.NEW)  # ten times a tick's usual five
     ProspectFactory.create_batch(50, stage=ProspectStage.READY)
     with django_capture_on_commit_callbacks(execute=True):
