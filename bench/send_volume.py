@@ -60,7 +60,7 @@ from outreach.models import (  # noqa: E402
     SendDecision,
     Sequence,
 )
-from outreach.services import delivery  # noqa: E402
+from outreach.services import delivery, sending  # noqa: E402
 from outreach.services.pacing import Pacing  # noqa: E402
 from outreach.services.sending import sender_run  # noqa: E402
 from prospects.models import Prospect, ProspectStage, Tier  # noqa: E402
@@ -191,7 +191,8 @@ def scenario(inboxes: int, days: int, seed: int) -> list[dict]:
     print(f"\n{inboxes} inboxes × {CAP}/day = {inboxes * CAP:,} a day of capacity; {queued:,} queued first emails "
           f"in {len(MARKETS)} zones ({time.perf_counter() - started:.0f} s to set up)")  # fmt: skip
     recorder = Recorder()
-    delivery.providers_for = lambda inbox: [recorder]  # every send lands in the recorder
+    # every send lands in the recorder (the send path takes its providers from providers_for)
+    sending.providers_for = delivery.providers_for = lambda inbox: [recorder]
     pacing = Pacing.live()
     assert pacing.business_hours and pacing.spread_hours == 8.0
     rows = []
