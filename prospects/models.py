@@ -4,6 +4,7 @@ Prospect.stage is a state machine (infra.statemachine): it changes only through 
 transitions declared below, each one logged in StateTransition.
 """
 
+import enum
 import uuid
 import zoneinfo
 
@@ -43,6 +44,9 @@ class ProspectStage(models.TextChoices):
     MEETING = "meeting"
     WON = "won"
     LOST = "lost"
+
+    # the prospect has answered us (or is closed): nothing more goes out to them
+    ANSWERED = enum.nonmember(frozenset({"engaged", "replied", "meeting", "won", "lost"}))
 
 
 S = ProspectStage

@@ -126,8 +126,6 @@ logger = logging.getLogger(__name__)
 
 S = ProspectStage
 SENT_FAMILY = sorted(EmailStatus.WENT_OUT)  # for readers outside outreach; the set lives on EmailStatus
-# a prospect in one of these stages has answered (or is closed): nothing more goes out
-ANSWERED_STAGES = [S.ENGAGED, S.REPLIED, S.MEETING, S.WON, S.LOST]
 STOP_AFTER_PROVIDER_FAILURES = 3
 PROVIDER_RETRY_AFTER = datetime.timedelta(minutes=5)  # an email no provider took waits this long
 BUSINESS_HOURS_REASONS = ("window", "weekend", "holiday")  # business_hours_check's refusals that pass
@@ -313,7 +311,7 @@ def _blocker(email: Email, context: SendContext, now, pacing: Pacing, *, suppres
         return Block(cancelled, "suppression", f"{suppressed.kind} suppressed ({suppressed.get_reason_display()})")
     if prospect.reply_pending_since and not ours:
         return Block(skipped, "reply_pending", "a reply from the prospect has arrived and is not read yet")
-    if (prospect.stage in ANSWERED_STAGES or prospect.last_reply_at) and not ours:
+    if (prospect.stage in S.ANSWERED or prospect.last_reply_at) and not ours:
         return Block(cancelled, "reply", f"the prospect is '{prospect.stage}' (answered or closed)")
     sequence = context.sequence
     if not ours and sequence is not None and sequence.state not in (SequenceState.ACTIVE, SequenceState.PAUSED):
