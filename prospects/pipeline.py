@@ -19,6 +19,7 @@ from django.utils import timezone
 from infra.events import event_record
 from infra.stages import STAGES, Claim, Stage, register_stage, stage_enqueue
 from infra.statemachine import transition
+from prospects import events
 from prospects.models import (
     DataSourceKind,
     EnrichmentStatus,
@@ -200,7 +201,7 @@ def run_enrichment(prospect_id: int, *, trace_id=None) -> str:
         prospect.save()
         transition(prospect, "finish_enrichment", by="task:enrichment", reason=f"{status}, score {score}")
         event_record(
-            "enrichment.done",
+            events.ENRICHMENT_DONE,
             message=f"{status} ({score}): " + "; ".join(notes),
             data={"score": score, "found": found, "credits": getattr(email_finding, "credits_used", 0)},
         )
@@ -256,7 +257,7 @@ def run_research(prospect_id: int, *, trace_id=None) -> str:
         prospect.competitor_tools = findings.competitor_tools
         prospect.save()
         transition(prospect, "finish_research", by="task:research")
-        event_record("research.done", message=findings.summary[:200], data={"pains": len(findings.pain_signals)})
+        event_record(events.RESEARCH_DONE, message=findings.summary[:200], data={"pains": len(findings.pain_signals)})
         if "composition" in STAGES:
             stage_enqueue("composition", subject_id=prospect.pk, trace_id=prospect.trace_id)
     return f"{len(findings.pain_signals)} pain signals"

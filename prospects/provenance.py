@@ -30,6 +30,7 @@ from django.utils import timezone
 from infra.errors import ApplicationError
 from infra.events import event_record
 from infra.statemachine import actor_label
+from prospects import events
 from prospects.models import Consent, DataSourceKind, Prospect
 
 DETAIL_MAX = Prospect._meta.get_field("data_source_detail").max_length
@@ -113,7 +114,7 @@ def consent_record(
             recorded_at=now,
         )
         event_record(
-            "prospect.consent_recorded",
+            events.PROSPECT_CONSENT_RECORDED,
             message=f"{prospect.company_name}: {consent.get_source_display()} consent of {given_at:%Y-%m-%d}",
             data={"prospect_id": prospect.pk, "consent_id": consent.pk, "source": source},
             trace_id=prospect.trace_id,

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from infra.errors import ApplicationError
 from infra.events import event_record
 from infra.statemachine import actor_label, transition
+from prospects import events
 from prospects.models import Prospect
 
 
@@ -94,7 +95,7 @@ def prospect_create(*, fields: dict, by) -> tuple[Prospect, bool]:
     candidate.full_clean(exclude=["stage"], validate_unique=False, validate_constraints=False)
     result = prospect_ingest(fields=fields, by=actor_label(by))
     event_record(
-        "prospect.created" if result.created else "prospect.merged",
+        events.PROSPECT_CREATED if result.created else events.PROSPECT_MERGED,
         message=f"{result.prospect.company_name} ({'new' if result.created else 'already on record'})",
         data={"prospect_id": result.prospect.pk},
         trace_id=result.prospect.trace_id,
@@ -118,7 +119,7 @@ def prospect_update(*, prospect: Prospect, changes: dict, by) -> Prospect:
         with transaction.atomic():
             prospect.save()
             event_record(
-                "prospect.updated",
+                events.PROSPECT_UPDATED,
                 message=f"changed: {', '.join(sorted(changed))}",  # names only: values may be personal
                 data={"prospect_id": prospect.pk, "fields": sorted(changed)},
                 trace_id=prospect.trace_id,

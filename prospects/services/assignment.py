@@ -48,6 +48,7 @@ from django.utils import timezone
 from infra.alerts import alert_send
 from infra.errors import ApplicationError
 from infra.events import event_record
+from prospects import events
 from prospects.models import AssignmentCursor, Prospect
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def prospect_assign(*, prospect: Prospect, owner, by, reason: str = "", notify: 
         Prospect.objects.filter(pk=prospect.pk).update(owner=owner, updated_at=timezone.now())
         prospect.owner = owner
         event_record(
-            "prospect.assigned",
+            events.PROSPECT_ASSIGNED,
             message=f"prospect #{prospect.pk} assigned to {_user_label(owner)}" + (f" ({reason})" if reason else ""),
             data={"prospect_id": prospect.pk, "owner_id": new, "previous_owner_id": previous, "reason": reason[:100]},
             trace_id=prospect.trace_id,
@@ -129,7 +130,7 @@ def prospects_assign(*, prospects, owner, by) -> int:
             return 0
         Prospect.objects.filter(pk__in=ids).update(owner=owner, updated_at=timezone.now())
         event_record(
-            "prospect.assigned",
+            events.PROSPECT_ASSIGNED,
             message=f"{len(ids)} prospect(s) assigned to {_user_label(owner)}",
             data={"prospect_ids": ids[:1000], "count": len(ids), "owner_id": new},
             by=by,
@@ -255,7 +256,7 @@ def assignment_notify(*, user, prospects: list[Prospect], why: str, count: int |
         except (smtplib.SMTPException, OSError) as exc:
             logger.warning("assignment: email to %s failed: %s", user.get_username(), type(exc).__name__)
             event_record(
-                "assignment.notify_failed",
+                events.ASSIGNMENT_NOTIFY_FAILED,
                 level="warning",
                 message=f"could not email {user.get_username()} about an assignment ({type(exc).__name__})",
                 data={"user_id": user.pk, "prospect_id": first.pk},

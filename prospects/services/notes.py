@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from infra.errors import ApplicationError
 from infra.events import event_record
+from prospects import events
 from prospects.models import Note, Prospect, Task
 
 NOTE_MAX_CHARACTERS = 10_000
@@ -36,7 +37,7 @@ def note_add(*, prospect: Prospect, text: str, by) -> Note:
     with transaction.atomic():
         note = Note.objects.create(prospect=prospect, author=_user(by), text=text)
         event_record(
-            "note.added",
+            events.NOTE_ADDED,
             message=f"note {note.pk} on prospect #{prospect.pk}",
             data={"prospect_id": prospect.pk, "note_id": note.pk},
             trace_id=prospect.trace_id,
@@ -76,7 +77,7 @@ def task_add(
             prospect=prospect, title=title, kind=kind, due_at=due_at, assignee=assignee, created_by=_user(by)
         )
         event_record(
-            "task.added",
+            events.TASK_ADDED,
             message=f"task {task.pk} on prospect #{prospect.pk}, due {due_at:%Y-%m-%d %H:%M} UTC",
             data={"prospect_id": prospect.pk, "task_id": task.pk, "assignee_id": assignee.pk if assignee else None},
             trace_id=prospect.trace_id,
@@ -94,7 +95,7 @@ def task_complete(*, task: Task, by, now=None) -> Task:
             raise ApplicationError(f"Task '{task.title}' is already done.")
         task.done_at = now
         event_record(
-            "task.done",
+            events.TASK_DONE,
             message=f"task {task.pk} on prospect #{task.prospect_id} done",
             data={"prospect_id": task.prospect_id, "task_id": task.pk},
             by=by,
