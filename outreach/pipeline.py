@@ -15,7 +15,7 @@ hands over to this one on commit (``prospects.pipeline.run_research``).
 from __future__ import annotations
 
 from infra.events import event_record
-from infra.stages import Claim, Stage, register_stage, stage_enqueue
+from infra.stages import Claim, Stage, register_stage
 from infra.statemachine import transition
 from prospects.models import Prospect, ProspectStage
 
@@ -47,19 +47,6 @@ def run_composition(prospect_id: int, *, trace_id=None, providers: list | None =
     if email is None:
         return "an email for step 1 already existed"
     return f"email #{email.pk} {email.status} ({email.written_by})"
-
-
-def composition_enqueue_ready(*, limit: int = 500) -> int:
-    """Enqueue composition for prospects waiting in ``ready`` (the stage claims each one)."""
-    pending = list(
-        Prospect.objects.filter(stage=ProspectStage.READY)
-        .exclude(email="")
-        .order_by("id")
-        .values_list("id", "trace_id")[:limit]
-    )
-    for prospect_id, trace_id in pending:
-        stage_enqueue("composition", subject_id=prospect_id, trace_id=trace_id)
-    return len(pending)
 
 
 COMPOSITION = register_stage(
