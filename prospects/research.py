@@ -22,12 +22,12 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
 from infra.ai import complete_json
 from infra.links import http_url
+from prospects.data.not_hotel_hosts import host_labels, is_directory, is_review_site, social_network
 from prospects.dedup import company_key, website_domain
 from prospects.providers.search_base import SearchResult
 
@@ -706,51 +706,6 @@ def _tools_from_analysis(website_analysis: dict | None) -> list[str]:
 
 # --- classifying results -------------------------------------------------------------------
 
-REVIEW_HOSTS = {
-    "tripadvisor",
-    "booking",
-    "google",
-    "holidaycheck",
-    "trustpilot",
-    "yelp",
-    "expedia",
-    "hotels",
-    "trivago",
-    "agoda",
-    "zoover",
-    "kayak",
-    "hrs",
-}
-DIRECTORY_HOSTS = REVIEW_HOSTS | {
-    "airbnb",
-    "hostelworld",
-    "momondo",
-    "skyscanner",
-    "lastminute",
-    "ebookers",
-    "opodo",
-    "wikipedia",
-    "wikivoyage",
-    "lonelyplanet",
-    "timeout",
-    "michelin",
-    "bing",
-    "maps",
-    "linkedin",
-    "indeed",
-    "glassdoor",
-}
-SOCIAL_HOSTS = {
-    "instagram": "instagram",
-    "facebook": "facebook",
-    "fb": "facebook",
-    "tiktok": "tiktok",
-    "youtube": "youtube",
-    "twitter": "x",
-    "x": "x",
-    "linkedin": "linkedin",
-    "pinterest": "pinterest",
-}
 NEWS_HOST_WORDS = {"news", "presse", "press", "zeitung", "journal", "gazette", "noticias", "notizie", "hospitalitynet"}
 NEWS_WORDS = re.compile(
     r"\b(?:renovat\w*|refurbish\w*|opening|opens|opened|reopen\w*|re-open\w*|acquir\w*|acquisition|rebrand\w*|"
@@ -777,32 +732,8 @@ HOTEL_WORDS = re.compile(
 LISTICLE = re.compile(r"\b(?:best|top \d+|\d+ best|cheap|deals?|compare|hotels in|hotels near)\b", re.IGNORECASE)
 
 
-def _host_labels(url: str) -> list[str]:
-    host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.").split(".")
-
-
-def _is_directory(url: str) -> bool:
-    from prospects.website import directory_match
-
-    labels = _host_labels(url)
-    return bool(set(labels[:-1]) & DIRECTORY_HOSTS) or bool(directory_match(url))
-
-
-def _social_network(url: str) -> str:
-    labels = _host_labels(url)
-    for label in labels[:-1] or labels:
-        if label in SOCIAL_HOSTS:
-            return SOCIAL_HOSTS[label]
-    return ""
-
-
-def _is_review(url: str) -> bool:
-    return bool(set(_host_labels(url)[:-1]) & REVIEW_HOSTS)
-
-
 def _is_news_host(url: str) -> bool:
-    labels = _host_labels(url)
+    labels = host_labels(url)
     return any(word in label for label in labels[:-1] for word in NEWS_HOST_WORDS) or "/news" in url.lower()
 
 
@@ -872,16 +803,16 @@ def research_prospect(
             seen.add((url, kind))
             text = f"{result.title}. {result.snippet}"
             text_for_tools.append(text)
-            if network := _social_network(url):
+            if network := social_network(url):
                 if network not in social:
                     social[network] = url
                     use(url)
                 continue
-            if kind == "reviews" and _is_review(url):
+            if kind == "reviews" and is_review_site(url):
                 review_snippets.append((result.snippet or result.title, url))
                 use(url)
                 continue
-            if _is_directory(url):
+            if is_directory(url):
                 continue
             domain = website_domain(url)
             is_news = _is_news_host(url) or (kind == "news" and NEWS_WORDS.search(text))

@@ -11,7 +11,7 @@ Contract:
   is retried by the runtime, never recorded as "no website".
 - ``search_website(company, city)`` searches "<company> <city> official website".
 - ``filter_candidates(results)`` drops OTAs, review sites, directories, social
-  networks, job boards and maps (``OTA_DOMAINS``), links that are not http(s), files
+  networks, job boards and maps (``prospects.data.not_hotel_hosts``), links that are not http(s), files
   (PDF, images), URLs too long for ``Prospect.company_website`` and repeats.
 - ``choose_website(company, city, candidates)`` asks the AI gateway which candidate is
   the official site; its answer can only be an index into the candidates or none
@@ -59,6 +59,7 @@ from pydantic import BaseModel, Field, create_model
 from infra.ai import complete_json
 from infra.circuit import CircuitBreaker, CircuitOpen
 from infra.safe_fetch import origin, safe_client, url_problem
+from prospects.data.not_hotel_hosts import SECOND_LEVEL, not_hotel_host
 from prospects.dedup import city_key, company_key, website_domain
 from prospects.extraction import known_city
 from prospects.models import WebsitePage
@@ -78,140 +79,7 @@ MAX_VERIFY_ATTEMPTS = 3
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 REFUSES_ROBOTS = (401, 403, 429)  # the site is there but turns scripts away
 
-# Domains whose pages are about a hotel but are not its website. A hotel's own domain is
-# what the rest of enrichment needs (the email domain, the HTML to analyse), so member
-# listings of consortia (slh.com, relaischateaux.com…) are dropped too: their hotels
-# have sites of their own.
-#
-# Chain brand sites (marriott.com, hilton.com, ihg.com, hyatt.com, all.accor.com,
-# melia.com, nh-hotels.com…) are deliberately NOT here: for a chain hotel the brand
-# site's page is its official website, often the only one, and the GM's mailbox is on
-# that domain. Which brand page is the right one is the chooser's job (name and city in
-# title and path).
-#
-# "name.*" matches the name under any public suffix (tripadvisor.co.uk, expedia.de);
-# "host/path" matches that path prefix only (google.com/maps, not sites.google.com).
-OTA_DOMAINS = (
-    # online travel agencies and metasearch
-    "booking.com",
-    "expedia.*",
-    "hotels.com",
-    "agoda.*",
-    "trivago.*",
-    "kayak.*",
-    "priceline.com",
-    "orbitz.com",
-    "travelocity.com",
-    "hotwire.com",
-    "trip.com",
-    "ctrip.com",
-    "makemytrip.com",
-    "goibibo.com",
-    "cleartrip.com",
-    "hostelworld.com",
-    "hrs.*",
-    "hotel.de",
-    "hotel.info",
-    "holidaycheck.*",
-    "ebookers.*",
-    "lastminute.com",
-    "opodo.*",
-    "edreams.*",
-    "despegar.*",
-    "momondo.*",
-    "skyscanner.*",
-    "hotelscombined.*",
-    "travelsupermarket.com",
-    "laterooms.com",
-    "secretescapes.*",
-    "airbnb.*",
-    "vrbo.com",
-    "tablethotels.com",
-    "mrandmrssmith.com",
-    # consortia and collections listing independent hotels
-    "slh.com",
-    "relaischateaux.com",
-    "lhw.com",
-    "designhotels.com",
-    "preferredhotels.com",
-    "historichotels.org",
-    # reviews, guides and travel media
-    "tripadvisor.*",
-    "yelp.*",
-    "foursquare.com",
-    "lonelyplanet.com",
-    "timeout.com",
-    "cntraveler.com",
-    "fodors.com",
-    "frommers.com",
-    "guide.michelin.com",
-    "forbestravelguide.com",
-    "hospitalitynet.org",
-    "hotel-online.com",
-    "travelweekly.com",
-    # social networks and video
-    "facebook.com",
-    "instagram.com",
-    "linkedin.com",
-    "x.com",
-    "twitter.com",
-    "youtube.com",
-    "tiktok.com",
-    "pinterest.*",
-    "threads.net",
-    # encyclopedias and maps
-    "wikipedia.org",
-    "wikivoyage.org",
-    "wikidata.org",
-    "google.*/maps",
-    "google.*/travel",
-    "maps.google.*",
-    "g.page",
-    "goo.gl",
-    "maps.apple.com",
-    "mapquest.com",
-    "waze.com",
-    "openstreetmap.org",
-    # job boards (prospects come from job adverts, so their pages rank for the name)
-    "indeed.*",
-    "glassdoor.*",
-    "hosco.com",
-    "caterer.com",
-    "hcareers.com",
-    "monster.*",
-    "ziprecruiter.com",
-    "stepstone.*",
-    "infojobs.net",
-    # business directories and yellow pages
-    "yellowpages.com",
-    "yell.com",
-    "pagesjaunes.fr",
-    "gelbeseiten.de",
-    "paginasamarillas.es",
-    "paginegialle.it",
-    "justdial.com",
-    "bbb.org",
-    "dnb.com",
-    "zoominfo.com",
-    "crunchbase.com",
-    "opencorporates.com",
-    # wedding and event venue listings
-    "hitched.co.uk",
-    "weddingwire.*",
-    "theknot.com",
-    "bridebook.com",
-    # search engines themselves
-    "duckduckgo.com",
-    "bing.com",
-    # parked and for-sale domains (where a lapsed hotel domain now redirects)
-    "hugedomains.com",
-    "sedo.com",
-    "dan.com",
-    "afternic.com",
-    "parkingcrew.net",
-)
 _FILE_SUFFIXES = (".pdf", ".doc", ".docx", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".xls", ".xlsx", ".zip")
-_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "or", "ne", "go"}
 
 # Words that say little about which hotel a name means; they still count, at a third.
 STOPWORDS = {"the", "a", "an", "and", "at", "by", "of", "in", "on", "de", "del", "della", "la", "le", "les", "l"}
@@ -358,34 +226,6 @@ def search_website(company: str, city: str) -> list[SearchResult]:
 # --- filtering -----------------------------------------------------------------------
 
 
-def directory_match(url: str) -> str:
-    """The ``OTA_DOMAINS`` entry that ``url`` falls under, or "" when none does."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().rstrip(".")
-    labels = host.split(".")
-    for entry in OTA_DOMAINS:
-        domain, _, path = entry.partition("/")
-        if path and not parts.path.lower().startswith(f"/{path}"):
-            continue
-        if _host_matches(labels, host, domain):
-            return entry
-    return ""
-
-
-def _host_matches(labels: list[str], host: str, domain: str) -> bool:
-    if not domain.endswith(".*"):
-        return host == domain or host.endswith(f".{domain}")
-    wanted = domain[:-2].split(".")
-    for start in range(len(labels) - len(wanted) + 1):
-        if labels[start : start + len(wanted)] != wanted:
-            continue
-        suffix = labels[start + len(wanted) :]
-        # a public suffix: "com", "de", "co.uk", "com.au" — not "tripadvisor.example.com"
-        if len(suffix) == 1 or (len(suffix) == 2 and suffix[0] in _SECOND_LEVEL and len(suffix[1]) == 2):
-            return True
-    return False
-
-
 def filter_candidates(results: list[SearchResult]) -> list[SearchResult]:
     """The results that could be a hotel's own website, in their order."""
     kept, seen = [], set()
@@ -398,7 +238,7 @@ def filter_candidates(results: list[SearchResult]) -> list[SearchResult]:
             continue
         if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL_LENGTH:
             continue
-        if parts.path.lower().endswith(_FILE_SUFFIXES) or directory_match(url):
+        if parts.path.lower().endswith(_FILE_SUFFIXES) or not_hotel_host(url):
             continue
         if key in seen:
             continue
@@ -427,7 +267,7 @@ def _domain_label(host: str) -> str:
     labels = host.lower().rstrip(".").split(".")
     while labels and labels[0] in ("www", "www2", "m"):
         labels = labels[1:]
-    if len(labels) > 2 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+    if len(labels) > 2 and labels[-2] in SECOND_LEVEL and len(labels[-1]) == 2:
         labels = labels[:-2]
     elif len(labels) > 1:
         labels = labels[:-1]
@@ -770,7 +610,7 @@ def find_website(*, company: str, city: str, providers: list | None = None) -> W
         tried.append(url)
         page, refused = _verify(url)
         answered = page.final_url if page is not None and page.final_url else normalize_url(url)
-        if page is not None and directory_match(answered):
+        if page is not None and not_hotel_host(answered):
             # a lapsed domain parked for sale, or one forwarded to the hotel's booking.com page
             notes.append(f"{url} redirects to {answered}")
             continue

@@ -23,6 +23,7 @@ from infra.http import http_client, override_transport
 from infra.models import CircuitState
 from infra.providers.grok import GrokClient
 from prospects import website
+from prospects.data.not_hotel_hosts import NOT_HOTEL_HOSTS, not_hotel_host
 from prospects.dedup import website_domain
 from prospects.models import WebsitePage
 from prospects.providers.base import LayoutChanged, ProviderError
@@ -36,7 +37,6 @@ from prospects.providers.sandbox_search import (
 )
 from prospects.providers.search_base import SearchResult
 from prospects.website import (
-    OTA_DOMAINS,
     choose_website,
     fetch_website,
     filter_candidates,
@@ -277,9 +277,9 @@ def test_filter_drops_files_odd_schemes_overlong_urls_and_repeats_and_keeps_orde
 
 
 def test_the_ota_list_is_broad_and_leaves_chain_brands_alone():
-    assert len(OTA_DOMAINS) >= 25
+    assert len(NOT_HOTEL_HOSTS) >= 25
     brands = {"marriott.com", "hilton.com", "ihg.com", "hyatt.com", "accor.com", "kempinski.com", "melia.com"}
-    assert not brands & {entry.split("/")[0] for entry in OTA_DOMAINS}
+    assert not brands & {entry.split("/")[0] for entry in NOT_HOTEL_HOSTS}
 
 
 # --- choosing ---------------------------------------------------------------------------
@@ -684,7 +684,7 @@ def test_sandbox_search_mixes_otas_before_the_official_site():
     results = SandboxSearchClient().search("Hôtel Le Marais Lumière Paris official website")
     urls = [r.url for r in results]
     official = urls.index(hotel("hotel-le-marais-lumiere").site["url"])
-    assert official >= 1 and all(website.directory_match(url) for url in urls[:official])
+    assert official >= 1 and all(not_hotel_host(url) for url in urls[:official])
     assert {r.source for r in results} == {"sandbox"}
     assert SandboxSearchClient().search("Hotel Qwxzvn Nowhereville official website") == []
 
