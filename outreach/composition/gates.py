@@ -50,6 +50,15 @@ from functools import cache
 from django.conf import settings
 
 from outreach.composition.context import CompositionContext
+from outreach.composition.gate_words import (
+    ACRONYMS,
+    GENERIC_CAPITALISED,
+    HOTEL_WORDS,
+    MONEY_PATTERNS,
+    PROSE_ABBREVIATIONS,
+    TRIGGER_WORDS,
+    URGENCY_PHRASES,
+)
 from outreach.composition.punctuation import unpaired
 from outreach.composition.spamd import SpamdUnavailable, spamd_check
 
@@ -94,79 +103,6 @@ class GateReport:
         return {name: asdict(result) for name, result in self.results.items()}
 
 
-# --- spam ------------------------------------------------------------------------------
-
-TRIGGER_WORDS = [
-    "free",
-    "guarantee",
-    "guaranteed",
-    "risk-free",
-    "no obligation",
-    "winner",
-    "congratulations",
-    "click here",
-    "buy now",
-    "order now",
-    "limited time",
-    "special promotion",
-    "exclusive deal",
-    "cheap",
-    "cash",
-    "bonus",
-    "make money",
-    "earn money",
-    "100%",
-    "amazing offer",
-    "incredible",
-    "once in a lifetime",
-    "double your",
-    "miracle",
-    "kostenlos",
-    "gratis",
-    "garantiert",
-    "jetzt kaufen",
-    "gewinner",
-    "gratuit",
-    "garanti",
-    "gagnant",
-    "cliquez ici",
-    "offre exclusive",
-    "garantizado",
-    "ganador",
-    "haga clic",
-    "oferta exclusiva",
-]
-URGENCY_PHRASES = [
-    "act now",
-    "urgent",
-    "hurry",
-    "today only",
-    "last chance",
-    "don't miss",
-    "do not miss",
-    "expires",
-    "immediately",
-    "right now",
-    "before it's too late",
-    "sofort",
-    "dringend",
-    "letzte chance",
-    "urgente",
-    "dernière chance",
-    "última oportunidad",
-]
-MONEY_PATTERNS = [
-    (r"[$€£]\s?\d", "a price"),
-    (r"\d\s?(?:€|eur|usd|dollars?)\b", "a price"),
-    (r"\d+\s?% off", "a discount"),
-    (r"\bdiscount", "a discount"),
-    (r"\blowest price|\bbest price", "price talk"),
-    (r"\bsave (?:big|money|\$)", "money talk"),
-    (r"\bmoney[- ]back", "money talk"),
-    (r"\brabatt|\bremise|\bdescuento", "a discount"),
-]
-ACRONYMS = {"PMS", "GM", "CRM", "OTA", "API", "AI", "KI", "USD", "EUR", "FAQ", "WLAN", "SPA", "B2B", "CEO", "PS", "UK"}
-
 # --- links and domains -------------------------------------------------------------------
 # A domain is anything shaped like a host name: labels of letters (any script), digits and
 # inner hyphens, joined by dots (IDNA also reads the ideographic and full-width dots as
@@ -181,14 +117,6 @@ _DOMAIN = re.compile(rf"(?<![\w\-{_DOTS}])(?:{_LABEL}[{_DOTS}])+{_TLD}(?![\w@-])
 _URL = re.compile(r"(?<![\w.+\-])(?:[a-z][a-z0-9+.\-]{0,31}://|www\.)[^\s<>\"]+", re.IGNORECASE)
 _URL_HOST = re.compile(r"^(?:[a-z][a-z0-9+.\-]{0,31}://)?(?:[^@/\s]*@)?(\[[^\]]*\]|[^/:?#\s]+)", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}>\"'’”»"
-# "Mr.Smith", "St.Moritz", "J.Smith", "e.g.Hotel", "5.Stock": a capitalised word after an
-# abbreviation, initials or an ordinal, with the space left out, is prose. Only a
-# capitalised last word counts: "st.moritz" or "mr.online", written as a host is, is one.
-PROSE_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "mx", "dr", "st", "ste", "mt", "ft", "prof", "sr", "sra", "srta", "jr", "mme", "mlle",
-    "hr", "fr", "no", "nr", "vs", "etc", "ca", "approx", "inc", "ltd", "co", "dept", "tel", "av", "avda",
-    "bzw", "usw", "ggf", "vgl", "bspw", "evtl",
-}  # fmt: skip
 
 
 def _is_prose(token: str) -> bool:
@@ -232,6 +160,9 @@ def domains_in(text: str) -> list[str]:
 def links_in(text: str) -> list[str]:
     """What a reader can follow or type as a link: URLs, www. and bare domains (an address is not one)."""
     return list(dict.fromkeys(link for _host, link, address in _hosts(text) if not address))
+
+
+# --- spam ------------------------------------------------------------------------------
 
 
 def _phrase(words: str) -> re.Pattern:
@@ -408,100 +339,6 @@ def readability_gate(body: str, language: str) -> GateResult:
 
 # --- facts -----------------------------------------------------------------------------
 
-GENERIC_CAPITALISED = {
-    # greetings, sign-offs, pronouns, calendar words: capitalised but never a claim
-    "i",
-    "i'm",
-    "i've",
-    "i'd",
-    "i'll",
-    "hi",
-    "hello",
-    "hey",
-    "dear",
-    "best",
-    "thanks",
-    "thank",
-    "regards",
-    "cheers",
-    "kind",
-    "warm",
-    "re",
-    "ps",
-    "p.s",
-    "fyi",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "ok",
-    "hallo",
-    "guten",
-    "tag",
-    "viele",
-    "grüße",
-    "beste",
-    "liebe",
-    "lieber",
-    "sehr",
-    "geehrte",
-    "geehrter",
-    "sie",
-    "ihr",
-    "ihre",
-    "ihrem",
-    "ihren",
-    "ihrer",
-    "ihnen",
-    "das",
-    "der",
-    "die",
-    "dem",
-    "den",
-    "des",
-    "ein",
-    "eine",
-    "im",
-    "am",
-    "unser",
-    "unsere",
-    "bonjour",
-    "bonsoir",
-    "cher",
-    "chère",
-    "bien",
-    "cordialement",
-    "merci",
-    "madame",
-    "monsieur",
-    "hola",
-    "estimado",
-    "estimada",
-    "saludos",
-    "un",
-    "gracias",
-    "atentamente",
-    "usted",
-    "wi-fi",
-    "wifi",
-    "check-in",
-}
-HOTEL_WORDS = {"hotel", "hotels", "gasthof", "gasthaus", "pension", "resort", "inn", "hostel", "suites", "lodge"}
 _SENTENCE_BREAK = re.compile(r"(?:^|[.!?:;¿¡\n]\s*|[\"“„«(]\s*)$")
 
 
