@@ -24,7 +24,8 @@ from django.utils import timezone
 from infra.models import Alert, Event
 from outreach.models import Email, EmailStatus, InboxState, SendDecision, SendingDomain, Sequence
 from outreach.selectors import inboxes_due, sending_domains_held
-from outreach.services.domain_auth import FAIL, PASS, SKIPPED, UNKNOWN, WARN, domain_check, domain_check_queue
+from outreach.services.dns_checks import FAIL, PASS, SKIPPED, UNKNOWN, WARN
+from outreach.services.domain_auth import domain_check, domain_check_queue
 from outreach.services.inboxes import inbox_pause
 from outreach.services.sending import Pacing, sender_run
 from prospects.models import ProspectStage
