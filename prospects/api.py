@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django_countries import countries
@@ -343,15 +344,16 @@ def create_prospect(request, payload: ProspectIn):
     """Add a prospect. If dedup finds the hotel or address on record, that prospect comes back with
     200 and `merged: true` (filled in with what it lacked); otherwise 201."""
     fields = payload.changes()
-    prospect, created = prospect_create(fields=fields, by=request.auth)
-    data_source_after_ingest(
-        prospect=prospect,
-        created=created,
-        fields=fields,
-        kind=payload.data_source_kind.value,
-        detail=payload.data_source_detail or f"added through the API by {actor_label(request.auth)}",
-        at=payload.data_source_at,
-    )
+    with transaction.atomic():  # enrichment, queued on commit, finds the data source recorded
+        prospect, created = prospect_create(fields=fields, by=request.auth)
+        data_source_after_ingest(
+            prospect=prospect,
+            created=created,
+            fields=fields,
+            kind=payload.data_source_kind.value,
+            detail=payload.data_source_detail or f"added through the API by {actor_label(request.auth)}",
+            at=payload.data_source_at,
+        )
     prospect.merged = not created
     return Status(201 if created else 200, prospect)
 

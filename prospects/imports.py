@@ -243,11 +243,18 @@ def _contact_key(fields: dict) -> str:
     return person[:254]
 
 
+def import_source(mapping: dict[str, int]) -> LeadSource:
+    """Where a file's people come from: a file with a LinkedIn profile column is a Sales
+    Navigator export (the rule outreach.compliance tells the prospect), any other a CSV."""
+    return LeadSource.SALES_NAVIGATOR if "linkedin_url" in mapping else LeadSource.CSV
+
+
 def prospect_import_row(fields: dict, *, source_label: str) -> tuple[str, Prospect]:
-    """Create or merge one row's prospect; returns ("created" | "merged", prospect)."""
-    fields = {**fields, "contact_key": _contact_key(fields)}
+    """Create or merge one row's prospect; returns ("created" | "merged", prospect).
+    ``fields["source"]`` is the file's ``import_source`` (a CSV import when absent)."""
+    fields = {"source": LeadSource.CSV, **fields, "contact_key": _contact_key(fields)}
     # a contact list is not a hiring signal: no JobPosting, only the prospect
-    result = prospect_ingest(fields={**fields, "source": LeadSource.CSV}, by=f"import:{source_label}")
+    result = prospect_ingest(fields=fields, by=f"import:{source_label}")
     return ("created" if result.created else "merged"), result.prospect
 
 
@@ -299,9 +306,10 @@ def prospect_import_run(
 
 
 def _import_rows(record: ProspectImport, mapping, rows, *, on_progress, enqueue_enrichment) -> None:
-    from infra.stages import STAGES, stage_enqueue
+    from prospects.services.enrichment import prospect_enrichment_enqueue
 
     label = f"csv#{record.pk}"
+    source = import_source(mapping)
     file_name = (record.original_name or record.file.name.rsplit("/", 1)[-1])[:200]
     for done, (number, row) in enumerate(rows, start=1):
         entry = {"row": number}
@@ -314,7 +322,7 @@ def _import_rows(record: ProspectImport, mapping, rows, *, on_progress, enqueue_
             else:
                 try:
                     with transaction.atomic():
-                        outcome, prospect = prospect_import_row(fields, source_label=label)
+                        outcome, prospect = prospect_import_row({**fields, "source": source}, source_label=label)
                         # the file and row: the data source of a new prospect, or of one this row gave its address
                         data_source_after_ingest(
                             prospect=prospect,
@@ -323,8 +331,8 @@ def _import_rows(record: ProspectImport, mapping, rows, *, on_progress, enqueue_
                             kind=DataSourceKind.IMPORT,
                             detail=f"import #{record.pk} {file_name}, row {number}",
                         )
-                        if outcome == "created" and enqueue_enrichment and "enrichment" in STAGES:
-                            stage_enqueue("enrichment", subject_id=prospect.pk, trace_id=prospect.trace_id)
+                        if outcome == "created" and enqueue_enrichment:
+                            prospect_enrichment_enqueue(prospect=prospect)
                 except IntegrityError:
                     # e.g. a merge that would give this hotel an address another prospect holds
                     entry.update(outcome="skipped", reason="clashes with another prospect's email or website")

@@ -298,6 +298,8 @@ class Prospect(StateMachineModel):
     def save(self, *args, **kwargs):
         from prospects.dedup import city_key, company_key, website_domain
 
+        # one line, single spaces, whoever wrote it (a CSV cell may hold a newline or a tab)
+        self.company_name = " ".join(self.company_name.split())
         # the dedup keys are derived from what people edit, so they can never drift
         self.company_key = company_key(self.company_name)
         self.city_key = city_key(self.city)

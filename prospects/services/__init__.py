@@ -80,13 +80,15 @@ EDITABLE_FIELDS = (
 
 
 def prospect_create(*, fields: dict, by) -> tuple[Prospect, bool]:
-    """Create a prospect through dedup; returns (prospect, created).
+    """Create a prospect through dedup; returns (prospect, created). A new one is queued
+    for enrichment when the caller's transaction commits.
 
     When the hotel (or the address) is already on record the existing prospect is
     returned, filled in with what it lacked: two programs adding the same hotel get one
     prospect.
     """
     from prospects.dedup import prospect_ingest
+    from prospects.services.enrichment import prospect_enrichment_enqueue
 
     unknown = set(fields) - set(EDITABLE_FIELDS) - {"source"}
     if unknown:
@@ -94,6 +96,8 @@ def prospect_create(*, fields: dict, by) -> tuple[Prospect, bool]:
     candidate = Prospect(**fields)
     candidate.full_clean(exclude=["stage"], validate_unique=False, validate_constraints=False)
     result = prospect_ingest(fields=fields, by=actor_label(by))
+    if result.created:
+        prospect_enrichment_enqueue(prospect=result.prospect)  # as acquisition and imports do
     event_record(
         events.PROSPECT_CREATED if result.created else events.PROSPECT_MERGED,
         message=f"{result.prospect.company_name} ({'new' if result.created else 'already on record'})",

@@ -239,6 +239,24 @@ def test_create_returns_201_then_200_with_merged_for_the_same_hotel(api):
     assert event.actor == "api-key:test-admin"
 
 
+def test_a_prospect_created_through_the_api_is_queued_for_enrichment_like_an_acquired_one(
+    api, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django_q.models import OrmQ
+
+    from infra.stages import STAGES, Stage
+
+    monkeypatch.setitem(STAGES, "enrichment", Stage(name="enrichment", func="math.floor", queue="enrichment"))
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api.post("/api/prospects", {"company_name": "Hotel Adlon", "city": "Berlin"})
+    assert created.status_code == 201, created.content
+    assert OrmQ.objects.filter(key="enrichment").count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        again = api.post("/api/prospects", {"company_name": "Hotel Adlon", "city": "Berlin"})
+    assert again.json()["merged"] is True
+    assert OrmQ.objects.filter(key="enrichment").count() == 1  # a merge is not a new prospect: no second run
+
+
 @pytest.mark.parametrize(
     "body, field",
     [

@@ -40,7 +40,7 @@ def test_a_sales_navigator_export_creates_prospects_with_mapped_columns():
     )
     assert (sarah.city, sarah.country.code, sarah.timezone) == ("Denver", "US", "America/Denver")
     assert sarah.linkedin_url == "https://www.linkedin.com/in/sarah-johnson-gm"
-    assert sarah.source == LeadSource.CSV
+    assert sarah.source == LeadSource.SALES_NAVIGATOR  # the export names LinkedIn profiles
     juergen = Prospect.objects.get(company_name="Hotel Adlon Kempinski")
     assert juergen.name == "Jürgen Weiß" and juergen.country.code == "DE" and juergen.timezone == "Europe/Berlin"
     assert record.progress_percent == 100
@@ -276,3 +276,13 @@ def test_a_comma_file_whose_values_hold_semicolons_stays_comma_delimited():
     record = run(content)
     assert record.created_count == 2, record.error
     assert set(Prospect.objects.values_list("title", flat=True)) == {"GM; Owner"}
+
+
+def test_a_file_without_linkedin_profiles_is_recorded_as_a_csv_import():
+    run(b"Name,Company,City,Email\nSarah Johnson,Harbour Hotel,Bristol,sarah@harbour.example\n")
+    assert Prospect.objects.get().source == LeadSource.CSV
+
+
+def test_a_company_name_loses_the_newline_or_tab_of_its_cell():
+    run(b'Company,City\n"Harbour\nHotel",Bristol\n"Grand\t Hotel  Central",Bristol\n')
+    assert sorted(Prospect.objects.values_list("company_name", flat=True)) == ["Grand Hotel Central", "Harbour Hotel"]
