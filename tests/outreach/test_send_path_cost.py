@@ -23,10 +23,11 @@ from infra.circuit import CircuitBreaker
 from infra.models import CircuitState, Event
 from infra.statemachine import transition
 from outreach.models import CountryRule, Email, EmailStatus, InboxDay, SendDecision, Sequence
+from outreach.prepared_read import PreparedRead
 from outreach.providers import smtp as smtp_module
 from outreach.providers.base import OutgoingMessage, ProviderError
 from outreach.providers.smtp import SmtpProvider, smtp_sessions_reused
-from outreach.selectors import PreparedRead, _next_for_inbox_queryset, email_next_for_inbox
+from outreach.selectors import _next_for_inbox_queryset, email_next_for_inbox
 from outreach.services import sending
 from outreach.services.pacing import inbox_slot_claim
 from outreach.services.sending import Pacing, _circuits, sender_run
