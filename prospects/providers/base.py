@@ -1,11 +1,14 @@
-"""What every lead source returns: job postings, and the errors a source raises."""
+"""What every lead source returns: job postings, and the errors a prospects provider raises."""
 
 import datetime
 from dataclasses import dataclass, field
 
+import infra.errors
 
-class ProviderError(Exception):
-    """The source failed (network, HTTP status, quota)."""
+
+class ProviderError(infra.errors.ProviderError):
+    """A prospects provider (job board, web search, verifier, finder) failed: network,
+    HTTP status, quota. Part of the one ``infra.errors.ProviderError`` family."""
 
 
 class LayoutChanged(ProviderError):
