@@ -43,6 +43,7 @@ from prospects.dedup import prospect_ingest
 from prospects.extraction import company_name_clean, hiring_tier, parse_location
 from prospects.models import DataSourceKind, JobPosting
 from prospects.provenance import data_source_fields
+from prospects.providers import registry
 from prospects.providers.base import PostingFound, ProviderError
 
 logger = logging.getLogger(__name__)
@@ -76,31 +77,6 @@ class AcquisitionSummary:
             f"found {self.found}, hospitality {self.hospitality}, new {self.new}, merged {self.merged}, "
             f"flagged {self.flagged}, already seen {self.seen_before + self.judged_before}, errors {self.errors}"
         )
-
-
-def source_clients(names: list[str] | None = None) -> dict:
-    """The clients for the configured sources (sandbox unless live ones are configured)."""
-    from prospects.providers.google_jobs import GoogleJobsClient
-    from prospects.providers.indeed import IndeedJobsClient
-    from prospects.providers.linkedin import LinkedInJobsClient
-    from prospects.providers.sandbox_jobs import SandboxJobsClient
-
-    factories = {
-        "sandbox": SandboxJobsClient,
-        "linkedin": LinkedInJobsClient,
-        "indeed": IndeedJobsClient,
-        "google_jobs": lambda: GoogleJobsClient(api_key=settings.SERPAPI_API_KEY),
-    }
-    names = list(names or settings.ACQUISITION_SOURCES)
-    unknown = set(names) - set(factories)
-    if unknown:
-        from infra.errors import ApplicationError
-
-        raise ApplicationError(f"Unknown source(s): {', '.join(sorted(unknown))}. Known: {', '.join(factories)}.")
-    if "google_jobs" in names and not settings.SERPAPI_API_KEY:
-        names = [n for n in names if n != "google_jobs"]
-        logger.warning("google_jobs skipped: SERPAPI_API_KEY is not set")
-    return {name: factories[name]() for name in names}
 
 
 def posting_fields(posting: PostingFound, classification, *, today: datetime.date) -> tuple[dict, dict]:
@@ -252,7 +228,7 @@ def acquisition_page(
     *, source: str, query: str, location: str, page: int, today: datetime.date, summary: AcquisitionSummary
 ) -> bool:
     """Fetch, dedup, classify and ingest one page of one search; True when a next page may have more."""
-    client = source_clients([source]).get(source)
+    client = registry.job_sources([source]).get(source)
     if client is None:  # dropped since the run was queued (google_jobs without its key)
         return False
     postings = _search_page(client, source, query, location, page, summary)
@@ -269,7 +245,7 @@ def acquisition_page(
 def acquisition_fan_out(*, sources: list[str] | None = None, today: datetime.date | None = None) -> Event:
     """Record the run and queue the first page of every search; the page tasks do the rest."""
     today = today or timezone.localdate()
-    names = list(source_clients(sources))  # refuses unknown sources here, not in a worker
+    names = list(registry.job_sources(sources))  # refuses unknown sources here, not in a worker
     searches = [(name, query, location) for name in names for query, location in settings.ACQUISITION_QUERIES]
     with transaction.atomic():
         run = event_record(
@@ -334,7 +310,7 @@ def acquisition_run(
     today = today or timezone.localdate()
     summary = AcquisitionSummary()
     seen_in_run: set[tuple] = set()  # several queries find the same advert
-    for name, client in source_clients(sources).items():
+    for name, client in registry.job_sources(sources).items():
         for query, location in settings.ACQUISITION_QUERIES:
             for page in range(settings.ACQUISITION_MAX_PAGES):
                 if limit is not None and summary.found >= limit:

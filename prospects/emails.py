@@ -52,13 +52,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.utils import timezone
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from infra.circuit import CircuitBreaker, CircuitOpen
 from infra.metrics import counter_add, heartbeat_beat
 from prospects.models import EmailVerification
+from prospects.providers import registry
 from prospects.providers.base import ProviderError
 from prospects.providers.millionverifier import AddressNotChecked
 
@@ -824,22 +824,11 @@ class GuardedHunter:
 
 
 def default_verifier() -> GuardedVerifier:
-    """MillionVerifier when MILLIONVERIFIER_API_KEY is set, else the sandbox twin; behind a breaker."""
-    if settings.MILLIONVERIFIER_API_KEY:
-        from prospects.providers.millionverifier import MillionVerifierClient
-
-        verifier = MillionVerifierClient(api_key=settings.MILLIONVERIFIER_API_KEY)
-    else:
-        from prospects.providers.sandbox_verifier import SandboxVerifier
-
-        verifier = SandboxVerifier()
-    return GuardedVerifier(verifier, CircuitBreaker("verifier:millionverifier"))
+    """The registry's verifier (MillionVerifier, or the sandbox twin without a key) behind a breaker."""
+    return GuardedVerifier(registry.verifier(), CircuitBreaker("verifier:millionverifier"))
 
 
 def default_hunter() -> GuardedHunter | None:
-    """Hunter when HUNTER_API_KEY is set (it is optional: no sandbox twin stands in)."""
-    if not settings.HUNTER_API_KEY:
-        return None
-    from prospects.providers.hunter import HunterClient
-
-    return GuardedHunter(HunterClient(api_key=settings.HUNTER_API_KEY), CircuitBreaker("finder:hunter"))
+    """The registry's finder (Hunter when HUNTER_API_KEY is set; optional) behind a breaker."""
+    hunter = registry.finder()
+    return GuardedHunter(hunter, CircuitBreaker("finder:hunter")) if hunter is not None else None

@@ -874,9 +874,7 @@ def research_prospect(
     findings.pain_signals.sort(key=lambda p: order.get(p["key"], len(order)))
     findings.summary = summary.summary.strip()
 
-    from prospects.providers.sandbox_research import SandboxResearchSearch
-
-    findings.provider = "sandbox" if isinstance(search, SandboxResearchSearch) else answer.provider
+    findings.provider = "sandbox" if getattr(search, "source", "") == "sandbox" else answer.provider
     return findings
 
 

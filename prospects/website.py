@@ -1,7 +1,8 @@
 """Finding a hotel's official website, and keeping its HTML for a week.
 
 Contract:
-- ``search_web(query)`` is the configured web search. ``SEARCH_PROVIDER`` "sandbox"
+- ``search_web(query)`` is the configured web search (``prospects.providers.registry.web_search``;
+  see ``prospects.providers.web_search`` for the failover). ``SEARCH_PROVIDER`` "sandbox"
   (the default) answers from the bundled index without any network; otherwise
   DuckDuckGo's HTML endpoint runs behind ``CircuitBreaker("search:duckduckgo")`` and,
   when ``GOOGLE_CSE_KEY`` and ``GOOGLE_CSE_ID`` are set, Google Custom Search
@@ -50,20 +51,18 @@ from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db.models import Q
 from django.utils import timezone
 from pydantic import BaseModel, Field, create_model
 
 from infra.ai import complete_json
-from infra.circuit import CircuitBreaker, CircuitOpen
 from infra.safe_fetch import origin, safe_client, url_problem
 from prospects.data.not_hotel_hosts import SECOND_LEVEL, not_hotel_host
 from prospects.dedup import city_key, company_key, website_domain
 from prospects.extraction import known_city
 from prospects.models import WebsitePage
-from prospects.providers.base import ProviderError
+from prospects.providers import registry
 from prospects.providers.search_base import SearchResult
 
 logger = logging.getLogger(__name__)
@@ -172,50 +171,9 @@ class _Download:
 # --- search --------------------------------------------------------------------------
 
 
-def _search_provider() -> str:
-    return (getattr(settings, "SEARCH_PROVIDER", "") or "sandbox").strip().lower()
-
-
-def _search_providers() -> list[tuple[str, object]]:
-    """(name, factory) of the real search clients, in failover order."""
-    from prospects.providers.duckduckgo import DuckDuckGoClient
-    from prospects.providers.google_cse import GoogleCseClient
-
-    providers = [("duckduckgo", DuckDuckGoClient)]
-    key, cx = getattr(settings, "GOOGLE_CSE_KEY", ""), getattr(settings, "GOOGLE_CSE_ID", "")
-    if key and cx:
-        google = ("google_cse", functools.partial(GoogleCseClient, api_key=key, cx=cx))
-        providers = [google, *providers] if _search_provider() == "google_cse" else [*providers, google]
-    return providers
-
-
 def search_web(query: str) -> list[SearchResult]:
     """Web results for ``query`` from the configured provider(s); see the module docstring."""
-    if _search_provider() == "sandbox":
-        from prospects.providers.sandbox_search import SandboxSearchClient
-
-        return SandboxSearchClient().search(query)
-
-    failures: list[Exception] = []
-    answered = False
-    for name, factory in _search_providers():
-        client = factory()
-        try:
-            results = CircuitBreaker(f"search:{name}").call(client.search, query)
-        except (ProviderError, CircuitOpen) as exc:
-            logger.warning("web search: %s failed for %r: %s", name, query, exc)
-            failures.append(exc)
-            continue
-        finally:
-            client.client.close()
-        if results:
-            return results
-        answered = True  # an honest "nothing found"; the next provider may know better
-    if answered:
-        return []
-    if len(failures) == 1:
-        raise failures[0]
-    raise ProviderError("every web search failed: " + "; ".join(str(exc) for exc in failures)) from failures[-1]
+    return registry.web_search().search(query)
 
 
 def search_website(company: str, city: str) -> list[SearchResult]:
@@ -434,14 +392,9 @@ def normalize_url(url: str) -> str:
 
 
 def _fetch_client(url: str) -> httpx.Client:
-    host = urlsplit(url).hostname or ""
-    if _search_provider() == "sandbox":
-        from prospects.providers.sandbox_search import is_sandbox_host, sandbox_web_client
-
-        # every .example host, bundled or not: RFC 2606 names never resolve, and asking
-        # DNS for one can stall for seconds on a machine without a network
-        if is_sandbox_host(host):
-            return sandbox_web_client(timeout=FETCH_TIMEOUT)
+    sandbox = registry.web_client_for(urlsplit(url).hostname or "", timeout=FETCH_TIMEOUT)
+    if sandbox is not None:
+        return sandbox
     return safe_client(
         timeout=FETCH_TIMEOUT,
         retries=1,

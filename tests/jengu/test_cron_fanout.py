@@ -53,7 +53,7 @@ def offline(settings, monkeypatch):
 
 def board(monkeypatch, pages: int) -> JobBoard:
     job_board = JobBoard(pages=pages)
-    monkeypatch.setattr("prospects.acquisition.source_clients", lambda names=None: {"linkedin": job_board})
+    monkeypatch.setattr("prospects.providers.registry.job_sources", lambda names=None: {"linkedin": job_board})
     return job_board
 
 

@@ -14,7 +14,7 @@ from infra.models import Event
 from infra.stages import STAGES, Stage
 from prospects.acquisition import acquisition_run
 from prospects.models import JobPosting, Prospect, ProspectStage
-from prospects.providers.sandbox_jobs import DATASET
+from prospects.providers.sandbox.jobs import DATASET
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 11, 28)
@@ -69,7 +69,7 @@ def test_acquire_refuses_an_unknown_source():
 
 def test_a_failing_source_is_counted_and_the_run_goes_on(monkeypatch):
     from prospects.providers.base import LayoutChanged
-    from prospects.providers.sandbox_jobs import SandboxJobsClient
+    from prospects.providers.sandbox.jobs import SandboxJobsClient
 
     def broken(self, query, location="", page=0):
         raise LayoutChanged("sandbox: no result cards found")

@@ -31,7 +31,7 @@ from prospects.models import EmailVerification
 from prospects.providers.base import ProviderError
 from prospects.providers.hunter import HunterClient
 from prospects.providers.millionverifier import AddressNotChecked, MillionVerifierClient
-from prospects.providers.sandbox_verifier import SandboxVerifier
+from prospects.providers.sandbox.verifier import SandboxVerifier
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MV_KEY = "mv-test-key-4f1c9a"

@@ -12,7 +12,7 @@ import pytest
 from infra.http import override_transport
 from infra.models import Event
 from infra.providers.grok import GrokClient
-from prospects.providers.sandbox_research import SandboxResearchSearch
+from prospects.providers.sandbox.research import SandboxResearchSearch
 from prospects.providers.search_base import SearchResult
 from prospects.research import (
     ResearchFindings,

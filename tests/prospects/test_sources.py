@@ -21,12 +21,13 @@ import pytest
 
 from infra.http import http_client, override_transport
 from prospects.models import JobPosting
-from prospects.providers import google_jobs, indeed, linkedin, sandbox_jobs
+from prospects.providers import google_jobs, indeed, linkedin
 from prospects.providers.base import LayoutChanged, PostingFound, ProviderError
 from prospects.providers.google_jobs import GoogleJobsClient
 from prospects.providers.indeed import IndeedJobsClient
 from prospects.providers.linkedin import LinkedInJobsClient
-from prospects.providers.sandbox_jobs import SandboxJobsClient
+from prospects.providers.sandbox import jobs as sandbox_jobs
+from prospects.providers.sandbox.jobs import SandboxJobsClient
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TODAY = datetime.date(2026, 3, 12)

@@ -29,7 +29,7 @@ from prospects.models import WebsitePage
 from prospects.providers.base import LayoutChanged, ProviderError
 from prospects.providers.duckduckgo import DuckDuckGoClient, parse_results, unwrap_link
 from prospects.providers.google_cse import GoogleCseClient
-from prospects.providers.sandbox_search import (
+from prospects.providers.sandbox.search import (
     SandboxSearchClient,
     SandboxWebTransport,
     sandbox_hotels,

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from prospects.providers.base import PostingFound
 
-DATASET = Path(__file__).parent / "data" / "sandbox_postings.json"
+DATASET = Path(__file__).parent.parent / "data" / "sandbox_postings.json"
 PAGE_SIZE = 25
 SOURCES = ("linkedin", "indeed", "google_jobs")
 COUNTRY_NAMES = {

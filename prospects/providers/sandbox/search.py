@@ -43,7 +43,7 @@ from django.template import Context, Engine
 
 from prospects.providers.search_base import SearchResult
 
-DATA = Path(__file__).parent / "data" / "sandbox_web"
+DATA = Path(__file__).parent.parent / "data" / "sandbox_web"
 SOURCE = "sandbox"
 SANDBOX_TLD = ".example"
 MAX_RESULTS = 10
