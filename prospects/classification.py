@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -55,6 +54,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from infra.ai import complete_json
+from infra.text import fold
 from prospects.extraction import known_city
 from prospects.providers.base import PostingFound
 
@@ -88,14 +88,12 @@ class PostingClassification(BaseModel):
 
 # --- text -------------------------------------------------------------------------------
 
-_TRANSLITERATE = str.maketrans({"ß": "ss", "’": "'", "‘": "'", "–": "-", "—": "-", "\u00a0": " "})
+# typographic punctuation as people type it on a keyboard; letters are infra.text.fold's
+_PUNCTUATION = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-"})
 
 
 def _fold(text: str) -> str:
-    text = (text or "").lower().translate(_TRANSLITERATE)
-    if not text.isascii():  # most postings are; skip the per-character work for them
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return " ".join(text.split())
+    return " ".join(fold((text or "").translate(_PUNCTUATION)).split())
 
 
 def _words(*alternatives: str) -> re.Pattern:

@@ -16,7 +16,6 @@ for a human with a similarity score, never merged silently.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -25,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from rapidfuzz import fuzz
 
+from infra.text import fold
 from prospects.models import JobPosting, PossibleDuplicate, Prospect
 
 LEGAL_SUFFIXES = {
@@ -60,24 +60,18 @@ LEGAL_SUFFIXES = {
     "llp",
 }
 NOISE_WORDS = {"the", "hotel", "hotels", "hôtel", "hotell", "a", "an", "and", "&", "by"}
-TRANSLITERATE = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "þ": "th"})
 NEAR_DUPLICATE_THRESHOLD = 88.0
-
-
-def _ascii_fold(text: str) -> str:
-    text = text.lower().translate(TRANSLITERATE)
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def company_key(name: str) -> str:
     """'The Grand Hôtel Müller GmbH' → 'grand muller'; stable under case, accents, punctuation."""
-    words = re.sub(r"[^a-z0-9]+", " ", _ascii_fold(name or "")).split()
+    words = re.sub(r"[^a-z0-9]+", " ", fold(name or "")).split()
     kept = [w for w in words if w not in NOISE_WORDS and w not in LEGAL_SUFFIXES]
     return " ".join(kept or words)[:200]
 
 
 def city_key(city: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", _ascii_fold(city or "")).split())[:100]
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(city or "")).split())[:100]
 
 
 def website_domain(url: str) -> str:

@@ -39,13 +39,13 @@ import datetime
 import html
 import math
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
+from infra.text import fold
 from prospects.models import Tier
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -100,16 +100,13 @@ class _Piece:
 
 # --- normalising names ------------------------------------------------------------------
 
-_TRANSLITERATE = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "þ": "th", "ı": "i"})
 _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sankt": "saint", "ft": "fort", "mt": "mount", "co": "county"}
 
 
 def _fold(text: str) -> str:
     """'St. Moritz' / 'Saint-Moritz' / 'sankt moritz' → 'saint moritz'; 'Zürich' → 'zurich'."""
-    text = text.lower().translate(_TRANSLITERATE).replace("&", " and ")
-    if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = fold(text).replace("&", " and ")
     words = re.sub(r"[^a-z0-9]+", " ", text).split()
     # "St. Moritz", "Co. Kerry" — but a lone "CO" or "MT" is Colorado or Montana
     return " ".join(_ABBREVIATIONS.get(w, w) if i < len(words) - 1 else w for i, w in enumerate(words))

@@ -385,3 +385,14 @@ def test_a_long_page_is_split_into_batches_and_without_keys_the_rules_answer_off
     assert results == [(classify_posting_rules(p), "fallback") for p in page]
     assert Event.objects.filter(name="ai.call", data__purpose="classify_postings").count() == 2
     assert classify_postings([]) == []
+
+
+def test_accents_case_and_typographic_punctuation_do_not_change_the_reading():
+    plain = classify_posting_rules(posting("Receptionist", "Hotel Strasse Muenchen", "Our 40-room hotel's front desk"))
+    fancy = classify_posting_rules(posting("RECEPTIONIST", "Hôtel Straße Muenchen", "Our 40–room hotel’s front desk"))
+    assert (fancy.is_hospitality, fancy.market_tier, fancy.company_type) == (
+        plain.is_hospitality,
+        plain.market_tier,
+        plain.company_type,
+    )
+    assert plain.is_hospitality

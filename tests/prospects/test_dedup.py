@@ -309,3 +309,17 @@ def test_merging_every_pair_of_a_cluster_leaves_one_prospect_with_everything():
     assert (b.merged_into, c.merged_into) == (a, a)  # never onto B, which was already gone
     assert Email.objects.get(pk=on_c.pk).prospect == a
     assert set(PossibleDuplicate.objects.values_list("status", flat=True)) == {PossibleDuplicate.Status.MERGED}
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Hotel Straße", "HOTEL STRASSE"),  # ß, and case, as infra.text.fold spells them
+        ("Hotel Weiß", "Hotel WEISS"),
+        ("Kırşehir Otel", "Kirsehir Otel"),  # Turkish dotless ı
+        ("Œuvre Hôtel", "oeuvre hotel"),
+        ("Hotel Søndergård", "Hotel Sondergard"),
+    ],
+)
+def test_company_key_folds_special_letters_as_the_one_fold_does(a, b):
+    assert company_key(a) == company_key(b) != ""

@@ -248,3 +248,13 @@ def days_ago(n):
 )
 def test_hiring_tier(title, posted_at, tier):
     assert hiring_tier(title, posted_at, today=TODAY) == tier
+
+
+@pytest.mark.parametrize(
+    "written, plain",
+    [("Zürich, Switzerland", "Zurich, Switzerland"), ("MÜNCHEN, Germany", "munchen, germany"),
+     ("Düsseldorf, DE", "Duesseldorf, DE"), ("İstanbul, Turkey", "istanbul, turkey")],
+)  # fmt: skip
+def test_places_are_read_the_same_with_or_without_accents_and_case(written, plain):
+    assert parse_location(written) == parse_location(plain)
+    assert parse_location(written).country_code
