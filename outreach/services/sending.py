@@ -6,11 +6,12 @@ gives each its turn — in this process, or fanned out as one ``sending``-queue 
 inbox so the work spreads over as many workers and machines as run that queue. In its
 turn an inbox takes the next email it may send (``email_next_for_inbox``: its own threads'
 follow-ups and answers first, then first emails no inbox has taken; hot before warm
-before cold, then oldest first) and re-checks everything at the moment of sending —
-emergency stop, suppression, the prospect's and the hotel's replies, the law of the
-prospect's country (outreach.compliance: without a consent it requires, the email is
-held, out of the queue), the prospect's local business hours and holidays, the gap
-between emails to one company domain, a free slot in the inbox's cap — then sends it.
+before cold, then oldest first) and re-checks everything at the moment of sending
+(outreach.services.send_checks) — emergency stop, suppression, the prospect's and the
+hotel's replies, the law of the prospect's country (outreach.compliance: without a
+consent it requires, the email is held, out of the queue), the prospect's local
+business hours and holidays, the gap between emails to one company domain, a free slot
+in the inbox's cap — then sends it.
 An email that may not go now gets ``not_before`` set to when it might (its prospect's
 next working hour, the end of the domain gap, the end of an out-of-office), so no turn
 looks at it again before then, and the turn moves to the next email.
@@ -59,12 +60,11 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from constance import config
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import BigIntegerField, DateTimeField, Exists, F, Max, Q, Value
+from django.db import transaction
+from django.db.models import BigIntegerField, DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -72,7 +72,7 @@ from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
 from infra.statemachine import GuardRefused, TransitionLog, transition, transition_path
 from outreach.business_hours import business_hours_check, next_opening
-from outreach.compliance import country_rule_check, email_hold
+from outreach.compliance import email_hold
 from outreach.models import (
     Email,
     EmailStatus,
@@ -80,28 +80,21 @@ from outreach.models import (
     InboxDay,
     SendDecision,
     Sequence,
-    SequenceState,
-    Suppression,
-    suppression_hash,
 )
 from outreach.providers.base import ProviderError
 from outreach.providers.smtp import smtp_sessions_reused
 from outreach.selectors import (
     email_next_for_inbox,
     emails_ready_to_send,
-    emails_with_send_context,
     inbox_cap_on,
     inboxes_due,
-    live_settings_of,
     sending_domains_held,
 )
 from outreach.services.delivery import (
     ACTOR,
     Delivered,
     NoProviderAsked,
-    circuit_keys,
     deliver,
-    login_circuit_key,
     message_build,
     message_id_for,
     providers_for,
@@ -115,9 +108,20 @@ from outreach.services.pacing import (
     inbox_turn_give_back,
     inbox_weight,
 )
+from outreach.services.send_checks import (
+    Block,
+    SendContext,
+    domain_gap_blocks,
+    domain_lock,
+    email_blocker,
+    email_with_send_context,
+    send_blocker,
+    send_circuits,
+    suppressed_guard,
+)
 from outreach.services.sending_control import sending_enabled
 from outreach.services.sequences import sequence_stop
-from outreach.services.suppression import email_domain, suppression_blocks
+from outreach.services.suppression import suppression_blocks
 from prospects.models import Prospect, ProspectStage
 
 __all__ = ["Pacing", "inbox_day", "inbox_slot_claim", "inbox_slot_release", "message_build", "sender_run"]
@@ -169,70 +173,6 @@ class SenderRunReport:
         return text or "nothing queued"
 
 
-class Block(NamedTuple):
-    """Why an email may not go out now; ``until``: when it is worth looking at again."""
-
-    outcome: str
-    reason: str
-    detail: str
-    until: datetime.datetime | None = None
-
-
-@dataclass
-class SendSettings:
-    """The live settings a send reads, fresh, with the email (``emails_with_send_context``)."""
-
-    sending_enabled: bool
-    domain_gap_minutes: int
-    max_attempts: int
-
-    @classmethod
-    def of(cls, values: dict) -> SendSettings:
-        return cls(
-            sending_enabled=bool(values["SENDING_ENABLED"]),
-            domain_gap_minutes=int(values["SAME_DOMAIN_GAP_MINUTES"]),
-            max_attempts=max(1, int(values["SEND_MAX_ATTEMPTS"])),
-        )
-
-
-@dataclass
-class SendContext:
-    """What the send-time re-checks need beyond the email, its prospect and campaign, read
-    with them in one statement (outreach.selectors.emails_with_send_context)."""
-
-    sequence: Sequence | None
-    bounced: bool  # an earlier email to the prospect bounced
-    colleague: str | None  # a colleague who answered: their name ('' unnamed), or None
-    unsubscribe_token: str | None
-    circuits_clean: bool  # every circuit of the inbox's providers closed without failures
-    settings: SendSettings
-
-    @classmethod
-    def of(cls, email: Email) -> SendContext:
-        try:
-            sequence = email.prospect.sequence
-        except Sequence.DoesNotExist:
-            sequence = None
-        return cls(
-            sequence=sequence,
-            bounced=bool(email.ctx_bounced),
-            colleague=email.ctx_colleague,
-            unsubscribe_token=email.ctx_unsubscribe_token,
-            circuits_clean=bool(email.ctx_circuits_clean),
-            settings=SendSettings.of(live_settings_of(email)),
-        )
-
-
-def email_with_send_context(email_id: int, *, inbox: Inbox | None = None, providers=None) -> Email | None:
-    """The email as it is now, with its ``send_context`` (one query); with ``inbox``, the
-    circuits of its providers too."""
-    circuits = _circuits(inbox, providers) if inbox is not None else {}
-    email = emails_with_send_context(Email.objects.filter(pk=email_id), **circuits).first()
-    if email is not None:
-        email.send_context = SendContext.of(email)
-    return email
-
-
 # --- decisions ---------------------------------------------------------------------------
 
 
@@ -279,115 +219,6 @@ def _skip(email: Email, block: Block, now) -> SendOutcome:
     return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, block.reason, block.detail)
 
 
-def send_blocker(email: Email, now: datetime.datetime, pacing: Pacing) -> Block | None:
-    """Why ``email`` must not go out now, or None when it may.
-
-    Run at the moment of sending on fresh rows: a reply, bounce or unsubscribe that
-    arrived a second ago is seen here. Reads the email with its context (one query), the
-    suppression list and, when it gets that far, the company domain's gap.
-    """
-    fresh = email_with_send_context(email.pk)
-    if fresh is None:
-        return None
-    return _blocker(fresh, fresh.send_context, now, pacing, suppressed=suppression_blocks(fresh.to_email))
-
-
-_UNKNOWN = object()  # the suppression list was not read: the claim's UPDATE checks it
-
-
-def _blocker(email: Email, context: SendContext, now, pacing: Pacing, *, suppressed=_UNKNOWN, gap=True):
-    """``send_blocker``'s checks, in its order, on a read email and its context.
-
-    ``suppressed``: the suppression entry that applies (None: none), or _UNKNOWN when the
-    list was not read — the caller reads it before acting on another reason (the list
-    comes first) and checks it in the claim otherwise. ``gap``: check the domain gap too
-    (the claim checks it again under the domain's lock).
-    """
-    cancelled = SendDecision.Outcome.CANCELLED
-    skipped = SendDecision.Outcome.SKIPPED
-    ours = email.type == Email.Type.REPLY  # our answer to a reply may go out where outreach may not
-    prospect = email.prospect
-    if suppressed is not _UNKNOWN and suppressed is not None:
-        return Block(cancelled, "suppression", f"{suppressed.kind} suppressed ({suppressed.get_reason_display()})")
-    if prospect.reply_pending_since and not ours:
-        return Block(skipped, "reply_pending", "a reply from the prospect has arrived and is not read yet")
-    if (prospect.stage in S.ANSWERED or prospect.last_reply_at) and not ours:
-        return Block(cancelled, "reply", f"the prospect is '{prospect.stage}' (answered or closed)")
-    sequence = context.sequence
-    if not ours and sequence is not None and sequence.state not in (SequenceState.ACTIVE, SequenceState.PAUSED):
-        return Block(cancelled, "sequence_stopped", "the prospect's sequence was stopped")
-    paused = sequence is not None and sequence.state == SequenceState.PAUSED
-    if not ours and paused and sequence.paused_until and sequence.paused_until > now:
-        until = sequence.paused_until
-        return Block(skipped, "out_of_office", f"the sequence is paused until {until:%Y-%m-%d} (out of office)", until)
-    if context.bounced:
-        return Block(cancelled, "bounced", "an earlier email to this prospect bounced")
-    # a colleague who answered closes the hotel to outreach, except the one who pointed us
-    # to this prospect: that answer is the invitation to write
-    if not ours and context.colleague is not None:
-        return Block(cancelled, "account_reply", f"{context.colleague or 'a colleague'} at {prospect.company_name} "
-                     "answered")  # fmt: skip
-    if not ours:  # the law of the prospect's country (outreach.compliance)
-        verdict = country_rule_check(prospect, campaign=email.campaign)
-        if not verdict.ok:
-            return Block(SendDecision.Outcome.HELD, verdict.reason, verdict.detail)
-    if pacing.business_hours:
-        window = business_hours_check(prospect, now)
-        if not window.ok:
-            return Block(skipped, window.reason, window.detail)
-    if gap:
-        gap_detail, gap_ends = domain_gap_blocks(email, now, minutes=context.settings.domain_gap_minutes)
-        if gap_detail:
-            return Block(skipped, "domain_gap", gap_detail, gap_ends)
-    return None
-
-
-def domain_gap_blocks(
-    email: Email, now: datetime.datetime, *, minutes: int | None = None
-) -> tuple[str, datetime.datetime | None]:
-    """Why the company domain's gap forbids this outreach email now, and when the gap ends
-    (('', None) when it does not). ``minutes``: SAME_DOMAIN_GAP_MINUTES when read already.
-
-    An email to the domain that another sender holds in ``sending``, or that was held for
-    review within the gap, counts as just sent: it may be on the wire, or have gone out.
-    """
-    gap = int(config.SAME_DOMAIN_GAP_MINUTES) if minutes is None else minutes
-    domain = email_domain(email.to_email)
-    if not (gap and domain and email.type == Email.Type.OUTREACH):
-        return "", None
-    window = datetime.timedelta(minutes=gap)
-    since = now - window
-    latest = (
-        Email.objects.filter(to_email__iendswith=f"@{domain}")
-        .exclude(pk=email.pk)
-        .aggregate(
-            sent=Max("sent_at", filter=Q(status__in=EmailStatus.WENT_OUT, sent_at__gte=since)),
-            # it may have gone out: held for review within the gap, or on the wire right now
-            held=Max("status_changed_at", filter=Q(status=EmailStatus.NEEDS_REVIEW, status_changed_at__gte=since)),
-            on_the_wire=Max("id", filter=Q(status=EmailStatus.SENDING)),
-        )
-    )
-    times = [t for t in (latest["sent"], latest["held"]) if t is not None]
-    if latest["on_the_wire"] is not None:
-        times.append(now)  # no sent_at yet: its gap starts when it goes out, at the earliest now
-    if not times:
-        return "", None
-    return f"another email went to @{domain} less than {gap} minutes ago", max(times) + window
-
-
-def _domain_lock(email: Email) -> None:
-    """Within a transaction: one sender at a time checks a domain's gap and claims an email for it.
-
-    Without it two senders can both see no recent email to @hotel.example and both send
-    (the check and the claim are separate statements). A PostgreSQL advisory lock, held
-    until the transaction ends; SQLite's transactions begin IMMEDIATE here, one at a time.
-    """
-    if connection.vendor == "postgresql":
-        lock_name = f"send-domain:{email_domain(email.to_email)}"
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [lock_name])
-
-
 # --- one email -----------------------------------------------------------------------------
 
 
@@ -418,12 +249,12 @@ def email_send(
             return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "it no longer exists")
     if email.status != EmailStatus.QUEUED:
         return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", f"it is {email.status} now")
-    block = _blocker(email, context, now, pacing, gap=False)
+    block = email_blocker(email, context, now, pacing, gap=False)
     if block:
         # the suppression list comes before every other reason
         suppressed = suppression_blocks(email.to_email)
         if suppressed:
-            block = _blocker(email, context, now, pacing, suppressed=suppressed)
+            block = email_blocker(email, context, now, pacing, suppressed=suppressed)
         return _act_on_block(email, block, now, turn)
 
     message_id = message_id_for(email, inbox)
@@ -436,13 +267,13 @@ def email_send(
                 raise TurnTaken
             gap_detail, gap_ends = "", None
             if context.settings.domain_gap_minutes:
-                _domain_lock(email)
+                domain_lock(email)
                 # under the lock: another sender may have claimed an email to the domain
                 gap_detail, gap_ends = domain_gap_blocks(email, now, minutes=context.settings.domain_gap_minutes)
             if not gap_detail:
                 # stored before any provider call: a crash leaves a findable Message-ID for the review
                 transition(
-                    email, "claim", by=ACTOR, reason=f"{inbox.email}'s turn", guard=~_suppressed(email.to_email),
+                    email, "claim", by=ACTOR, reason=f"{inbox.email}'s turn", guard=~suppressed_guard(email.to_email),
                     also={"message_id": message_id, "inbox": inbox, "from_email": inbox.email},
                 )  # fmt: skip
                 slot = inbox_slot_claim(inbox, now.date())
@@ -460,7 +291,7 @@ def email_send(
             suppressed = suppression_blocks(email.to_email)
             if suppressed is None:
                 return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "its suppression changed")
-            return _act_on_block(email, _blocker(email, context, now, pacing, suppressed=suppressed), now, turn)
+            return _act_on_block(email, email_blocker(email, context, now, pacing, suppressed=suppressed), now, turn)
         if isinstance(exc, _NoSlot):
             return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "cap", f"{inbox.email} used today's cap")
         return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "another sender claimed it")
@@ -485,18 +316,6 @@ def email_send(
     detail = _why_now(email, inbox, slot, now, pacing, delivered.errors)
     _record_sent(email, inbox, delivered, now, detail)
     return SendOutcome(email.pk, SendDecision.Outcome.SENT, "ok", detail)
-
-
-def _circuits(inbox: Inbox, providers=None) -> dict:
-    """The circuits a send from ``inbox`` touches, as ``emails_with_send_context`` takes them."""
-    return {"circuit_keys": circuit_keys(inbox, providers), "optional_circuit_keys": [login_circuit_key(inbox)]}
-
-
-def _suppressed(address: str) -> Exists:
-    """The claim's guard: the address or its domain is on the suppression list (keys hashed here)."""
-    address = (address or "").strip().lower()
-    hashes = [suppression_hash(address), suppression_hash(email_domain(address))]
-    return Exists(Suppression.objects.filter(value_hash__in=hashes))
 
 
 def _act_on_block(email: Email, block: Block, now, turn: TurnClaim | None = None) -> SendOutcome:
@@ -703,7 +522,7 @@ def inbox_turn(inbox: Inbox, *, now: datetime.datetime, rng: random.Random, paci
     if pacing.skip_probability and rng.random() < pacing.skip_probability:
         return Turn(taken=True, skipped=True) if claim.claim() else Turn(taken=False)
     turn = Turn(taken=True)
-    circuits = _circuits(inbox)
+    circuits = send_circuits(inbox)
     tried: list[int] = []
     while len(tried) < EMAILS_TRIED_PER_TURN:
         email = email_next_for_inbox(inbox, now, exclude=tried, **circuits)

@@ -30,7 +30,8 @@ from outreach.providers.smtp import SmtpProvider, smtp_sessions_reused
 from outreach.selectors import _next_for_inbox_queryset, email_next_for_inbox
 from outreach.services import sending
 from outreach.services.pacing import inbox_slot_claim
-from outreach.services.sending import Pacing, _circuits, sender_run
+from outreach.services.send_checks import send_circuits
+from outreach.services.sending import Pacing, sender_run
 from outreach.services.suppression import suppression_add
 from outreach.unsubscribe import unsubscribe_token
 from prospects.models import Prospect, ProspectStage
@@ -147,14 +148,14 @@ def test_a_suppression_added_after_the_read_is_caught_by_the_claim(sink, inbox, 
     """The suppression list is checked in the claim's own UPDATE: an unsubscribe that lands
     between the read of the email and its claim still stops it."""
     email = queued_email()
-    real_blocker = sending._blocker
+    real_blocker = sending.email_blocker
 
     def blocker_then_unsubscribe(*args, **kwargs):
         verdict = real_blocker(*args, **kwargs)
         suppression_add(kind="address", value=email.to_email, reason="unsubscribe", source="test")
         return verdict
 
-    monkeypatch.setattr(sending, "_blocker", blocker_then_unsubscribe)
+    monkeypatch.setattr(sending, "email_blocker", blocker_then_unsubscribe)
     report = run()
     assert report.sent == 0 and sink.messages == []
     email.refresh_from_db()
@@ -237,7 +238,7 @@ def test_the_send_time_reads_see_a_colleague_who_answered_and_an_earlier_bounce(
 def test_the_prepared_read_returns_what_the_orm_returns(sink, inbox):
     emails = [queued_email(tier=tier) for tier in ("cold", "warm", "hot", "warm")]
     Sequence.objects.filter(prospect_id=emails[1].prospect_id).update(state="stopped")
-    circuits = _circuits(inbox)
+    circuits = send_circuits(inbox)
     for exclude in ([], [emails[2].pk], [emails[2].pk, emails[1].pk], [e.pk for e in emails]):
         values = {"inbox_id": inbox.pk, "now": NOW, "exclude": exclude, **circuits}
         values = {k: list(v) if isinstance(v, list | tuple) else v for k, v in values.items()}
