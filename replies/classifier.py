@@ -23,9 +23,9 @@ Spanish, Italian, Dutch and Portuguese, in this order of precedence:
    tuning split). Both agreeing is ``rules+model``; disagreeing caps the confidence so
    the reply reaches a person.
 
-An abuse feedback report (ARF) is recognised apart, from its MIME structure
-(``feedback_report_form``) and its Feedback-Type (``feedback_is_complaint``): it never
-reaches this reader.
+What a message is before its words are read (an automatic reply, a mail system's bounce
+notice, an abuse feedback report) is decided in replies.recognition; a feedback report
+never reaches this reader.
 
 Measured on tests/fixtures/replies/corpus/ (a frozen split never tuned on, and the
 tuning split): bench/replies.py prints per-intent precision and recall, macro-F1, the
@@ -40,6 +40,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from replies.recognition import is_automatic, sent_by_mail_system, subject_says_automatic
 from replies.schema import DelegatedTo, ReplyInterpretation
 
 FOLD = str.maketrans({"ß": "ss", "’": "'", "‘": "'", "´": "'", "`": "'", "«": '"', "»": '"'})
@@ -57,7 +58,6 @@ def _rules(*pairs):
 
 
 # --- vocabularies (folded: no accents, lower case) ------------------------------------
-BOUNCE_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery (?:system|subsystem)|bounce", re.I)
 BOUNCE = _rules(
     (r"\bdelivery (?:status notification|has failed|failure|failed|to the following)", 3),
     (r"\bundeliver(?:able|ed)\b|\bnot (?:be )?delivered\b|couldn't be delivered|could not be delivered", 3),
@@ -106,13 +106,6 @@ OUT_OF_OFFICE = _rules(
     ),
     (r"fora do escritorio|\bde ferias\b|\bregresso (?:a|no|em)\b|\bvoltarei\b|\bem viagem\b|\bestou fora\b", 3),
     (r"accesso limitato|beperkt bereikbaar|acesso limitado|\btot en met\b", 2),
-)
-AUTOMATIC_SUBJECT = re.compile(
-    r"automatic reply|auto(?:matic)?[ -]?(?:reply|response)|out of (?:the )?office|automatische antwort|"
-    r"abwesenheitsnotiz|reponse automatique|absence du bureau|respuesta automatica|fuera de la oficina|"
-    r"risposta automatica|fuori (?:ufficio|sede)|automatisch antwoord|afwezig(?:heidsbericht)?|"
-    r"resposta automatica|ausencia|\bausente\b|fora do escritorio",
-    re.I,
 )
 LEFT_COMPANY = _rules(
     (r"\bno longer (?:works?|working|with|employed|at|part of|here)\b", 4),
@@ -822,61 +815,6 @@ ACTION = {
     "not_interested": "stop_outreach",
     "unsubscribe": "remove_from_list",
 }
-AUTO_HEADERS = ("auto-submitted", "x-autoreply", "x-autorespond", "precedence")
-
-
-def headers_say_automatic(headers: dict | None) -> bool:
-    headers = {k.lower(): str(v).lower() for k, v in (headers or {}).items()}
-    if headers.get("auto-submitted", "no") not in ("", "no"):
-        return True
-    if headers.get("x-autoreply") or headers.get("x-autorespond"):
-        return True
-    return headers.get("precedence", "") in ("auto_reply", "bulk", "junk")
-
-
-# --- abuse feedback reports ---------------------------------------------------------
-# A mailbox provider's report that its user marked our email as spam. RFC 5965 (ARF): a
-# multipart/report whose report-type is feedback-report, or which carries a
-# message/feedback-report part (some loops leave the parameter out). Microsoft's JMRP
-# also still sends its older form: a multipart/mixed from staff@hotmail.com, "complaint
-# about message from <ip>", with the reported message attached as message/rfc822.
-FEEDBACK_REPORT_PART = "message/feedback-report"
-JMRP_SENDER = "staff@hotmail.com"
-JMRP_SUBJECT = re.compile(r"^\s*complaint about message from\b", re.I)
-# Feedback-Type (RFC 5965 §7.3, RFC 6650): a person complained about the message …
-COMPLAINT_FEEDBACK_TYPES = {"abuse", "fraud"}
-# … or the report is no complaint at all: a "not spam" click, a DMARC/SPF/DKIM failure
-# report (RFC 6591, sent by receivers to the domain's ruf address)
-NOT_A_COMPLAINT_FEEDBACK_TYPES = {"not-spam", "auth-failure"}
-
-
-def feedback_report_form(
-    *, content_type: str, report_type: str, part_types: list[str], sender: str, subject: str
-) -> str:
-    """Which feedback-report form a message has: ``"arf"``, ``"jmrp"`` (Microsoft's older
-    attachment form) or ``""`` (none). Read from the MIME structure, never from the words."""
-    if content_type == "multipart/report" and (
-        report_type.lower() == "feedback-report" or FEEDBACK_REPORT_PART in part_types
-    ):
-        return "arf"
-    if (
-        content_type == "multipart/mixed"
-        and sender.lower() == JMRP_SENDER
-        and JMRP_SUBJECT.search(subject or "")
-        and "message/rfc822" in part_types
-    ):
-        return "jmrp"
-    return ""
-
-
-def feedback_is_complaint(feedback_type: str) -> bool | None:
-    """True: a spam complaint; False: a report that is no complaint; None: unknown (a person reads it)."""
-    feedback_type = (feedback_type or "").strip().lower()
-    if feedback_type in COMPLAINT_FEEDBACK_TYPES:
-        return True
-    if feedback_type in NOT_A_COMPLAINT_FEEDBACK_TYPES:
-        return False
-    return None
 
 
 @dataclass
@@ -951,11 +889,10 @@ def read_reply(
     body = fold(text)
     subj = fold(subject)
     both = f"{subj}\n{body}"
-    header_map = {k.lower(): str(v).lower() for k, v in (headers or {}).items()}
-    auto = headers_say_automatic(headers) if is_auto_reply is None else is_auto_reply
+    auto = is_automatic(headers=headers, subject=subject, text=text) if is_auto_reply is None else is_auto_reply
     scores = {
         "bounce": _score(BOUNCE, both),
-        "out_of_office": _score(OUT_OF_OFFICE, both) + (2 if AUTOMATIC_SUBJECT.search(subj) else 0),
+        "out_of_office": _score(OUT_OF_OFFICE, both) + (2 if subject_says_automatic(subject) else 0),
         "left": _score(LEFT_COMPANY, body),
         "meeting_request": _score(MEETING, body),
         "needs_more_info": _score(MORE_INFO, body),
@@ -982,8 +919,7 @@ def read_reply(
         return Reading(interpretation, evidence, removal)
 
     # 1. delivery failures: a mail system's report, or only its wording
-    report = "delivery-status" in header_map.get("content-type", "")
-    if BOUNCE_SENDER.search(sender or "") or report:
+    if sent_by_mail_system(from_email=sender, headers=headers):
         return answer("bounce", 0.97, "mail_system", "sent by a mail delivery system")
     if scores["bounce"] >= 3 and scores["bounce"] > scores["out_of_office"] and not removal:
         return answer("bounce", 0.6, "bounce_wording", "delivery failure wording from a person's address")

@@ -6,7 +6,7 @@ headers that tell an automatic reply, the text (HTML-only mail converted with ht
 quoted blocks of HTML dropped first), the Message-IDs quoted inside a delivery report
 (so a bounce is matched to the email that bounced) and the recipients that failed. An
 abuse feedback report (ARF, RFC 5965, or Microsoft JMRP's older attachment form; told
-from the MIME structure by replies.classifier) comes with its ``FeedbackReport``: the
+from the MIME structure by replies.recognition) comes with its ``FeedbackReport``: the
 Feedback-Type, User-Agent, Original-Mail-From, Original-Rcpt-To and Arrival-Date
 fields, and the Message-ID and recipients of the message it reports.
 
@@ -33,9 +33,8 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 import html2text
 from mailparser_reply import EmailReplyParser
 
-from replies.classifier import feedback_report_form, headers_say_automatic
+from replies.recognition import HEADERS_READ, feedback_report_form, is_automatic
 
-AUTO_HEADER_NAMES = ("Auto-Submitted", "X-Autoreply", "X-Autorespond", "Precedence", "Content-Type")
 MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 
 
@@ -90,14 +89,8 @@ class InboundMessage:
 
     @property
     def is_auto_reply(self) -> bool:
-        return headers_say_automatic(self.headers) or bool(AUTO_SUBJECT.search(self.subject))
-
-
-AUTO_SUBJECT = re.compile(
-    r"^(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response)|out of (?:the )?office|abwesen|"
-    r"automatische antwort|r[ée]ponse automatique|absence|respuesta autom[aá]tica|fuera de la oficina)",
-    re.I,
-)
+        """An automatic reply (replies.recognition), read on the headers, subject and new text."""
+        return is_automatic(headers=self.headers, subject=self.subject, text=clean_reply_text(self.text))
 
 
 def _html_to_text(html: str) -> str:
@@ -252,7 +245,7 @@ def parse_message(raw: bytes | str | EmailMessage) -> InboundMessage:
         to=[a.lower() for _n, a in getaddresses([str(v) for v in message.get_all("To", [])]) if a],
         subject=str(message.get("Subject", "")).strip()[:300],
         date=date,
-        headers={h: str(message[h]) for h in AUTO_HEADER_NAMES if message.get(h)},
+        headers={h: str(message[h]) for h in HEADERS_READ if message.get(h)},
         text=text.replace("\r\n", "\n").replace("\r", "\n"),
         quoted_message_ids=quoted_ids,
         failed_recipients=failed,

@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -76,26 +75,18 @@ from outreach.services.suppression import suppression_add
 from prospects.dedup import prospect_ingest
 from prospects.models import DataSourceKind, LeadSource, Prospect, ProspectStage
 from prospects.provenance import data_source_fields
-from replies.classifier import BOUNCE_SENDER, COMPANY_WIDE, feedback_is_complaint, fold
+from replies.classifier import COMPANY_WIDE, fold
 from replies.cleaning import FeedbackReport
 from replies.matching import FREE_MAIL_DOMAINS, domain_is_shared_by_hotels, names_our_message
 from replies.models import ActionStatus, CalibrationHistory, Intent, Reply
 from replies.policy import Decision, Thresholds, policy_decide
+from replies.recognition import feedback_is_complaint, hard_bounce_report, is_automatic_answer
 from replies.schema import ReplyInterpretation
 from replies.scoring import behavioral_score
 
 logger = logging.getLogger(__name__)
 
 CONFIDENCE_ALERT_THRESHOLD = 0.7
-# in a delivery report (folded text): a permanent failure, and a delay the server will retry
-PERMANENT_FAILURE = re.compile(
-    r"action:\s*failed|\b5\.\d{1,3}\.\d{1,3}\b|failed permanently|permanent(?:ly)? (?:error|failure)|"
-    r"user unknown|unknown user|no such user|does not exist|address (?:not found|rejected)"
-)
-DELAYED_DELIVERY = re.compile(
-    r"action:\s*delayed|\bdelay(?:ed)?\b|will (?:be )?retr|retrying|temporar|\b4\.\d{1,3}\.\d{1,3}\b|"
-    r"not yet been delivered"
-)
 OUT_OF_OFFICE_DEFAULT_DAYS = 7
 STAGE_FOR_INTENT = {
     Intent.INTERESTED: "mark_replied",
@@ -348,16 +339,11 @@ def reply_act(*, reply: Reply, by, company_wide: bool | None = None, alerts: boo
     return report
 
 
-def _is_automatic(reply: Reply) -> bool:
-    """An out-of-office, a bounce notice or any auto-responder: nobody has answered yet."""
-    return reply.intent in (Intent.OUT_OF_OFFICE, Intent.BOUNCE) or reply.is_auto_reply
-
-
 def _update_prospect_engagement(reply: Reply, prospect: Prospect) -> None:
     # last_reply_at means a person answered: sending and follow-ups stop on it, so an
     # automatic answer must not set it (an out-of-office only pauses the sequence)
     changes = {}
-    if not _is_automatic(reply):
+    if not is_automatic_answer(reply):
         changes["last_reply_at"] = Greatest(F("last_reply_at"), reply.received_at)
         if prospect.last_reply_at is None:
             changes["last_reply_at"] = reply.received_at
@@ -377,7 +363,7 @@ def _mark_email(reply: Reply, intent: str, cause: str, by, report: ActionReport)
         if email_hard_bounce(email=email, at=reply.received_at, source=f"bounce notice, reply {reply.pk}", by=by):
             report.add(f"email {email.pk} bounced")
         return
-    if _is_automatic(reply):
+    if is_automatic_answer(reply):
         return  # an automatic answer is not the person replying
     name, stamp = "mark_replied", "replied_at"
     try:
@@ -508,14 +494,6 @@ def _reply_read(reply: Reply) -> None:
     )
     if not waiting.exists():
         Prospect.objects.filter(pk=reply.prospect_id).update(reply_pending_since=None)
-
-
-def hard_bounce_report(reply: Reply) -> bool:
-    """A mail system's report that the address failed for good (not a delay, not a person)."""
-    if not BOUNCE_SENDER.search(f"{reply.from_email} {reply.from_name}"):
-        return False
-    text = fold(f"{reply.subject}\n{reply.raw_body or reply.body}")
-    return bool(PERMANENT_FAILURE.search(text)) or not DELAYED_DELIVERY.search(text)
 
 
 # a report may say the message arrived a little before our clock says we sent it (clock

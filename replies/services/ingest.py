@@ -19,7 +19,6 @@ for ``reply_processing``, and it holds no prospect's emails as an unread reply w
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -30,22 +29,12 @@ from infra.events import event_record
 from infra.stages import stage_enqueue
 from outreach.models import Inbox
 from prospects.models import Prospect
-from replies.classifier import BOUNCE_SENDER
 from replies.cleaning import InboundMessage, clean_reply_text, parse_message
 from replies.matching import reply_match, returned_message_ids
 from replies.models import Reply
+from replies.recognition import is_automatic, sent_by_mail_system
 from replies.services.actions import reply_feedback_report_act
 
-AUTOMATIC_WORDING = re.compile(
-    r"this is an? automatic(?:ally generated)? (?:reply|response|message)|"
-    r"(?:diese|dies ist eine) automatische (?:antwort|nachricht)|"
-    r"(?:ceci est une |message de )?r[ée]ponse automatique|respuesta autom[aá]tica|"
-    r"risposta automatica|automatisch antwoord|resposta autom[aá]tica|"
-    r"\bauto-?reply\b",
-    re.I,
-)
-# only in a subject: a person may well write "I was out of office last week" in a reply
-AUTOMATIC_SUBJECT = re.compile(r"\bout of (?:the )?office\b", re.I)
 FEEDBACK_LOOP_ACTOR = "system:feedback_loop"
 
 
@@ -72,8 +61,7 @@ def _returned_message_ids(message: InboundMessage) -> list[str]:
     headers (a message/rfc822 or text/rfc822-headers part, or quoted in the notice's text).
     A person's mail is matched by its own threading headers only."""
     ids = list(message.quoted_message_ids)
-    report = "delivery-status" in str(message.headers.get("Content-Type", "")).lower()
-    if report or BOUNCE_SENDER.search(f"{message.from_email} {message.from_name}"):
+    if sent_by_mail_system(from_email=message.from_email, from_name=message.from_name, headers=message.headers):
         ids += [found for found in returned_message_ids(message.text) if found not in ids]
     return ids
 
@@ -109,11 +97,7 @@ def reply_ingest(
         )
         body = clean_reply_text(message.text)
         raw_text = message.text
-        automatic = (
-            message.is_auto_reply
-            or bool(AUTOMATIC_WORDING.search(f"{message.subject}\n{body[:500]}"))
-            or bool(AUTOMATIC_SUBJECT.search(message.subject))
-        )
+        automatic = is_automatic(headers=message.headers, subject=message.subject, text=body)
     if inbox is None and match.email is not None:
         inbox = match.email.inbox
     if inbox is None and message.to:
