@@ -1,6 +1,7 @@
 """What every lead source returns: job postings, and the errors a prospects provider raises."""
 
 import datetime
+import re
 from dataclasses import dataclass, field
 
 import infra.errors
@@ -31,3 +32,19 @@ class PostingFound:
     url: str = ""
     snippet: str = ""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+_AGO = re.compile(r"(\d+)\+?\s*(minute|hour|day|week|month)s?\s+ago", re.IGNORECASE)
+_DAYS_PER_UNIT = {"minute": 0, "hour": 0, "day": 1, "week": 7, "month": 30}
+
+
+def posted_ago(text: str, today: datetime.date) -> datetime.date | None:
+    """A job board's "3 days ago" / "11 hours ago" / "2 weeks ago" / "30+ days ago" as a date.
+
+    "30+ days ago" gives today − 30 (the posting is at least that old); minutes and hours
+    give today; a month counts 30 days. None when the text says no such thing.
+    """
+    match = _AGO.search(text or "")
+    if match is None:
+        return None
+    return today - datetime.timedelta(days=int(match[1]) * _DAYS_PER_UNIT[match[2].lower()])

@@ -18,26 +18,20 @@ Contract:
 import datetime
 import json
 import logging
-import re
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+from infra.clock import utc_today
 from infra.http import http_client
-from prospects.providers.base import LayoutChanged, PostingFound, ProviderError
+from prospects.providers.base import LayoutChanged, PostingFound, ProviderError, posted_ago
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "google_jobs"  # prospects.models.JobPosting.Source.GOOGLE_JOBS
 EMPTY_STATES = ("fully empty",)
 EMPTY_ERRORS = ("hasn't returned any results", "hasn’t returned any results")
-_AGO = re.compile(r"(\d+)\+?\s*(minute|hour|day|week|month)s?\s+ago", re.IGNORECASE)
-_DAYS_PER_UNIT = {"minute": 0, "hour": 0, "day": 1, "week": 7, "month": 30}
-
-
-def utc_today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
 
 
 class GoogleJobsClient:
@@ -143,7 +137,7 @@ def _posting(job: object, today: datetime.date) -> PostingFound | None:
         return None
     detected = job.get("detected_extensions") or {}
     posted_text = _clean(detected.get("posted_at")) or next(
-        (_clean(ext) for ext in job.get("extensions") or [] if _AGO.search(str(ext))), ""
+        (_clean(ext) for ext in job.get("extensions") or [] if posted_ago(str(ext), today)), ""
     )
     apply_options = job.get("apply_options") or [{}]
     apply_link = _clean(apply_options[0].get("link")) if isinstance(apply_options[0], Mapping) else ""
@@ -170,10 +164,7 @@ def _posting(job: object, today: datetime.date) -> PostingFound | None:
 
 def _posted_date(text: str, today: datetime.date) -> datetime.date | None:
     """Google's "3 days ago" / "11 hours ago" / "30+ days ago" as a date before ``today``."""
-    match = _AGO.search(text)
-    if match is None:
-        return None
-    return today - datetime.timedelta(days=int(match[1]) * _DAYS_PER_UNIT[match[2].lower()])
+    return posted_ago(text, today)
 
 
 def _without_tracking(url: str) -> str:

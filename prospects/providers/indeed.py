@@ -19,14 +19,14 @@ Contract:
 
 import datetime
 import logging
-import re
 from collections.abc import Callable
 
 import httpx
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from infra.clock import utc_today
 from infra.http import http_client
-from prospects.providers.base import LayoutChanged, PostingFound, ProviderError
+from prospects.providers.base import LayoutChanged, PostingFound, ProviderError, posted_ago
 
 logger = logging.getLogger(__name__)
 
@@ -45,13 +45,6 @@ NO_RESULTS_SELECTORS = (".jobsearch-NoResult-messageContainer", "[data-testid=no
 NO_RESULTS_TEXT = ("did not match any jobs",)
 BOT_CHECK_SELECTORS = (".h-captcha", "#h-captcha", "iframe[src*=hcaptcha]", "#challenge-form", "#cf-challenge-running")
 BOT_CHECK_TITLES = ("security check", "just a moment", "hcaptcha", "attention required")
-
-_DAYS_AGO = re.compile(r"(\d+)\+?\s*days?\s+ago", re.IGNORECASE)
-_HOURS_AGO = re.compile(r"\d+\+?\s*(?:hours?|minutes?)\s+ago", re.IGNORECASE)
-
-
-def utc_today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
 
 
 class IndeedJobsClient:
@@ -159,11 +152,9 @@ def _posted_date(text: str, today: datetime.date) -> datetime.date | None:
     lowered = text.lower()
     if not lowered or "active" in lowered:
         return None
-    if "just posted" in lowered or "today" in lowered or _HOURS_AGO.search(lowered):
+    if "just posted" in lowered or "today" in lowered:
         return today
-    if match := _DAYS_AGO.search(lowered):
-        return today - datetime.timedelta(days=int(match[1]))
-    return None
+    return posted_ago(lowered, today)
 
 
 def _is_bot_check(tree: LexborHTMLParser) -> bool:

@@ -16,15 +16,15 @@ Contract:
 
 import datetime
 import logging
-import re
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from infra.clock import utc_today
 from infra.http import http_client
-from prospects.providers.base import LayoutChanged, PostingFound, ProviderError
+from prospects.providers.base import LayoutChanged, PostingFound, ProviderError, posted_ago
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +35,6 @@ CARD_SELECTORS = (".base-card", ".job-search-card")
 TITLE_SELECTOR = "h3.base-search-card__title"
 COMPANY_SELECTOR = "h4.base-search-card__subtitle"
 EMPTY_RESULTS_TEXT = ("couldn't find a match", "couldn’t find a match", "no matching jobs found")
-_AGO = re.compile(r"(\d+)\s*(minute|hour|day|week|month)s?\s+ago", re.IGNORECASE)
-_DAYS_PER_UNIT = {"minute": 0, "hour": 0, "day": 1, "week": 7, "month": 30}
-
-
-def utc_today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
 
 
 class LinkedInJobsClient:
@@ -146,10 +140,7 @@ def _posted_date(time_node: LexborNode | None, text: str, today: datetime.date) 
     except ValueError:
         pass
     # no usable datetime attribute: fall back on the visible "2 weeks ago"
-    match = _AGO.search(text)
-    if match is None:
-        return None
-    return today - datetime.timedelta(days=int(match[1]) * _DAYS_PER_UNIT[match[2].lower()])
+    return posted_ago(text, today)
 
 
 def _canonical_url(href: str | None) -> str:

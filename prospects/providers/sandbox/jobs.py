@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from infra.clock import utc_today
 from prospects.providers.base import PostingFound
 
 DATASET = Path(__file__).parent.parent / "data" / "sandbox_postings.json"
@@ -49,10 +50,6 @@ COUNTRY_NAMES = {
 # words too common in queries to count as a match on their own
 STOPWORDS = {"a", "an", "and", "at", "de", "der", "des", "du", "for", "in", "job", "jobs", "la", "le", "of", "the"}
 _WORD = re.compile(r"[\w&]+")
-
-
-def utc_today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
 
 
 class SandboxJobsClient:
