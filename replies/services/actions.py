@@ -75,8 +75,8 @@ from outreach.services.suppression import suppression_add
 from prospects.dedup import prospect_ingest
 from prospects.models import DataSourceKind, LeadSource, Prospect, ProspectStage
 from prospects.provenance import data_source_fields
-from replies.classifier import COMPANY_WIDE, fold
 from replies.cleaning import FeedbackReport
+from replies.lexicon import COMPANY_WIDE, reading_form
 from replies.matching import FREE_MAIL_DOMAINS, domain_is_shared_by_hotels, names_our_message
 from replies.models import ActionStatus, CalibrationHistory, Intent, Reply
 from replies.policy import Decision, Thresholds, policy_decide
@@ -282,7 +282,7 @@ def reply_act(*, reply: Reply, by, company_wide: bool | None = None, alerts: boo
     intent = reply.intent
     cause = f"reply {reply.pk}: {intent}"
     if company_wide is None:
-        company_wide = bool(COMPANY_WIDE.search(fold(reply.body)))
+        company_wide = bool(COMPANY_WIDE.search(reading_form(reply.body)))
     company_wide = company_wide and intent in (Intent.NOT_INTERESTED, Intent.UNSUBSCRIBE)
     prospect = reply.prospect
     if intent == Intent.BOUNCE and not hard_bounce_report(reply):

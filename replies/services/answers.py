@@ -39,7 +39,7 @@ from infra.statemachine import transition
 from outreach.composition.context import CompositionContext, build_context
 from outreach.composition.gates import run_gates
 from outreach.models import Email, EmailStatus
-from replies.classifier import fold
+from replies.lexicon import reading_form
 from replies.models import Intent, Reply
 from replies.services.meetings import booking_link
 
@@ -202,7 +202,7 @@ def parse_faq(text: str) -> list[tuple[str, str]]:
 
 
 def _keywords(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]{4,}", fold(text)) if w not in STOP_WORDS}
+    return {w for w in re.findall(r"[a-z0-9]{4,}", reading_form(text)) if w not in STOP_WORDS}
 
 
 def matching_answers(reply: Reply, faq: list[tuple[str, str]]) -> list[str]:
@@ -251,7 +251,8 @@ def template_answer(reply: Reply, *, language: str, booking: list[str], zone: st
     lines = [greeting, "", text[reply.intent]]
     if reply.intent == Intent.NEEDS_MORE_INFO:
         answers = matching_answers(reply, parse_faq(campaign.faq))
-        if PRICE_WORDS.search(fold(" ".join([*(reply.questions or []), reply.body]))) and campaign.pricing_notes:
+        asked = reading_form(" ".join([*(reply.questions or []), reply.body]))
+        if PRICE_WORDS.search(asked) and campaign.pricing_notes:
             answers.append(" ".join(campaign.pricing_notes.split()))
         lines += ["", text["answers"], *(f"- {a}" for a in answers)] if answers else ["", text["no_answer"]]
     elif context.case_studies and reply.intent != Intent.DELEGATED:

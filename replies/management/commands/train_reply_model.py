@@ -12,15 +12,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from replies import model
-from replies.classifier import fold
 from replies.cleaning import clean_reply_text
+from replies.lexicon import reading_form
 
 TUNING = Path(settings.BASE_DIR) / "tests" / "fixtures" / "replies" / "corpus" / "tuning.jsonl"
 
 
 def training_samples(path: Path = TUNING) -> list[tuple[str, str]]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [(fold(clean_reply_text(row["text"]) or row["text"]), row["intent"]) for row in rows]
+    return [(reading_form(clean_reply_text(row["text"]) or row["text"]), row["intent"]) for row in rows]
 
 
 class Command(BaseCommand):
