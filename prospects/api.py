@@ -12,11 +12,10 @@ import uuid
 import zoneinfo
 from typing import Annotated, Any, ClassVar
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django_countries import countries
 from ninja import Field, Query, Router, Status
@@ -40,7 +39,6 @@ from infra.api_common import (
     page_of,
 )
 from infra.errors import ApplicationError
-from infra.models import StateTransition
 from infra.statemachine import actor_label
 from prospects.models import (
     CompanyType,
@@ -54,6 +52,7 @@ from prospects.models import (
     Tier,
 )
 from prospects.provenance import consent_record, data_source_after_ingest
+from prospects.selectors import prospect_detail
 from prospects.services import prospect_create, prospect_mark_lost, prospect_transition, prospect_update
 
 router = Router(tags=["prospects"])
@@ -300,27 +299,6 @@ class ProspectFilters(ListFilters):
 # --- views ----------------------------------------------------------------------------
 
 
-def _detail(prospect_id: int) -> Prospect:
-    from django.apps import apps
-
-    Email = apps.get_model("outreach", "Email")  # noqa: N806  (a face may show other apps' rows)
-    Reply = apps.get_model("replies", "Reply")  # noqa: N806
-    prospect = get_object_or_404(
-        Prospect.objects.prefetch_related(
-            Prefetch("emails", queryset=Email.objects.order_by("-id")),
-            Prefetch("replies", queryset=Reply.objects.order_by("-received_at", "-id")),
-            "consents",
-        ),
-        pk=prospect_id,
-    )
-    prospect.transitions = list(
-        StateTransition.objects.filter(
-            content_type=ContentType.objects.get_for_model(Prospect), object_id=prospect.pk
-        ).order_by("-created_at", "-id")[:200]
-    )
-    return prospect
-
-
 @router.get("/prospects", auth=READ, response={200: ProspectPage, **errors(*AUTH_ERRORS)})
 @paginate(JsonKeysetPagination, page=ProspectPage)
 def list_prospects(request, filters: Query[ProspectFilters]):
@@ -332,7 +310,7 @@ def list_prospects(request, filters: Query[ProspectFilters]):
 @router.get("/prospects/{prospect_id}", auth=READ, response={200: ProspectDetailOut, **errors(*AUTH_ERRORS, 404)})
 def get_prospect(request, prospect_id: ObjectId):
     """One prospect with its emails, replies and stage history (the latest 200 changes)."""
-    return _detail(prospect_id)
+    return prospect_detail(prospect_id=prospect_id)
 
 
 @router.post(

@@ -29,6 +29,7 @@ from prospects.models import (
     ResearchReport,
 )
 from prospects.provenance import data_source_fields
+from prospects.selectors import prospect_holding_email, prospect_holding_website
 
 logger = logging.getLogger(__name__)
 
@@ -91,19 +92,6 @@ def team_page_url(html: str, base_url: str) -> str:
     return best
 
 
-def _same_website_holder(prospect: Prospect, website: str) -> Prospect | None:
-    from prospects.dedup import website_domain
-
-    domain = website_domain(website)
-    if not domain or domain == prospect.website_domain:
-        return None
-    return (
-        Prospect.objects.filter(website_domain=domain, contact_key=prospect.contact_key, merged_into__isnull=True)
-        .exclude(pk=prospect.pk)
-        .first()
-    )
-
-
 def run_enrichment(prospect_id: int, *, trace_id=None) -> str:
     from prospects.analysis import analyze_website
     from prospects.emails import find_email, names_from_team_page
@@ -163,18 +151,14 @@ def run_enrichment(prospect_id: int, *, trace_id=None) -> str:
         status = EnrichmentStatus.FAILED
 
     with transaction.atomic():
-        twin = _same_website_holder(prospect, website)
+        twin = prospect_holding_website(prospect=prospect, website=website)
         if twin:  # the site says it is one hotel: a human decides whether to merge
             notes.append(f"website {website} already belongs to prospect #{twin.pk}: flagged as a possible duplicate")
             first, second = sorted([twin, prospect], key=lambda p: p.pk)
             PossibleDuplicate.objects.get_or_create(prospect=first, other=second, defaults={"score": 100.0})
         else:
             prospect.company_website = website
-        holder = (
-            Prospect.objects.filter(email=email_finding.email, merged_into__isnull=True).exclude(pk=prospect.pk).first()
-            if email_finding and email_finding.email
-            else None
-        )
+        holder = prospect_holding_email(prospect=prospect, email=email_finding.email if email_finding else "")
         if holder:  # e.g. two contacts at one hotel both landing on info@: the first keeps it
             notes.append(f"email {email_finding.email} already belongs to prospect #{holder.pk}")
         elif email_finding and email_finding.email:

@@ -37,11 +37,9 @@ import smtplib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -50,12 +48,14 @@ from infra.errors import ApplicationError
 from infra.events import event_record
 from prospects import events
 from prospects.models import AssignmentCursor, Prospect
+from prospects.selectors import (
+    assignable_users,  # noqa: F401  (re-export: admin_story.py, replies/admin.py)
+    hotel_owner,
+    round_robin_candidates,
+)
 
 logger = logging.getLogger(__name__)
 
-# the role whose members take turns (jengu.roles.SALES; tests/prospects/test_assignment.py
-# checks the two names agree: prospects may not import jengu)
-ASSIGNEE_GROUP = "Sales"
 POSITIVE_REPLIES_CURSOR = "positive_replies"
 RULES = ("hotel_owner", "round_robin", "off")
 NOTIFY_CHOICES = ("alert", "email", "both", "none")
@@ -89,11 +89,6 @@ def _user_label(user) -> str:
 def _check_assignable(owner) -> None:
     if owner is not None and not owner.is_active:
         raise ApplicationError(f"{owner.get_username()} is not an active user: choose someone who can work it.")
-
-
-def assignable_users():
-    """Everyone a prospect may be given to: active staff, by name."""
-    return get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
 
 
 def prospect_assign(*, prospect: Prospect, owner, by, reason: str = "", notify: bool = True) -> Prospect:
@@ -149,11 +144,6 @@ def _is_same_user(owner, by) -> bool:
 # --- the rule for new positive replies ----------------------------------------------------
 
 
-def round_robin_candidates():
-    """Who takes turns: the active members of the Sales group, in a fixed order (their id)."""
-    return get_user_model().objects.filter(is_active=True, groups__name=ASSIGNEE_GROUP).distinct().order_by("pk")
-
-
 def round_robin_next(*, cursor: str = POSITIVE_REPLIES_CURSOR):
     """The next user in turn, or None when nobody is in the group; advances the cursor.
 
@@ -169,25 +159,6 @@ def round_robin_next(*, cursor: str = POSITIVE_REPLIES_CURSOR):
         chosen = next((user for user in candidates if user.pk > after), candidates[0])
         AssignmentCursor.objects.filter(pk=row.pk).update(last_user_id=chosen.pk, turns=row.turns + 1)
     return chosen
-
-
-def hotel_owner(prospect: Prospect):
-    """The active owner of another prospect at the same hotel (the most recently assigned one), or None."""
-    same = Q()
-    if prospect.website_domain:
-        same |= Q(website_domain=prospect.website_domain)
-    if prospect.company_key:
-        same |= Q(company_key=prospect.company_key, city_key=prospect.city_key)
-    if not same:
-        return None
-    other = (
-        Prospect.objects.filter(same, owner__isnull=False, owner__is_active=True)
-        .exclude(pk=prospect.pk)
-        .select_related("owner")
-        .order_by("-updated_at", "-pk")
-        .first()
-    )
-    return other.owner if other else None
 
 
 def owner_for_new_positive_reply(*, prospect: Prospect, rule: str | None = None) -> Assignment:

@@ -13,8 +13,8 @@ from infra.errors import ApplicationError
 from infra.models import AlertNotice, Event
 from jengu.roles import SALES
 from prospects.models import AssignmentCursor, Prospect
+from prospects.selectors import ASSIGNEE_GROUP
 from prospects.services.assignment import (
-    ASSIGNEE_GROUP,
     owner_for_new_positive_reply,
     prospect_assign,
     prospect_assign_for_positive_reply,

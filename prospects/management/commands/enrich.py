@@ -4,8 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import track
 
 from infra.stages import stage_execute
-from prospects.models import Prospect, ProspectStage
+from prospects.models import ProspectStage
 from prospects.pipeline import ENRICHMENT
+from prospects.selectors import prospects_waiting_in_stage
 
 
 class Command(BaseCommand):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, stage, limit, now, **options):
         if limit < 1:
             raise CommandError("--limit must be at least 1.")
-        pending = list(Prospect.objects.filter(stage=stage).order_by("id").values_list("id", "trace_id")[:limit])
+        pending = prospects_waiting_in_stage(stage=stage, limit=limit)
         if not now:
             from infra.stages import stage_enqueue
 
