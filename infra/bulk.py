@@ -10,6 +10,10 @@ hands a large one to a worker as a BulkOperation: the worker takes the rows in c
 records progress after each chunk, and keeps the first errors for the person who
 started it. A worker that dies mid-way leaves ``processed`` where it stopped; running
 the operation again continues from there (each row's service is itself idempotent).
+
+Mechanism only: the apps register their actions (in ``AppConfig.ready``), and an admin
+action's body is ``infra.admin_bulk.run_bulk_action``. The smaller loop for actions that
+always run inline (a service per row, refusals reported) is ``infra.admin_bulk.admin_apply``.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from infra.errors import ApplicationError
-from jengu.models import BulkOperation
+from infra.models import BulkOperation
 
 INLINE_LIMIT = 100  # selections up to this size run inside the admin request
 CHUNK = 200
@@ -39,7 +43,7 @@ class BulkAction:
     model: str  # "app_label.Model"
     run_one: Callable  # (obj, *, by) -> None; raises ApplicationError for a row it refuses
     # a chunk at a time instead, for work that writes one result for the whole operation
-    # (a CSV export, jengu.exports): (operation, queryset of the chunk, by, errors) -> (succeeded, failed)
+    # (a CSV export): (operation, queryset of the chunk, by, errors) -> (succeeded, failed)
     run_chunk: Callable | None = None
 
 
@@ -93,7 +97,7 @@ def bulk_action_start(name: str, *, queryset, by) -> BulkResult:
 
     transaction.on_commit(
         lambda: async_task(
-            "jengu.bulk.bulk_operation_run",
+            "infra.bulk.bulk_operation_run",
             operation.pk,
             task_name=f"bulk:{operation.pk}",
             sync=getattr(settings, "JENGU_TASKS_SYNC", False),

@@ -1,5 +1,6 @@
 """Cross-cutting records: the state-transition log and the observability Event log,
-the runtime's dead letters, circuits and alerts, and the API's keys and webhooks.
+the runtime's dead letters, circuits and alerts, the API's keys and webhooks, and
+the admin's background bulk operations.
 
 Neither log knows any app: both point at their subject through a content type and an
 id, and carry the trace id that ties one prospect's story together.
@@ -445,3 +446,40 @@ class EventDailyCount(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.name} ({self.level}): {self.count}"
+
+
+class BulkOperation(models.Model):
+    """An admin action over many rows, run by a worker in chunks; the admin shows its progress (infra.bulk).
+
+    Born in the jengu app; its table kept the name when the mechanism moved down here.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        FINISHED = "finished"
+        FAILED = "failed"
+
+    action = models.CharField(max_length=60, help_text="the registered action, e.g. prospects.reenrich")
+    description = models.CharField(max_length=200)
+    object_ids = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="the first errors, for the person who started it")
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING, db_index=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "jengu_bulkoperation"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.description} ({self.processed}/{self.total})"
+
+    @property
+    def progress_percent(self) -> int:
+        return round(100 * self.processed / self.total) if self.total else 100

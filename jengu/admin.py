@@ -1,15 +1,15 @@
-"""Admin pages of project-level records: background bulk operations, their progress, an export's file."""
+"""The admin page of background bulk operations (infra.bulk): their progress, and a finished
+CSV export's file (jengu.exports), which is why it is registered here, at the top."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from jengu.bulk import bulk_action_start
-from jengu.models import BulkOperation
+from infra.models import BulkOperation
 
 
 @admin.register(BulkOperation)
@@ -36,12 +36,12 @@ class BulkOperationAdmin(admin.ModelAdmin):
             return "—"
         if operation.status != BulkOperation.Status.FINISHED:
             return "being written…"
-        url = reverse("admin:jengu_bulkoperation_download", args=[operation.pk])
+        url = reverse("admin:infra_bulkoperation_download", args=[operation.pk])
         return format_html('<a href="{}" id="export-download">Download the CSV</a>', url)
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.download_view)
-        return [path("<int:pk>/download/", view, name="jengu_bulkoperation_download"), *super().get_urls()]
+        return [path("<int:pk>/download/", view, name="infra_bulkoperation_download"), *super().get_urls()]
 
     def download_view(self, request, pk):
         """Only the person who started the export (or a superuser), while they may still view what it lists."""
@@ -64,22 +64,3 @@ class BulkOperationAdmin(admin.ModelAdmin):
         return FileResponse(
             target.open("rb"), as_attachment=True, filename=f"{export.filename}-{stamp}.csv", content_type="text/csv"
         )
-
-
-def run_bulk_action(model_admin, request, queryset, name: str, verb: str):
-    """An admin action's body: small selections finish now, large ones go to a worker."""
-    result = bulk_action_start(name, queryset=queryset, by=request.user)
-    if result.operation is not None:
-        model_admin.message_user(
-            request,
-            f"{result.operation.total} rows: {verb} runs in the background; this page shows its progress.",
-            messages.INFO,
-        )
-        return redirect(reverse("admin:jengu_bulkoperation_change", args=[result.operation.pk]))
-    if result.succeeded:
-        model_admin.message_user(request, f"{result.succeeded} row(s): {verb}.", messages.SUCCESS)
-    for error in result.errors[:10]:
-        model_admin.message_user(request, error, messages.ERROR)
-    if result.failed > 10:
-        model_admin.message_user(request, f"… and {result.failed - 10} more refused.", messages.ERROR)
-    return None

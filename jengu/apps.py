@@ -10,8 +10,8 @@ class JenguConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from infra.bulk import bulk_action_register
         from jengu import checks  # noqa: F401  (registers the demo-password deploy check)
-        from jengu.bulk import bulk_action_register
         from jengu.erasure import prospect_erase
         from jengu.roles import sync_role_groups_after_migrate
 

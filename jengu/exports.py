@@ -16,7 +16,7 @@ Contract:
   rows the user is looking at) and an *Export selected as CSV* action. Up to
   ``EXPORT_INLINE_LIMIT`` rows the file is streamed as it is read (StreamingHttpResponse
   over ``QuerySet.iterator``: memory stays flat); above, it becomes a background bulk
-  operation (jengu.bulk) that writes the file chunk by chunk under ``EXPORT_ROOT``
+  operation (infra.bulk) that writes the file chunk by chunk under ``EXPORT_ROOT``
   (never under MEDIA_ROOT: it is not served by URL) with the operation's progress page,
   whose link downloads the file for the person who started it. A worker that dies
   mid-way and is resumed may repeat the rows of the chunk it was writing.
@@ -42,8 +42,8 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 
+from infra.bulk import bulk_action_register, bulk_action_start
 from infra.events import event_record
-from jengu.bulk import bulk_action_register, bulk_action_start
 
 EXPORT_INLINE_LIMIT = 10_000
 ITERATOR_CHUNK = 2_000
@@ -153,7 +153,7 @@ def csv_export_response(export: CsvExport, queryset, *, request, filters: str = 
             f"{operation.total:,} rows: the CSV is written in the background; this page shows its progress "
             "and its download link when it is done.",
         )
-        return redirect(reverse("admin:jengu_bulkoperation_change", args=[operation.pk]))
+        return redirect(reverse("admin:infra_bulkoperation_change", args=[operation.pk]))
     _record(export, rows=sample, by=request.user, how="streamed", filters=filters)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(

@@ -39,8 +39,8 @@ ROLE_PERMISSIONS = {
         "replies.add_calibrationhistory",
         "infra.view_statetransition",
         "infra.view_event",
-        # the progress page of a long action or a large CSV export (jengu.bulk, jengu.exports)
-        "jengu.view_bulkoperation",
+        # the progress page of a long action or a large CSV export (infra.bulk, jengu.exports)
+        "infra.view_bulkoperation",
     ],
     OPERATIONS: [
         "prospects.view_prospect",
@@ -81,7 +81,7 @@ ROLE_PERMISSIONS = {
         "replies.view_meeting",
         "infra.view_statetransition",
         "infra.view_event",
-        "jengu.view_bulkoperation",
+        "infra.view_bulkoperation",
         "constance.view_config",
         "constance.change_config",
         # monitoring (infra.alert_rules): Operations edits the alert rules and reads the alerts

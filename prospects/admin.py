@@ -14,9 +14,9 @@ from django.utils import timezone
 from django_countries import countries
 
 from infra.admin import LargeTableAdmin
+from infra.admin_bulk import run_bulk_action
 from infra.admin_filters import DistinctValuesFilter
 from infra.errors import ApplicationError
-from jengu.admin import run_bulk_action
 from jengu.exports import CsvExportMixin
 from outreach.compliance import consent_record_and_release
 from prospects.admin_story import OwnerFilter, ProspectStoryMixin

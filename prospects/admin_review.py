@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
-from infra.errors import ApplicationError
+from infra.admin_bulk import admin_apply
 from prospects.dedup import possible_duplicate_dismiss, possible_duplicate_merge
 from prospects.imports import prospect_import_enqueue
 from prospects.models import PossibleDuplicate, ProspectImport
@@ -103,15 +103,8 @@ class PossibleDuplicateAdmin(admin.ModelAdmin):
         return self._link(pair.other)
 
     def _apply(self, request, queryset, service, verb):
-        done = 0
-        for pair in queryset:
-            try:
-                service(duplicate=pair, by=f"user:{request.user.get_username()}")
-                done += 1
-            except ApplicationError as exc:
-                self.message_user(request, exc.message, messages.ERROR)
-        if done:
-            self.message_user(request, f"{done} pair(s) {verb}.", messages.SUCCESS)
+        by = f"user:{request.user.get_username()}"
+        admin_apply(self, request, queryset, lambda pair: service(duplicate=pair, by=by), noun="pair(s)", verb=verb)
 
     @admin.action(description="Merge (keep the first, move everything over)", permissions=["change"])
     def merge(self, request, queryset):

@@ -6,7 +6,7 @@ class ProspectsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from jengu.bulk import bulk_action_register
+        from infra.bulk import bulk_action_register
         from prospects import pipeline  # registers the enrichment and research stages
         from prospects.services import prospect_mark_lost, prospect_transition
 

@@ -33,6 +33,7 @@ READ_ONLY = {
     "meeting",  # written by the booking webhooks and the meeting actions only (replies.services.meetings)
     "note",  # notes and tasks are added on the prospect's page, through prospects.services.notes
     "task",
+    "bulkoperation",  # written by the admin's bulk actions only (infra.bulk)
 }
 OUR_APPS = {"auth", "infra", "prospects", "outreach", "replies"}
 CONCRETE = sorted((m for m in admin.site._registry if m._meta.app_label in OUR_APPS), key=lambda m: m._meta.label)
@@ -99,6 +100,9 @@ def data(db, settings, tmp_path):
     api_key_issue(key=ApiKey(name="bi-tool", scopes=["read"]))
     subscriber = WebhookSubscriber.objects.create(name="booking-sync", url="https://hooks.example/jengu")
     WebhookDelivery.objects.create(subscriber=subscriber, event="email.sent", payload={"data": {"email_id": 1}})
+    from infra.models import BulkOperation
+
+    BulkOperation.objects.create(action="prospects.mark_lost", description="Mark lost", total=0, created_by="sally")
     from django.contrib.auth.models import Group
 
     assert Group.objects.exists()

@@ -4,8 +4,8 @@ background with progress shown, and an interrupted operation continues where it 
 import pytest
 from django.urls import reverse
 
-from jengu.bulk import INLINE_LIMIT, bulk_operation_run
-from jengu.models import BulkOperation
+from infra.bulk import INLINE_LIMIT, bulk_operation_run
+from infra.models import BulkOperation
 from prospects.models import Prospect, ProspectStage
 from tests.factories import ProspectFactory
 
@@ -41,7 +41,7 @@ def test_a_large_selection_runs_in_the_background_with_progress(admin_client, dj
 
     operation = BulkOperation.objects.get()
     assert response.status_code == 302
-    assert response.url == reverse("admin:jengu_bulkoperation_change", args=[operation.pk])
+    assert response.url == reverse("admin:infra_bulkoperation_change", args=[operation.pk])
     assert (operation.total, operation.processed) == (len(prospects) + 5, len(prospects) + 5)
     assert (operation.succeeded, operation.failed) == (len(prospects), 5)
     assert operation.status == BulkOperation.Status.FINISHED
@@ -76,5 +76,5 @@ def test_running_progress_page_refreshes_itself(admin_client):
         action="prospects.mark_lost", description="Mark lost", object_ids=[1, 2, 3, 4], total=4, processed=1,
         status=BulkOperation.Status.RUNNING, created_by="sally",
     )  # fmt: skip
-    page = admin_client.get(reverse("admin:jengu_bulkoperation_change", args=[operation.pk])).content.decode()
+    page = admin_client.get(reverse("admin:infra_bulkoperation_change", args=[operation.pk])).content.decode()
     assert "1 of 4 rows (25%)" in page and 'http-equiv="refresh"' in page

@@ -8,9 +8,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.http import StreamingHttpResponse
 
-from infra.models import Event
+from infra.models import BulkOperation, Event
 from jengu.exports import PROSPECTS, csv_cell, csv_lines
-from jengu.models import BulkOperation
 from prospects.models import ProspectStage
 from tests.factories import ProspectFactory, UserFactory
 
@@ -100,7 +99,7 @@ def test_above_the_limit_the_export_runs_in_the_background_and_only_its_author_d
     settings.JENGU_TASKS_SYNC = True
     settings.EXPORT_ROOT = tmp_path / "exports"
     monkeypatch.setattr("jengu.exports.EXPORT_INLINE_LIMIT", 5)
-    monkeypatch.setattr("jengu.bulk.CHUNK", 4)  # several chunks: the header is written once
+    monkeypatch.setattr("infra.bulk.CHUNK", 4)  # several chunks: the header is written once
     ProspectFactory.create_batch(11, stage=ProspectStage.CONTACTED)
     ProspectFactory(company_name="@SUM(1+1)*cmd|' /C calc'!A0", stage=ProspectStage.CONTACTED)
     ProspectFactory(stage=ProspectStage.NEW)  # filtered out
@@ -108,12 +107,12 @@ def test_above_the_limit_the_export_runs_in_the_background_and_only_its_author_d
     with django_capture_on_commit_callbacks(execute=True):
         response = client.get(f"{EXPORT}?stage__exact=contacted")
     operation = BulkOperation.objects.get()
-    assert response.status_code == 302 and response.url == f"/admin/jengu/bulkoperation/{operation.pk}/change/"
+    assert response.status_code == 302 and response.url == f"/admin/infra/bulkoperation/{operation.pk}/change/"
     assert (operation.status, operation.total, operation.processed) == ("finished", 12, 12)
 
     progress = client.get(response.url).content.decode()  # Sales may see the progress page
     assert 'id="bulk-progress"' in progress and 'id="export-download"' in progress
-    download = client.get(f"/admin/jengu/bulkoperation/{operation.pk}/download/")
+    download = client.get(f"/admin/infra/bulkoperation/{operation.pk}/download/")
     assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment;")
     rows = rows_of(download)
     assert len(rows) == 12 and len({r["id"] for r in rows}) == 12
@@ -121,4 +120,4 @@ def test_above_the_limit_the_export_runs_in_the_background_and_only_its_author_d
     assert not (settings.MEDIA_ROOT / "exports").exists()  # never where media is served from
 
     client.force_login(ops_user)  # somebody else's file
-    assert client.get(f"/admin/jengu/bulkoperation/{operation.pk}/download/").status_code == 403
+    assert client.get(f"/admin/infra/bulkoperation/{operation.pk}/download/").status_code == 403

@@ -410,7 +410,7 @@ def test_exporting_the_selected_replies_with_the_list_action(sam):
 def test_a_large_reply_export_runs_in_the_background(
     sam, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from jengu.models import BulkOperation
+    from infra.models import BulkOperation
 
     settings.JENGU_TASKS_SYNC = True
     settings.EXPORT_ROOT = tmp_path / "exports"
@@ -426,7 +426,7 @@ def test_a_large_reply_export_runs_in_the_background(
         "finished",
         5,
     )
-    download = sam.get(reverse("admin:jengu_bulkoperation_download", args=[operation.pk]))
+    download = sam.get(reverse("admin:infra_bulkoperation_download", args=[operation.pk]))
     assert sorted(row["text"] for row in rows_of(download)) == [f"'@reply {i}" for i in range(5)]
 
 
