@@ -48,7 +48,6 @@ import datetime
 import json
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -57,6 +56,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from infra.circuit import CircuitBreaker, CircuitOpen
 from infra.metrics import counter_add, heartbeat_beat
+from infra.text import fold
 from prospects.models import EmailVerification
 from prospects.providers import registry
 from prospects.providers.base import ProviderError
@@ -73,11 +73,10 @@ UNKNOWN_STREAK_LIMIT = 2
 
 # --- names ---------------------------------------------------------------------------
 
-# letters NFKD cannot take apart
-_SPECIAL_LETTERS = str.maketrans(
-    {"ß": "ss", "ẞ": "ss", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ł": "l", "Ł": "l"}
-    | {"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i", "ŀ": "l", "Ŀ": "l"}
-    | {"‐": "-", "‑": "-", "–": "-", "—": "-", "’": "'", "‘": "'"}
+# what infra.text.fold does not spell out but an address's local part needs: ð, ŀ, and
+# the typographic dashes and apostrophes of a pasted name
+_NAME_LETTERS = str.maketrans(
+    {"ð": "d", "Ð": "d", "ŀ": "l", "Ŀ": "l", "‐": "-", "‑": "-", "–": "-", "—": "-", "’": "'", "‘": "'"}
 )
 _GERMAN_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 # stripped wherever they stand at the front
@@ -91,10 +90,11 @@ PARTICLES |= {"ter", "ten", "zu", "af", "av", "bin", "al", "el", "y"}
 
 
 def _ascii(text: str, *, german: bool = False) -> str:
+    """Lower-case ASCII for an address: infra.text.fold (ß→ss, æ→ae, ø→o, accents gone), plus
+    the name letters above; ``german`` spells umlauts out (ä→ae) first. Anything else non-ASCII goes."""
     if german:
         text = text.translate(_GERMAN_UMLAUTS)
-    text = unicodedata.normalize("NFKD", text.translate(_SPECIAL_LETTERS))
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).encode("ascii", "ignore").decode()
+    return fold(text.translate(_NAME_LETTERS)).encode("ascii", "ignore").decode()
 
 
 def _tokens(name: str, *, german: bool = False) -> list[str]:
@@ -102,7 +102,7 @@ def _tokens(name: str, *, german: bool = False) -> list[str]:
     name = re.sub(r"\([^)]*\)|\"[^\"]*\"|“[^”]*”", " ", name)  # nicknames: Robert (Bob) Smith
     name = _reorder_comma(name)
     parts = []
-    for raw in _ascii(name, german=german).lower().split():
+    for raw in _ascii(name, german=german).split():
         part = re.sub(r"[^a-z0-9-]", "", raw)  # O'Brien → obrien, "Dr." → dr
         part = re.sub(r"-{2,}", "-", part).strip("-")
         if part:
@@ -119,7 +119,7 @@ def _reorder_comma(name: str) -> str:
     if "," not in name:
         return name
     left, right = (piece.strip() for piece in name.split(",", 1))
-    right_words = [re.sub(r"[^a-z]", "", w) for w in _ascii(right).lower().split()]
+    right_words = [re.sub(r"[^a-z]", "", w) for w in _ascii(right).split()]
     if all(w in SUFFIXES or not w for w in right_words):
         return left
     if len(left.split()) == 1 and 1 <= len(right.split()) <= 2 and "," not in right:
@@ -336,7 +336,7 @@ def names_from_team_page(html: str) -> list[tuple[str, str]]:
     found += _from_text(_text_lines(tree))
     best: dict[str, tuple[int, int, str, str]] = {}
     for order, (rank, name, title) in enumerate(found):
-        key = _ascii(name).lower()
+        key = _ascii(name)
         if key not in best or rank < best[key][0]:
             best[key] = (rank, order, name, title)
     return [(name, title) for _, _, name, title in sorted(best.values())]
@@ -755,7 +755,7 @@ def _ask_hunter(run: _Run, hunter, domain: str, name: str) -> tuple[Candidate, E
 def _hunter_name(name: str) -> tuple[str, str]:
     """First and last name as Hunter wants them: real spelling, honorifics and suffixes gone."""
     words = [w for w in re.sub(r"\([^)]*\)", " ", _reorder_comma(name)).split()]
-    plain = [re.sub(r"[^a-z]", "", _ascii(w).lower()) for w in words]
+    plain = [re.sub(r"[^a-z]", "", _ascii(w)) for w in words]
     while len(words) > 1 and plain[-1] in SUFFIXES:
         words, plain = words[:-1], plain[:-1]
     while len(words) > 2 and (plain[0] in HONORIFICS or plain[0] in AMBIGUOUS_HONORIFICS):

@@ -21,12 +21,12 @@ import functools
 import json
 import random
 import re
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
 from infra.clock import utc_today
+from infra.text import fold
 from prospects.providers.base import PostingFound
 
 DATASET = Path(__file__).parent.parent / "data" / "sandbox_postings.json"
@@ -131,17 +131,12 @@ def _entries() -> tuple[_Entry, ...]:
         records = json.load(handle)["postings"]
     entries = []
     for record in records:
-        text = _fold(" ".join((record["title"], record["company"], record["snippet"])))
+        text = fold(" ".join((record["title"], record["company"], record["snippet"])))
         country = record["country"]
         places = [record["location"], *record["city"], *record["region"], country, *COUNTRY_NAMES[country]]
-        entries.append(_Entry(record, _fold(record["title"]), text, frozenset(_words(" ".join(places)))))
+        entries.append(_Entry(record, fold(record["title"]), text, frozenset(_words(" ".join(places)))))
     return tuple(entries)
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(_fold(text))
-
-
-def _fold(text: str) -> str:
-    """Lower case without accents, so "München" finds "Munchen" and "hôtel" finds "hotel"."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+    return _WORD.findall(fold(text))

@@ -19,9 +19,9 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
+from infra.text import fold
 from prospects.providers.search_base import SearchResult
 
 SOURCE = "sandbox"
@@ -288,20 +288,15 @@ NEIGHBOUR_NOTES = [
 _QUERY = re.compile(r"^(?:(?P<near>hotels near) (?P<a>.+)|(?P<b>.+) (?P<kind>news|reviews))$", re.IGNORECASE)
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss"))
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", _fold(text)).strip("-") or "hotel"
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or "hotel"
 
 
 def _split_place(place: str) -> tuple[str, str]:
     """'Hotel Adler München' → ('Hotel Adler', 'München'): a known city at the end, else the last word."""
     words = place.split()
     for size in (2, 1):
-        if len(words) > size and _fold(" ".join(words[-size:])).replace(" ", "") in CITY_LANGUAGE:
+        if len(words) > size and fold(" ".join(words[-size:])).replace(" ", "") in CITY_LANGUAGE:
             return " ".join(words[:-size]), " ".join(words[-size:])
     if len(words) > 1:
         return " ".join(words[:-1]), words[-1]
@@ -332,9 +327,9 @@ class SandboxResearchSearch:
         return profile.news if match.group("kind").lower() == "news" else profile.reviews
 
     def profile(self, hotel: str, city: str) -> _Profile:
-        seed = int.from_bytes(hashlib.sha256(f"{_fold(hotel)}|{_fold(city)}".encode()).digest()[:8], "big")
+        seed = int.from_bytes(hashlib.sha256(f"{fold(hotel)}|{fold(city)}".encode()).digest()[:8], "big")
         rng = random.Random(seed)
-        language = CITY_LANGUAGE.get(_fold(city).replace(" ", ""), "en")
+        language = CITY_LANGUAGE.get(fold(city).replace(" ", ""), "en")
         slug, city_name = _slug(f"{hotel} {city}"), city or "the city"
         profile = _Profile()
 

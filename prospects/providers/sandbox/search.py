@@ -34,13 +34,13 @@ import hashlib
 import json
 import random
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from django.template import Context, Engine
 
+from infra.text import fold, strip_accents
 from prospects.providers.search_base import SearchResult
 
 DATA = Path(__file__).parent.parent / "data" / "sandbox_web"
@@ -58,17 +58,13 @@ SERVERS = {"wix": "Pepyaka", "squarespace": "Squarespace", "webflow": "cloudflar
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def _fold(text: str) -> str:
-    text = text.lower().replace("ß", "ss")
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
 def _ascii(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).replace("ß", "ss")
+    """A name for a URL slug, case kept: 'Hôtel Straße' → 'Hotel Strasse'."""
+    return strip_accents(text).replace("ß", "ss")
 
 
 def _words(text: str) -> set[str]:
-    return set(_WORD.findall(_fold(text)))
+    return set(_WORD.findall(fold(text)))
 
 
 def _digest(*parts: str) -> str:
@@ -178,7 +174,7 @@ def _ota_results(hotel: SandboxHotel, rng: random.Random) -> list[SearchResult]:
     underscored = re.sub(r"[^A-Za-z0-9]+", "_", _ascii(name)).strip("_")
     dashed = re.sub(r"[^A-Za-z0-9]+", "-", _ascii(name)).strip("-")
     town = _ascii(city).replace(" ", "_")
-    compact = re.sub(r"[^a-z0-9]", "", _fold(name))
+    compact = re.sub(r"[^a-z0-9]", "", fold(name))
     geo, review, hid = rng.randint(180000, 190000), rng.randint(190000, 9999999), rng.randint(10000, 999999)
     country = {"gb": "uk"}.get(cc, cc)
     results = [
@@ -199,7 +195,7 @@ def _ota_results(hotel: SandboxHotel, rng: random.Random) -> list[SearchResult]:
         ),
         SearchResult(
             f"{name}, {city} | Hotels.com",
-            f"https://www.hotels.com/ho{hid + 7}/{hotel.slug}-{_fold(city).replace(' ', '-')}/",
+            f"https://www.hotels.com/ho{hid + 7}/{hotel.slug}-{fold(city).replace(' ', '-')}/",
             f"Stay at {name} in {city}. Collect stamps and get a reward night.",
         ),
         SearchResult(
@@ -214,7 +210,7 @@ def _ota_results(hotel: SandboxHotel, rng: random.Random) -> list[SearchResult]:
         ),
         SearchResult(
             f"{name} in {city} - Room Deals, Photos & Reviews - Agoda",
-            f"https://www.agoda.com/{hotel.slug}/hotel/{_fold(city).replace(' ', '-')}-{cc}.html",
+            f"https://www.agoda.com/{hotel.slug}/hotel/{fold(city).replace(' ', '-')}-{cc}.html",
             f"Best price guarantee for {name}. Instant confirmation.",
         ),
         SearchResult(
@@ -243,11 +239,11 @@ def _hotel_results(hotel: SandboxHotel) -> list[SearchResult]:
     neighbours = [h for h in sandbox_hotels() if h.city == hotel.city and h.site and h is not hotel]
     if neighbours:
         results.append(_official_result(rng.choice(neighbours)))
-    compact = re.sub(r"\W+", "-", _fold(hotel.name)).strip("-")
+    compact = re.sub(r"\W+", "-", fold(hotel.name)).strip("-")
     results.append(
         SearchResult(
             f"{hotel.name} review: is it worth it? — Wanderlust Diaries",
-            f"https://www.wanderlust-diaries.example/{_fold(hotel.city).replace(' ', '-')}/{compact}-review/",
+            f"https://www.wanderlust-diaries.example/{fold(hotel.city).replace(' ', '-')}/{compact}-review/",
             f"We spent three nights at {hotel.name} in {hotel.city}. Here is our honest review of the rooms.",
         )
     )
@@ -264,7 +260,7 @@ def _city_results(hotels: list[SandboxHotel]) -> list[SearchResult]:
         ),
         SearchResult(
             f"The 30 best hotels in {city} | Booking.com",
-            f"https://www.booking.com/city/{hotels[0].country.lower()}/{_fold(city).replace(' ', '-')}.html",
+            f"https://www.booking.com/city/{hotels[0].country.lower()}/{fold(city).replace(' ', '-')}.html",
             f"Great savings on hotels in {city}. Good availability and great rates.",
         ),
     ]
@@ -292,7 +288,7 @@ CHAIN_WORDS += ("maldron", "starhotels", "rove", "ovolo", "adina", "fiesta ameri
 
 
 def _is_chain(hotel: SandboxHotel) -> bool:
-    return any(word in _fold(hotel.name) + " " for word in CHAIN_WORDS)
+    return any(word in fold(hotel.name) + " " for word in CHAIN_WORDS)
 
 
 def _page_labels(hotel: SandboxHotel) -> dict[str, str]:
@@ -480,7 +476,7 @@ def _team(hotel: SandboxHotel, domain: str, base: str) -> list[dict]:
         members.append({"name": site["general_manager"], "role": site["general_manager_title"], "public": public})
     members += [{"name": m["name"], "role": m["role"], "public": False} for m in site["team"]]
     for member in members:
-        local = ".".join(re.sub(r"[^a-z]", "", part) for part in _fold(member["name"]).split())
+        local = ".".join(re.sub(r"[^a-z]", "", part) for part in fold(member["name"]).split())
         member["email"] = f"{local}@{domain}" if member.pop("public") else ""
         member["photo"] = f"{base}/images/team/{local.replace('.', '-')}.jpg"
     return members
