@@ -394,29 +394,27 @@ STATS_CACHE_SECONDS = 30
 
 
 def _stats() -> dict:
+    """jengu.status.pipeline_status (inboxes by id), with sends, replies, cost and the KPIs."""
     from jengu.cost import cost_report
     from jengu.dashboard import kpis
-    from jengu.status import open_circuits, open_dead_letters, prospects_per_stage, queue_depths, sends_today
+    from jengu.status import pipeline_status
     from outreach.models import Email
     from replies.models import Intent, Reply
 
+    status = pipeline_status(inbox_by="inbox_id")
     sent = Email.objects.filter(sent_at__isnull=False).count()
     intents = dict(Reply.objects.exclude(intent="").values_list("intent").annotate(n=Count("id")))
-    # the inbox's id, not its address: the stats carry no personal data
-    inboxes = [{key: row[key] for key in ("inbox_id", "state", "sent_today", "cap_today")} for row in sends_today()]
+    inboxes = status["sends_today"]
     return {
-        "prospects_per_stage": prospects_per_stage(),
+        **status,
+        "open_circuits": len(status["open_circuits"]),
         "emails_sent": sent,
-        "sends_today": inboxes,
         "sent_today_total": sum(i["sent_today"] for i in inboxes),
         "cap_today_total": sum(i["cap_today"] for i in inboxes),
         "replies_by_intent": {
             intent: {"replies": intents.get(intent, 0), "rate": round(intents.get(intent, 0) / sent, 4) if sent else 0}
             for intent in Intent.values
         },
-        "queue_depths": queue_depths(),
-        "dead_letters": open_dead_letters(),
-        "open_circuits": len(open_circuits()),
         "cost": cost_report().as_dict(),
         "kpis": kpis().as_dict(),
         "generated_at": timezone.now(),
