@@ -41,11 +41,12 @@ FREE_MAIL_DOMAINS = {
 # as Exim and qmail return the message): "Message-ID: <…@…>" at the start of a line
 QUOTED_MESSAGE_ID = re.compile(r"^[ \t>]*Message-ID:[ \t]*(<[^<>\s]+@[^<>\s]+>)", re.I | re.M)
 MESSAGE_ID_RULES = (MatchRule.IN_REPLY_TO, MatchRule.REFERENCES)
-# emails that went out (or may have): a reply can answer only these
-SENT_STATUSES = [
-    EmailStatus.SENT, EmailStatus.DELIVERED, EmailStatus.OPENED, EmailStatus.CLICKED, EmailStatus.REPLIED,
-    EmailStatus.BOUNCED, EmailStatus.SPAM, EmailStatus.NEEDS_REVIEW,
-]  # fmt: skip
+# a reply can answer only an email that went out (EmailStatus.WENT_OUT) or may have: one in
+# needs_review was claimed and handed to a provider whose answer was lost (a crash mid-send),
+# so it may sit in the recipient's inbox with its Message-ID, and an answer from that
+# recipient is the best sign that it does. Such an answer still matches by address (rules
+# 3-4) and by a person's attach; the email stays in review until a person marks it.
+MAY_HAVE_GONE_OUT = EmailStatus.WENT_OUT | {EmailStatus.NEEDS_REVIEW}
 
 
 @dataclass
@@ -61,7 +62,7 @@ def _domain(address: str) -> str:
 
 def _latest_sent_email(**filters) -> Email | None:
     return (
-        Email.objects.filter(status__in=SENT_STATUSES, **filters)
+        Email.objects.filter(status__in=MAY_HAVE_GONE_OUT, **filters)
         .select_related("prospect")
         .order_by("-sent_at", "-id")
         .first()

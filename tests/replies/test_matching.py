@@ -2,6 +2,7 @@
 
 import pytest
 
+from outreach.models import Email, EmailStatus
 from replies.models import MatchRule, Reply
 from replies.services.ingest import reply_ingest
 from tests.factories import ProspectFactory
@@ -31,6 +32,14 @@ def test_references_header_matches_when_in_reply_to_is_foreign():
 def test_sender_address_matches_a_recipient_of_ours():
     prospect, email = contacted()
     reply = reply_ingest(inbound("New thread, same person", sender=email.to_email.upper()), source="imap").reply
+    assert (reply.prospect, reply.email, reply.match_rule) == (prospect, email, MatchRule.ADDRESS)
+
+
+def test_an_email_whose_send_outcome_was_lost_is_answered_by_its_recipient():
+    # needs_review: the provider may have sent it; the recipient's answer ties to it by address
+    prospect, email = contacted()
+    Email.objects.filter(pk=email.pk)._allow_state_write().update(status=EmailStatus.NEEDS_REVIEW, sent_at=None)
+    reply = reply_ingest(inbound("Got your note, tell me more", sender=email.to_email), source="imap").reply
     assert (reply.prospect, reply.email, reply.match_rule) == (prospect, email, MatchRule.ADDRESS)
 
 
