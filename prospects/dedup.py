@@ -158,14 +158,15 @@ def prospect_ingest(*, fields: dict, posting: dict | None = None, by: str = "tas
                 if existing is None:
                     raise
         if not created:
-            prospect = _merge_fields(existing, fields)
+            prospect = prospect_fill_in(existing, fields)
         job_posting = _record_posting(prospect, posting) if posting else None
         flagged = _flag_near_duplicates(prospect) if created else []
     return IngestResult(prospect=prospect, created=created, posting=job_posting, flagged=flagged)
 
 
-def _merge_fields(prospect: Prospect, fields: dict) -> Prospect:
-    """Fill what the existing prospect lacks; never overwrite what it already knows."""
+def prospect_fill_in(prospect: Prospect, fields: dict) -> Prospect:
+    """Fill what the existing prospect lacks; never overwrite what it already knows (the
+    company name, city and contact, its identity, are never taken from ``fields``)."""
     changed = []
     for name, value in fields.items():
         if name in ("company_name", "city", "contact_key") or value in ("", None):
@@ -220,63 +221,4 @@ def _flag_near_duplicates(prospect: Prospect) -> list[PossibleDuplicate]:
     return flagged
 
 
-def possible_duplicate_merge(*, duplicate: PossibleDuplicate, by) -> Prospect:
-    """Merge the newer prospect into the older one, keeping every posting, email and reply.
-
-    Rows of any app that point at the merged prospect are moved over (found through
-    Django's relation registry, so this module needs no knowledge of outreach/replies).
-    The merged prospect is closed as lost with the reason "merged into #<id>" — on record
-    in its transition history — and stops counting for the uniqueness constraints.
-    """
-    from infra.errors import ApplicationError
-    from infra.statemachine import transition
-    from prospects.models import OPEN_STAGES
-
-    with transaction.atomic():
-        row = PossibleDuplicate.objects.select_for_update().get(pk=duplicate.pk)
-        if row.status != PossibleDuplicate.Status.OPEN:
-            raise ApplicationError(f"This pair was already reviewed ({row.get_status_display()}).")
-        # either side may have been merged by another pair of the same cluster (A~B, A~C, B~C):
-        # merge what survives of each, the newer into the older
-        survivors = sorted({_survivor(row.prospect), _survivor(row.other)}, key=lambda p: p.pk)
-        keep, gone = survivors[0], survivors[-1]
-        if keep.pk == gone.pk:  # already one prospect
-            row.status, row.decided_by, row.decided_at = PossibleDuplicate.Status.MERGED, str(by), timezone.now()
-            row.save()
-            return keep
-        for relation in Prospect._meta.related_objects:
-            if relation.one_to_many and relation.field.model is not PossibleDuplicate and relation.remote_field:
-                if relation.related_model is Prospect:
-                    continue
-                relation.related_model._base_manager.filter(**{relation.field.name: gone}).update(
-                    **{relation.field.name: keep}
-                )
-        if gone.stage in OPEN_STAGES:
-            transition(gone, "mark_lost", by=by, reason=f"merged into #{keep.pk}")
-        gone.lost_reason = f"merged into #{keep.pk}"
-        gone.merged_into = keep
-        gone.save(update_fields=["lost_reason", "merged_into", "updated_at"])
-        _merge_fields(keep, {f: getattr(gone, f) for f in ("name", "email", "phone", "title", "company_website")})
-        row.status = PossibleDuplicate.Status.MERGED
-        row.decided_by, row.decided_at = str(by), timezone.now()
-        row.save()
-    return keep
-
-
-def _survivor(prospect: Prospect) -> Prospect:
-    """The prospect ``prospect`` was merged into, following the chain (itself if not merged)."""
-    seen = set()
-    while prospect.merged_into_id and prospect.pk not in seen:
-        seen.add(prospect.pk)
-        prospect = Prospect.objects.get(pk=prospect.merged_into_id)
-    return prospect
-
-
-def possible_duplicate_dismiss(*, duplicate: PossibleDuplicate, by) -> None:
-    from infra.errors import ApplicationError
-
-    updated = PossibleDuplicate.objects.filter(pk=duplicate.pk, status=PossibleDuplicate.Status.OPEN).update(
-        status=PossibleDuplicate.Status.NOT_DUPLICATE, decided_by=str(by), decided_at=timezone.now()
-    )
-    if not updated:
-        raise ApplicationError("This pair was already reviewed.")
+from prospects.services.duplicates import possible_duplicate_dismiss, possible_duplicate_merge  # noqa: E402, F401  (re-export: admin_review.py)

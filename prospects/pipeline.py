@@ -30,6 +30,7 @@ from prospects.models import (
 )
 from prospects.provenance import data_source_fields
 from prospects.selectors import prospect_holding_email, prospect_holding_website
+from prospects.services.enrichment import prospect_reenrich, prospect_reresearch  # noqa: F401  (re-export: apps.py)
 
 logger = logging.getLogger(__name__)
 
@@ -245,31 +246,6 @@ def run_research(prospect_id: int, *, trace_id=None) -> str:
         if "composition" in STAGES:
             stage_enqueue("composition", subject_id=prospect.pk, trace_id=prospect.trace_id)
     return f"{len(findings.pain_signals)} pain signals"
-
-
-def prospect_reenrich(*, prospect: Prospect, by) -> None:
-    """Admin / operator: enrich again (the prospect goes back to `new` first if it is past it)."""
-    from infra.errors import ApplicationError
-
-    if prospect.stage == ProspectStage.ENRICHED:
-        transition(prospect, "reset_enrichment", by=by, reason="re-enrich requested")
-    elif prospect.stage != ProspectStage.NEW:
-        raise ApplicationError(
-            f"{prospect} is '{prospect.stage}': only new or enriched prospects can be enriched again."
-        )
-    stage_enqueue("enrichment", subject_id=prospect.pk, trace_id=prospect.trace_id)
-
-
-def prospect_reresearch(*, prospect: Prospect, by) -> None:
-    from infra.errors import ApplicationError
-
-    if prospect.stage == ProspectStage.READY:
-        transition(prospect, "reset_research", by=by, reason="re-research requested")
-    elif prospect.stage != ProspectStage.ENRICHED:
-        raise ApplicationError(
-            f"{prospect} is '{prospect.stage}': only enriched or ready prospects can be researched again."
-        )
-    stage_enqueue("research", subject_id=prospect.pk, trace_id=prospect.trace_id)
 
 
 ENRICHMENT = register_stage(

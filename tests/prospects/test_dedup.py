@@ -10,12 +10,11 @@ from infra.models import StateTransition
 from outreach.models import Email
 from prospects.dedup import (
     company_key,
-    possible_duplicate_dismiss,
-    possible_duplicate_merge,
     prospect_ingest,
     website_domain,
 )
 from prospects.models import JobPosting, PossibleDuplicate, Prospect, ProspectStage
+from prospects.services.duplicates import possible_duplicate_dismiss, possible_duplicate_merge
 from replies.models import Reply
 from tests.factories import EmailFactory, ProspectFactory, ReplyFactory
 from tests.support.brokers import broker_fixture  # noqa: F401  (`broker`: the race on the database and on Redis)
@@ -297,7 +296,6 @@ def test_eight_worker_processes_on_the_broker_create_no_duplicate_and_lose_no_po
 @pytest.mark.django_db
 def test_merging_every_pair_of_a_cluster_leaves_one_prospect_with_everything():
     from outreach.models import Email
-    from prospects.dedup import possible_duplicate_merge
 
     a, b, c = (ProspectFactory(company_name=f"Courtyard Denver {n}", city="Denver") for n in ("A", "B", "C"))
     on_c = EmailFactory(prospect=c)
