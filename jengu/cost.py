@@ -143,8 +143,7 @@ def spend_on(day: datetime.date) -> Spend:
 
 
 def cost_report(now: datetime.datetime | None = None) -> CostReport:
-    from outreach.models import Email
-    from outreach.services.sending import SENT_FAMILY
+    from outreach.models import Email, EmailStatus
     from replies.models import Reply
 
     now = now or timezone.now()
@@ -166,7 +165,8 @@ def cost_report(now: datetime.datetime | None = None) -> CostReport:
 
     esp = Q(provider__in=ESP_PROVIDERS)
     sent_today = Q(sent_at__gte=start_of_day)
-    emails = Email.objects.filter(status__in=SENT_FAMILY, sent_at__gte=start_of_month, sent_at__lte=now).aggregate(
+    went_out = Email.objects.filter(status__in=EmailStatus.WENT_OUT, sent_at__gte=start_of_month, sent_at__lte=now)
+    emails = went_out.aggregate(
         month=Count("id"),
         month_esp=Count("id", filter=esp),
         today=Count("id", filter=sent_today),

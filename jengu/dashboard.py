@@ -50,16 +50,6 @@ FUNNEL = [
     ("Won", [S.WON]),
 ]  # fmt: skip
 
-SENT_STATUSES = [
-    EmailStatus.SENT,
-    EmailStatus.DELIVERED,
-    EmailStatus.OPENED,
-    EmailStatus.CLICKED,
-    EmailStatus.REPLIED,
-    EmailStatus.BOUNCED,
-    EmailStatus.SPAM,
-]
-
 # the pipeline's working stages: (stage name, the claim state it works in, the state it
 # waits in, the transition that finishes it, the dead-letter stage name)
 PIPELINE_STAGES = [
@@ -197,7 +187,7 @@ def _rate_bars(rows, label_of, url_of) -> list[Bar]:
 
 def reply_rates(now) -> tuple[list[Bar], list[Bar]]:
     """Reply rate of first emails per campaign and per subject variant (the A/B report)."""
-    first_emails = Email.objects.filter(status__in=SENT_STATUSES, sequence_step=1)
+    first_emails = Email.objects.filter(status__in=EmailStatus.WENT_OUT, sequence_step=1)
     replied = Q(replies__isnull=False)
     by_campaign = (
         first_emails.values("campaign_id", "campaign__name")
@@ -354,7 +344,6 @@ def kpis(now=None) -> Kpis:
     cached = cache.get("dashboard:kpis")
     if cached is not None:
         return cached
-    from outreach.services.sending import SENT_FAMILY
     from prospects.models import EnrichmentStatus
 
     now = now or timezone.now()
@@ -367,7 +356,7 @@ def kpis(now=None) -> Kpis:
         full=Count("id", filter=Q(enrichment_status=EnrichmentStatus.COMPLETED)),
     )
     tracked = Q(provider__in=ESP_OPEN_TRACKING)
-    emails = Email.objects.filter(status__in=SENT_FAMILY, sent_at__gte=since).aggregate(
+    emails = Email.objects.filter(status__in=EmailStatus.WENT_OUT, sent_at__gte=since).aggregate(
         sent=Count("id"),
         bounced=Count("id", filter=Q(status=EmailStatus.BOUNCED)),
         tracked=Count("id", filter=tracked),

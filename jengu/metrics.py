@@ -85,10 +85,9 @@ def _sends_vs_capacity(ctx):
 @register_metric("delivered_ratio_24h", description="Emails sent in the last 24 h that did not bounce ÷ emails sent.")
 def _delivered_ratio(ctx):
     from outreach.models import Email, EmailStatus
-    from outreach.services.sending import SENT_FAMILY
 
     counts = Email.objects.filter(
-        status__in=SENT_FAMILY, sent_at__gte=ctx.now - datetime.timedelta(hours=24), sent_at__lte=ctx.now
+        status__in=EmailStatus.WENT_OUT, sent_at__gte=ctx.now - datetime.timedelta(hours=24), sent_at__lte=ctx.now
     ).aggregate(sent=Count("id"), bounced=Count("id", filter=Q(status=EmailStatus.BOUNCED)))
     sent, bounced = counts["sent"], counts["bounced"]
     if sent < DELIVERED_MIN_SENDS:
