@@ -44,6 +44,7 @@ from imapclient.exceptions import IMAPClientError
 from infra.events import event_record
 from infra.mail_tls import plaintext_allowed, refusal
 from outreach.models import Inbox
+from replies import events
 from replies.models import InboxCursor, Reply
 
 logger = logging.getLogger(__name__)
@@ -211,12 +212,12 @@ def imap_poll(*, inboxes=None, threads: int | None = None, timeout: float = 20.0
                 except Exception as exc:  # noqa: BLE001 (one inbox's failure must not stop the others' storing)
                     summary.errors += 1
                     logger.exception("storing the IMAP poll of %s failed", inbox.email)
-                    event_record("reply.poll_failed", level="error", data={"inbox_id": inbox.pk},
+                    event_record(events.REPLY_POLL_FAILED, level="error", data={"inbox_id": inbox.pk},
                                  message=f"{inbox.email}: {type(exc).__name__} while storing its new mail")  # fmt: skip
     InboxCursor.objects.bulk_update(quiet, ["last_polled_at", "last_error", "last_uid"], batch_size=500)
     if summary.errors or summary.new_replies:
         event_record(
-            "reply.poll",
+            events.REPLY_POLL,
             level="warning" if summary.errors else "info",
             message=f"{summary.inboxes} inboxes: {summary.new_replies} new replies, {summary.errors} errors",
             data=summary.__dict__,
@@ -239,7 +240,7 @@ def _store(fetched: Fetched, inbox: Inbox, cursor: InboxCursor | None, summary: 
     if fetched.reset:
         summary.resets += 1
         event_record(
-            "reply.imap_reset",
+            events.REPLY_IMAP_RESET,
             level="warning",
             message=f"{inbox.email}: UIDVALIDITY {cursor.uidvalidity} → {fetched.uidvalidity}; cursor reset",
             data={"inbox_id": inbox.pk},
@@ -248,7 +249,8 @@ def _store(fetched: Fetched, inbox: Inbox, cursor: InboxCursor | None, summary: 
     last_uid = cursor.last_uid
     for uid, problem in fetched.unreadable:
         message = f"{inbox.email} UID {uid}: the server would not hand it over ({problem})"[:500]
-        event_record("reply.ingest_failed", level="error", message=message, data={"inbox_id": inbox.pk, "uid": uid})
+        data = {"inbox_id": inbox.pk, "uid": uid}
+        event_record(events.REPLY_INGEST_FAILED, level="error", message=message, data=data)
         last_uid = max(last_uid, uid)
     for uid, raw in fetched.messages:
         summary.messages += 1
@@ -259,7 +261,7 @@ def _store(fetched: Fetched, inbox: Inbox, cursor: InboxCursor | None, summary: 
             # one unreadable message must not hold the cursor (and every later message) back
             logger.warning("IMAP message %s of %s not stored: %s", uid, inbox.email, type(exc).__name__)
             event_record(
-                "reply.ingest_failed",
+                events.REPLY_INGEST_FAILED,
                 level="error",
                 message=f"{inbox.email} UID {uid}: {type(exc).__name__}: {exc}"[:500],
                 data={"inbox_id": inbox.pk, "uid": uid},

@@ -63,10 +63,10 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from infra.alerts import alert_send
-from infra.errors import AlreadyMoved, ApplicationError, TransitionNotAllowed
+from infra.errors import ApplicationError
 from infra.events import event_record
 from infra.stages import stage_enqueue
-from infra.statemachine import transition
+from infra.statemachine import transition, transition_if_allowed
 from outreach.composition.context import job_title, person_name, referral_note_of
 from outreach.models import Email, Suppression
 from outreach.services.deliverability import email_complaint, email_hard_bounce
@@ -75,6 +75,7 @@ from outreach.services.suppression import suppression_add
 from prospects.dedup import prospect_ingest
 from prospects.models import DataSourceKind, LeadSource, Prospect, ProspectStage
 from prospects.provenance import data_source_fields
+from replies import events
 from replies.cleaning import FeedbackReport
 from replies.lexicon import COMPANY_WIDE, reading_form
 from replies.matching import FREE_MAIL_DOMAINS, domain_is_shared_by_hotels, names_our_message
@@ -144,7 +145,7 @@ def reply_record_interpretation(
         reply.processed_at = reply.processed_at or now
         reply.save()
         event_record(
-            "reply.classified",
+            events.REPLY_CLASSIFIED,
             message=f"reply {reply.pk}: {reply.intent} ({reply.confidence:.2f}, {provider})",
             data={
                 "reply_id": reply.pk,
@@ -194,7 +195,7 @@ def _queue_for_a_person(reply: Reply, decision: Decision, by) -> ActionReport:
     report.add(f"waits for a person: {decision.reason}")
     if reply.intent == Intent.BOUNCE:
         event_record(
-            "reply.bounce_unverified",
+            events.REPLY_BOUNCE_UNVERIFIED,
             level="warning",
             message=f"reply {reply.pk}: a bounce notice not from a mail system; nothing bounced",
             data={"reply_id": reply.pk, "match_rule": reply.match_rule},
@@ -203,7 +204,7 @@ def _queue_for_a_person(reply: Reply, decision: Decision, by) -> ActionReport:
     text = f"{_alert_text(reply)} Waits for you to confirm: {decision.reason}."
     transaction.on_commit(lambda: alert_send(key=f"reply:{reply.pk}", text=text))
     event_record(
-        "reply.queued",
+        events.REPLY_QUEUED,
         message=f"reply {reply.pk}: {reply.intent} waits for a person ({decision.reason})"[:500],
         data={"reply_id": reply.pk, "prospect_id": reply.prospect_id, "intent": reply.intent, "risk": decision.risk},
         trace_id=reply.prospect.trace_id if reply.prospect else None,
@@ -235,7 +236,7 @@ def reply_confirm(*, reply: Reply, by) -> ActionReport:
             corrected_by=user,
         )
         event_record(
-            "reply.confirmed",
+            events.REPLY_CONFIRMED,
             message=f"reply {reply.pk}: {reply.intent} confirmed",
             data={"reply_id": reply.pk, "intent": reply.intent},
             by=by,
@@ -297,7 +298,7 @@ def reply_act(*, reply: Reply, by, company_wide: bool | None = None, alerts: boo
         prospect = None
         report.add("a bounce notice naming none of our Message-IDs: left for a person")
         event_record(
-            "reply.bounce_unverified",
+            events.REPLY_BOUNCE_UNVERIFIED,
             level="warning",
             message=f"reply {reply.pk}: a bounce notice that names no email we sent; nothing bounced",
             data={"reply_id": reply.pk, "match_rule": reply.match_rule},
@@ -330,7 +331,7 @@ def reply_act(*, reply: Reply, by, company_wide: bool | None = None, alerts: boo
             transaction.on_commit(lambda: alert_send(key=f"reply:{reply.pk}", text=text))
             report.add("team alerted")
         event_record(
-            "reply.acted",
+            events.REPLY_ACTED,
             message=f"{cause}: {'; '.join(report.done) or 'nothing to do'}",
             data={"reply_id": reply.pk, "prospect_id": reply.prospect_id, "actions": report.done},
             trace_id=prospect.trace_id if prospect else None,
@@ -365,13 +366,10 @@ def _mark_email(reply: Reply, intent: str, cause: str, by, report: ActionReport)
         return
     if is_automatic_answer(reply):
         return  # an automatic answer is not the person replying
-    name, stamp = "mark_replied", "replied_at"
-    try:
-        transition(email, name, by=by, reason=cause)
-    except (TransitionNotAllowed, AlreadyMoved):
+    if not transition_if_allowed(email, "mark_replied", by=by, reason=cause):
         return  # already replied, bounced or never sent: nothing to record
-    Email.objects.filter(pk=email.pk).update(**{stamp: reply.received_at})
-    report.add(f"email {email.pk} {name.removeprefix('mark_')}")
+    Email.objects.filter(pk=email.pk).update(replied_at=reply.received_at)
+    report.add(f"email {email.pk} replied")
 
 
 def _move_prospect(prospect: Prospect, intent: str, cause: str, by, report: ActionReport) -> None:
@@ -381,10 +379,8 @@ def _move_prospect(prospect: Prospect, intent: str, cause: str, by, report: Acti
     prospect.refresh_from_db(fields=["stage"])
     if name == "mark_lost" and prospect.stage in (ProspectStage.WON, ProspectStage.LOST):
         return
-    try:
-        transition(prospect, name, by=by, reason=cause)
-    except (TransitionNotAllowed, AlreadyMoved) as exc:
-        logger.info("%s: stage left at %s (%s)", cause, prospect.stage, exc)
+    if not transition_if_allowed(prospect, name, by=by, reason=cause):
+        logger.info("%s: stage left as it was (%s does not apply to %s)", cause, name, prospect.stage)
         return
     if name == "mark_lost":
         Prospect.objects.filter(pk=prospect.pk).update(lost_reason=cause[:200])
@@ -473,7 +469,7 @@ def _delegate(reply: Reply, original: Prospect, by, report: ActionReport) -> Non
     if delegate.stage == ProspectStage.NEW:
         stage_enqueue("enrichment", subject_id=delegate.pk, trace_id=delegate.trace_id)
     event_record(
-        "reply.delegated",
+        events.REPLY_DELEGATED,
         message=f"reply {reply.pk}: {original} pointed us to {delegate}",
         data={"reply_id": reply.pk, "prospect_id": original.pk, "delegated_prospect_id": delegate.pk},
         trace_id=original.trace_id,
@@ -553,7 +549,7 @@ def reply_feedback_report_act(*, reply: Reply, report: FeedbackReport, by, now=N
             done.add(f"{why}: left for a person")
             if complaint:
                 event_record(
-                    "reply.complaint_unverified",
+                    events.REPLY_COMPLAINT_UNVERIFIED,
                     level="warning",
                     message=f"reply {reply.pk}: {why}; nothing suppressed"[:500],
                     data={
@@ -578,7 +574,7 @@ def reply_feedback_report_act(*, reply: Reply, report: FeedbackReport, by, now=N
             transaction.on_commit(lambda: alert_send(key=f"reply:{reply.pk}", text=text))
             done.add("team alerted")
         event_record(
-            "reply.acted",
+            events.REPLY_ACTED,
             message=f"reply {reply.pk}: feedback report ({label}): {'; '.join(done.done)}"[:500],
             data={"reply_id": reply.pk, "prospect_id": reply.prospect_id, "actions": done.done},
             trace_id=reply.prospect.trace_id if reply.prospect else None,
@@ -611,7 +607,7 @@ def reply_attach(*, reply: Reply, prospect: Prospect, by) -> ActionReport:
         reply.email = _latest_sent_email(prospect=prospect)
         reply.save(update_fields=["prospect", "email"])
         event_record(
-            "reply.attached",
+            events.REPLY_ATTACHED,
             message=f"reply {reply.pk} attached to {prospect}",
             data={"reply_id": reply.pk, "prospect_id": prospect.pk},
             trace_id=prospect.trace_id,
@@ -659,7 +655,7 @@ def reply_respond(*, reply: Reply, body: str, by, subject: str = "", draft: Emai
         transition(email, "queue", by=by, reason=f"manual answer to reply {reply.pk}")
         Reply.objects.filter(pk=reply.pk).update(needs_human=False)
         event_record(
-            "reply.answered",
+            events.REPLY_ANSWERED,
             message=f"reply {reply.pk} answered by hand (email {email.pk} queued)",
             data={"reply_id": reply.pk, "email_id": email.pk},
             trace_id=reply.prospect.trace_id,
@@ -687,7 +683,7 @@ def _send_draft(reply: Reply, email: Email, *, subject: str, body: str, by) -> E
     )
     Reply.objects.filter(pk=reply.pk).update(needs_human=False)
     event_record(
-        "reply.answered",
+        events.REPLY_ANSWERED,
         message=f"reply {reply.pk} answered with its draft (email {email.pk} queued{', edited' if edited else ''})",
         data={"reply_id": reply.pk, "email_id": email.pk, "edited": edited},
         trace_id=reply.prospect.trace_id,

@@ -39,6 +39,7 @@ from infra.statemachine import transition
 from outreach.composition.context import CompositionContext, build_context
 from outreach.composition.gates import run_gates
 from outreach.models import Email, EmailStatus
+from replies import events
 from replies.lexicon import reading_form
 from replies.models import Intent, Reply
 from replies.services.meetings import booking_link
@@ -361,7 +362,7 @@ def reply_draft_answer(*, reply: Reply, by, providers: list | None = None, now=N
         Reply.objects.filter(pk=reply.pk).update(answer_draft=email, needs_human=True)
         reply.answer_draft, reply.needs_human = email, True
         event_record(
-            "reply.answer_drafted",
+            events.REPLY_ANSWER_DRAFTED,
             message=f"reply {reply.pk}: draft answer email {email.pk} ({written_by}, gates "
             f"{'passed' if report.passed else 'failed: ' + ', '.join(report.failed)})",
             data={"reply_id": reply.pk, "email_id": email.pk, "passed": report.passed},
@@ -402,7 +403,7 @@ def reply_answer_discard(*, reply: Reply, by) -> Email:
         transition(email, "reject", by=by, reason=f"draft answer to reply {reply.pk} discarded")
         Email.objects.filter(pk=email.pk).update(rejection_reason="discarded by a person")
         event_record(
-            "reply.answer_discarded",
+            events.REPLY_ANSWER_DISCARDED,
             message=f"reply {reply.pk}: draft answer email {email.pk} discarded",
             data={"reply_id": reply.pk, "email_id": email.pk},
             by=by,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from infra.errors import ApplicationError
 from infra.events import event_record
+from replies import events
 from replies.models import ActionStatus, CalibrationHistory, Intent, Reply
 
 
@@ -42,7 +43,7 @@ def reply_correct_intent(*, reply: Reply, intent: str, by, act: bool = True) -> 
         # a later run must not put the model's reading back over the person's
         Reply.objects.filter(pk=reply.pk, processed_at__isnull=True).update(processed_at=timezone.now())
         event_record(
-            "reply.corrected",
+            events.REPLY_CORRECTED,
             message=f"reply {reply.pk}: {previous or '(none)'} → {intent}",
             data={"reply_id": reply.pk, "from": previous, "to": intent},
             by=by,

@@ -30,6 +30,7 @@ from infra.events import event_record
 from prospects.models import Prospect, ProspectStage, Task
 from prospects.services import prospect_book_meeting
 from prospects.services.notes import task_add
+from replies import events
 from replies.models import ActionStatus, Reply
 
 
@@ -68,7 +69,7 @@ def reply_meeting_mark(*, reply: Reply, by, starts_at: datetime.datetime | None 
         reply.needs_human = False
         when = f" for {starts_at:%Y-%m-%d %H:%M} UTC" if starts_at else ""
         event_record(
-            "reply.meeting_marked",
+            events.REPLY_MEETING_MARKED,
             message=f"reply {reply.pk}: meeting agreed{when}",
             data={"reply_id": reply.pk, "prospect_id": prospect.pk},
             trace_id=prospect.trace_id,
@@ -86,7 +87,7 @@ def reply_mark_handled(*, reply: Reply, by) -> Reply:
             raise ApplicationError(f"Reply {reply.pk} does not wait for anyone.")
         reply.needs_human = False
         event_record(
-            "reply.handled",
+            events.REPLY_HANDLED,
             message=f"reply {reply.pk}: dealt with outside Jengu",
             data={"reply_id": reply.pk, "prospect_id": reply.prospect_id},
             trace_id=reply.prospect.trace_id,

@@ -29,6 +29,7 @@ from infra.events import event_record
 from infra.stages import stage_enqueue
 from outreach.models import Inbox
 from prospects.models import Prospect
+from replies import events
 from replies.cleaning import InboundMessage, clean_reply_text, parse_message
 from replies.matching import reply_match, returned_message_ids
 from replies.models import Reply
@@ -130,7 +131,7 @@ def reply_ingest(
                 reply_pending_since=reply.received_at
             )
         event_record(
-            "reply.received",
+            events.REPLY_RECEIVED,
             message=f"reply {reply.pk} from {reply.from_email} ({source}, {match.rule})",
             data={
                 "reply_id": reply.pk,

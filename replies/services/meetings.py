@@ -22,11 +22,11 @@ from django.core import signing
 from django.db import transaction
 
 from infra.alerts import alert_send
-from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
-from infra.statemachine import transition
+from infra.statemachine import transition_if_allowed
 from outreach.services.sequences import sequence_stop
 from prospects.models import Prospect, ProspectStage
+from replies import events
 from replies.models import Meeting
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def meeting_booked(*, booking: Booking, by) -> Meeting | None:
     prospect = _prospect_for(booking)
     if prospect is None:
         event_record(
-            "meeting.unmatched",
+            events.MEETING_UNMATCHED,
             level="warning",
             message=f"{booking.provider} booking {booking.external_id[:60]}: no prospect found",
             data={"provider": booking.provider, "external_id": booking.external_id[:200]},
@@ -130,14 +130,13 @@ def meeting_booked(*, booking: Booking, by) -> Meeting | None:
                 status=Meeting.Status.RESCHEDULED
             )
         moved = ""
-        try:
-            transition(prospect, "book_meeting", by=by, reason=f"{booking.provider} booking {meeting.pk}")
+        if transition_if_allowed(prospect, "book_meeting", by=by, reason=f"{booking.provider} booking {meeting.pk}"):
             moved = " → meeting"
-        except (TransitionNotAllowed, AlreadyMoved):
+        else:
             logger.info("booking %s: %s stays at %s", meeting.pk, prospect.pk, prospect.stage)
         sequence_stop(prospect=prospect, reason=f"meeting booked ({booking.provider})", by=by)
         when = f"{booking.starts_at:%Y-%m-%d %H:%M} UTC" if booking.starts_at else "a time not given"
-        name = "meeting.rescheduled" if booking.previous_id else "meeting.booked"
+        name = events.MEETING_RESCHEDULED if booking.previous_id else events.MEETING_BOOKED
         event_record(
             name,
             message=f"{prospect}: meeting {when} ({booking.provider}){moved}",
@@ -179,12 +178,11 @@ def meeting_cancelled(*, booking: Booking, by, rescheduled: bool = False) -> Mee
         )
         still_booked = Meeting.objects.filter(prospect=prospect, status=Meeting.Status.BOOKED).exclude(pk=meeting.pk)
         if not still_booked.exists():
-            try:
-                transition(prospect, "cancel_meeting", by=by, reason=f"{booking.provider} booking cancelled")
-            except (TransitionNotAllowed, AlreadyMoved):
+            reason = f"{booking.provider} booking cancelled"
+            if not transition_if_allowed(prospect, "cancel_meeting", by=by, reason=reason):
                 logger.info("cancelled booking %s: %s stays at %s", meeting.pk, prospect.pk, prospect.stage)
         event_record(
-            "meeting.cancelled",
+            events.MEETING_CANCELLED,
             level="warning",
             message=f"{prospect}: meeting cancelled ({booking.provider}) {booking.cancel_reason[:100]}".strip(),
             data={"prospect_id": prospect.pk, "meeting_id": meeting.pk},
