@@ -8,7 +8,8 @@ no-op). An app registers it once::
                          queue="enrichment", claim=Claim("prospects.Prospect", "enriching",
                                                          release="release_enrichment")))
 
-and hands work on with ``stage_enqueue("enrichment", subject_id=..., trace_id=...)``.
+and hands work on with ``stage_enqueue("enrichment", subject_id=..., trace_id=...)``;
+a cron that catches the subjects still waiting calls ``stage_enqueue_waiting``.
 
 Attempts are counted here, not by the broker: a failing attempt is retried after a
 back-off (``STAGE_RETRY_DELAYS``) under the same trace id; the third failure parks the
@@ -118,6 +119,28 @@ def stage_enqueue(name: str, *, subject_id, trace_id=None, attempt: int = 1, del
     """Queue one unit of work for stage ``name``, after the current transaction commits."""
     stage = get_stage(name)
     transaction.on_commit(lambda: _dispatch(stage, subject_id, trace_id, attempt, delay))
+
+
+def _parked(name: str) -> list:
+    """Subjects whose work for stage ``name`` waits in the dead letters for a human, not for the next tick."""
+    from infra.models import DeadLetter
+
+    parked = DeadLetter.objects.filter(stage=name, status=DeadLetter.Status.OPEN).values_list("subject_id", flat=True)
+    return [int(subject) for subject in parked if subject.isdigit()]
+
+
+def stage_enqueue_waiting(name: str, waiting, *, limit: int) -> int:
+    """Queue stage ``name`` for the first ``limit`` subjects of ``waiting``, lowest id first.
+
+    ``waiting`` is a queryset of the stage's subjects (each with a ``trace_id``) in the
+    state the stage picks them up from; those whose work for this stage is parked in the
+    dead letters are left to the human who will retry or discard it. How a cron catches
+    the subjects whose hand-off was lost. Returns how many were queued.
+    """
+    pending = list(waiting.exclude(pk__in=_parked(name)).order_by("pk").values_list("pk", "trace_id")[:limit])
+    for subject_id, trace_id in pending:
+        stage_enqueue(name, subject_id=subject_id, trace_id=trace_id)
+    return len(pending)
 
 
 def task_enqueue(func: str, *args, queue: str, name: str) -> None:

@@ -6,7 +6,7 @@ pretending to work; the stage's issue replaces the body with the service call.
 
 from infra.events import event_record
 from infra.metrics import heartbeat_beat
-from infra.stages import STAGES, stage_enqueue, stale_claims_sweep
+from infra.stages import STAGES, stage_enqueue_waiting, stale_claims_sweep
 
 
 def _not_built(job: str) -> str:
@@ -85,33 +85,13 @@ def operational_retention_run():
     return str(run())
 
 
-def _parked(stage: str) -> list[int]:
-    """Subjects whose work for ``stage`` waits in the dead letters for a human, not for the next tick."""
-    from infra.models import DeadLetter
-
-    parked = DeadLetter.objects.filter(stage=stage, status=DeadLetter.Status.OPEN).values_list("subject_id", flat=True)
-    return [int(subject) for subject in parked if subject.isdigit()]
-
-
-def _enqueue_waiting(stage: str, waiting_in: str, limit: int, **filters) -> int:
-    from prospects.models import Prospect
-
-    pending = (
-        Prospect.objects.filter(stage=waiting_in, **filters)
-        .exclude(pk__in=_parked(stage))
-        .order_by("id")
-        .values_list("id", "trace_id")[:limit]
-    )
-    for prospect_id, trace_id in pending:
-        stage_enqueue(stage, subject_id=prospect_id, trace_id=trace_id)
-    return len(pending)
-
-
 def enrichment_run(limit: int = 200):
     """Enqueue enrichment for prospects still in `new` (the stage claims each one)."""
+    from prospects.models import Prospect, ProspectStage
+
     if "enrichment" not in STAGES:
         return _not_built("enrichment_run")
-    return _enqueue_waiting("enrichment", "new", limit)
+    return stage_enqueue_waiting("enrichment", Prospect.objects.filter(stage=ProspectStage.NEW), limit=limit)
 
 
 def composition_run(limit: int = 200):
@@ -120,7 +100,10 @@ def composition_run(limit: int = 200):
     Research hands each prospect on by itself; this catches the ones that were ready
     before a campaign existed, or whose hand-off was lost with a worker.
     """
-    return _enqueue_waiting("composition", "ready", limit, email__gt="")
+    from prospects.models import Prospect, ProspectStage
+
+    ready = Prospect.objects.filter(stage=ProspectStage.READY, email__gt="")
+    return stage_enqueue_waiting("composition", ready, limit=limit)
 
 
 def domain_auth_check():

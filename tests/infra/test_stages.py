@@ -137,3 +137,18 @@ def test_a_dead_letter_alerts_the_team_once_per_window(settings, django_capture_
                 run_enqueued(django_capture_on_commit_callbacks, "test_flaky", prospect)
     assert DeadLetter.objects.count() == 2
     assert len(posted) == 1 and b"test_flaky stage failed 3 times" in posted[0].content
+
+
+def test_the_waiting_subjects_are_queued_lowest_id_first_except_those_parked_in_the_dead_letters(settings, monkeypatch):
+    from infra import stages
+
+    settings.JENGU_TASKS_SYNC = False
+    queued = []
+    monkeypatch.setattr(stages, "stage_enqueue", lambda name, *, subject_id, trace_id: queued.append(subject_id))
+    waiting = ProspectFactory.create_batch(4, stage=ProspectStage.NEW)
+    ProspectFactory(stage=ProspectStage.READY)  # not waiting for this stage
+    DeadLetter.objects.create(stage="test_flaky", func="x.y", subject_id=str(waiting[0].pk), attempts=3, error="e")
+    DeadLetter.objects.create(stage="other", func="x.y", subject_id=str(waiting[1].pk), attempts=3, error="e")
+
+    count = stages.stage_enqueue_waiting("test_flaky", Prospect.objects.filter(stage=ProspectStage.NEW), limit=2)
+    assert count == 2 and queued == [waiting[1].pk, waiting[2].pk]
