@@ -4,9 +4,10 @@ Each stage claims its prospect with a transition (new â†’ enriching, enriched â†
 researching); a failed claim makes a duplicate task a no-op, and a failed attempt gives
 the claim back (infra.stages). The stages keep going on partial data: a hotel without a
 findable website or email still moves on, with enrichment_status saying what is
-missing. An outage of the search service is an error the runtime retries (and, after
-three attempts, parks in the dead letters); the verifier being down only leaves the
-email unverified.
+missing. An outage of the search service or of the email verifier is an error the
+runtime retries (and, after three attempts, parks in the dead letters): finishing
+without an address would leave a `ready` prospect nothing writes to or enriches again.
+The research stage searches with ``prospects.providers.registry.research_search()``.
 """
 
 from __future__ import annotations
@@ -194,20 +195,8 @@ def run_enrichment(prospect_id: int, *, trace_id=None) -> str:
     return f"{status} {score}"
 
 
-def research_search():
-    """The search the research stage uses: the sandbox twin unless a real provider is set."""
-    from django.conf import settings
-
-    if settings.SEARCH_PROVIDER == "sandbox":
-        from prospects.providers.sandbox_research import SandboxResearchSearch
-
-        return SandboxResearchSearch()
-    from prospects.website import search_web
-
-    return search_web
-
-
 def run_research(prospect_id: int, *, trace_id=None) -> str:
+    from prospects.providers.registry import research_search
     from prospects.research import research_prospect
 
     prospect = Prospect.objects.get(pk=prospect_id)
