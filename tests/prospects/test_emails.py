@@ -18,13 +18,12 @@ from constance import config
 
 from infra.circuit import CircuitBreaker
 from infra.http import http_client, override_transport
+from prospects.email_patterns import email_patterns
 from prospects.emails import (
     CATCH_ALL_SCORE_CAP,
     GuardedVerifier,
     default_verifier,
-    email_patterns,
     find_email,
-    names_from_team_page,
     verify_address,
 )
 from prospects.models import EmailVerification
@@ -32,6 +31,7 @@ from prospects.providers.base import ProviderError
 from prospects.providers.hunter import HunterClient
 from prospects.providers.millionverifier import AddressNotChecked, MillionVerifierClient
 from prospects.providers.sandbox.verifier import SandboxVerifier
+from prospects.team_pages import names_from_team_page
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MV_KEY = "mv-test-key-4f1c9a"
