@@ -38,6 +38,7 @@ from django.utils import timezone
 from infra.events import event_record
 from infra.models import Event
 from infra.stages import STAGES, stage_enqueue, task_enqueue
+from prospects import events
 from prospects.classification import PostingClassification, classify_posting, classify_postings
 from prospects.dedup import prospect_ingest
 from prospects.extraction import company_name_clean, hiring_tier, parse_location
@@ -136,7 +137,7 @@ def ingest_posting(
         summary.new += 1
         summary.new_prospect_ids.append(result.prospect.pk)
         event_record(
-            "acquisition.found",
+            events.ACQUISITION_FOUND,
             message=f"{posting.title} at {company} ({posting.source})",
             trace_id=result.prospect.trace_id,
             data={"url": posting.url},
@@ -220,7 +221,7 @@ def _search_page(client, name: str, query: str, location: str, page: int, summar
     except ProviderError as exc:  # includes LayoutChanged
         summary.errors += 1
         summary.error_messages.append(f"{name} page {page}: {exc}")
-        event_record("acquisition.source_failed", level="error", message=f"{name} page {page}: {exc}")
+        event_record(events.ACQUISITION_SOURCE_FAILED, level="error", message=f"{name} page {page}: {exc}")
         return None
 
 
@@ -249,7 +250,7 @@ def acquisition_fan_out(*, sources: list[str] | None = None, today: datetime.dat
     searches = [(name, query, location) for name in names for query, location in settings.ACQUISITION_QUERIES]
     with transaction.atomic():
         run = event_record(
-            "acquisition.run",
+            events.ACQUISITION_RUN,
             message=f"running: {len(searches)} searches queued",
             data={**AcquisitionSummary().counts(), "error_messages": [], "searches": len(searches), "pages": 0,
                   "open": len(searches), "status": "running" if searches else "finished"},
@@ -276,7 +277,7 @@ def acquisition_page_queued(
     more = acquisition_page(source=source, query=query, location=location, page=page, today=today, summary=summary)
     more = more and page + 1 < settings.ACQUISITION_MAX_PAGES
     with transaction.atomic():
-        run = Event.objects.select_for_update().filter(pk=run_id, name="acquisition.run").first()
+        run = Event.objects.select_for_update().filter(pk=run_id, name=events.ACQUISITION_RUN).first()
         if run is not None:
             _run_add(run, summary, next_page=more)
         if more:
@@ -331,7 +332,7 @@ def acquisition_run(
     data = asdict(summary)
     data.pop("new_prospect_ids")
     event_record(
-        "acquisition.run",
+        events.ACQUISITION_RUN,
         message=str(summary),
         level="warning" if summary.errors else "info",
         data={**data, "status": "finished"},
