@@ -2,7 +2,7 @@
 
 Contract:
 - ``SandboxJobsClient.search(query, location, page)`` has the real clients' signature and
-  returns ``PostingFound`` from data/sandbox_postings.json: several hundred invented but
+  returns ``PostingFound`` from prospects/providers/data/sandbox_postings.json: several hundred invented but
   realistic adverts from LinkedIn, Indeed and Google Jobs in a dozen countries, about
   two thirds at hotels (many hotels more than once, under slightly different names) and
   the rest false friends (hospital front desks, cabin crew, travel tech, chain

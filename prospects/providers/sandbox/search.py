@@ -2,7 +2,7 @@
 
 Contract:
 - ``SandboxSearchClient().search(query)`` has the real search clients' signature and
-  returns ``SearchResult`` (source ``sandbox``) from data/sandbox_web/sites.json: one
+  returns ``SearchResult`` (source ``sandbox``) from prospects/providers/data/sandbox_web/sites.json: one
   entry per distinct hotel of the sandbox job postings. A query that names a hotel
   (any of the names the postings use, accents and case ignored) and its city answers
   what a real engine would: OTAs, review sites and social pages first, the official
@@ -13,7 +13,7 @@ Contract:
   hotel id.
 - ``SandboxWebTransport`` is an httpx transport that serves those hotels' sites on the
   reserved ``.example`` TLD (RFC 2606), rendered at request time from
-  data/sandbox_web/templates/: home, contact and team pages (the General Manager by
+  prospects/providers/data/sandbox_web/templates/: home, contact and team pages (the General Manager by
   name on most), section pages, robots.txt, sitemap.xml and a 404. Sites vary the way
   real ones do: WordPress, Wix, Squarespace, Webflow, Drupal or hand-made markup;
   SynXis, SiteMinder, Cloudbeds, Mews or D-EDGE booking engines or none; a missing
