@@ -6,14 +6,9 @@ call, a transition) picks it up without being handed it explicitly.
 
 import contextvars
 import logging
-import uuid
 from contextlib import contextmanager
 
 _current_trace_id: contextvars.ContextVar[str] = contextvars.ContextVar("trace_id", default="")
-
-
-def new_trace_id() -> uuid.UUID:
-    return uuid.uuid4()
 
 
 def current_trace_id() -> str:

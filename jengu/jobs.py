@@ -1,17 +1,7 @@
-"""The functions q2's schedules run (jengu.schedules). Thin: each calls services.
+"""The functions q2's schedules run (jengu.schedules). Thin: each calls services."""
 
-A job whose pipeline stage is not built yet records that as an Event instead of
-pretending to work; the stage's issue replaces the body with the service call.
-"""
-
-from infra.events import event_record
 from infra.metrics import heartbeat_beat
-from infra.stages import STAGES, stage_enqueue_waiting, stale_claims_sweep
-
-
-def _not_built(job: str) -> str:
-    event_record("job.skipped", level="warning", message=f"{job}: its pipeline stage is not built yet")
-    return "not built"
+from infra.stages import stage_enqueue_waiting, stale_claims_sweep
 
 
 def daily_pipeline():
@@ -26,6 +16,8 @@ def daily_pipeline():
 def sender_run(fan_out: bool = True):
     """Every minute, around the clock: each inbox whose turn has come takes it, as its own
     task on the ``sending`` queue (``fan_out``; the demo's clock runs the turns in-process).
+    An email goes out only in its prospect's working hours (outreach.business_hours:
+    09:00–17:00 on a working day of the prospect's country, holidays and time zone included).
 
     First, emails held by their country's rule go back to the queue when a consent was
     recorded, the prospect edited or the rule changed since (outreach.compliance).
@@ -89,8 +81,6 @@ def enrichment_run(limit: int = 200):
     """Enqueue enrichment for prospects still in `new` (the stage claims each one)."""
     from prospects.models import Prospect, ProspectStage
 
-    if "enrichment" not in STAGES:
-        return _not_built("enrichment_run")
     return stage_enqueue_waiting("enrichment", Prospect.objects.filter(stage=ProspectStage.NEW), limit=limit)
 
 
