@@ -34,17 +34,8 @@ for the reply's intent:
 * marks our email replied; raises ``needs_human`` and an alert for meeting requests,
   interest, confidence under 0.7, ``delegate_to_human`` or an unmatched reply.
 
-An abuse feedback report (ARF: Yahoo's complaint feedback loop, Microsoft JMRP, any
-RFC 5965 loop) is not read by the AI: ``reply_feedback_report_act`` acts on it as soon as
-it is stored (replies.services.ingest). A complaint (Feedback-Type abuse or fraud) about
-an email we sent — the report returns that email's Message-ID, and neither its
-Arrival-Date (before we sent it) nor anything else contradicts it — goes through
-``email_complaint``, as an ESP's complaint webhook does: our email marked spam, its
-recipient suppressed (reason complaint), every sequence to the address stopped, the
-sending domain's complaint rate checked. A complaint naming no Message-ID of ours (anyone
-can write a report naming any address), or contradicted, waits for a person
-(``reply.complaint_unverified``, needs a human, alert); a DMARC failure report or a "not
-spam" report changes nothing; an unknown Feedback-Type waits for a person.
+An abuse feedback report is acted on apart, as soon as it is stored
+(replies.services.complaints); a person's answer to a reply is replies.services.answers'.
 
 Re-running ``reply_act`` is harmless (used after a human corrects the intent):
 suppression and dedup are idempotent, and a transition that no longer applies is skipped.
@@ -66,22 +57,21 @@ from infra.alerts import alert_send
 from infra.errors import ApplicationError
 from infra.events import event_record
 from infra.stages import stage_enqueue
-from infra.statemachine import transition, transition_if_allowed
+from infra.statemachine import transition_if_allowed
 from outreach.composition.context import job_title, person_name, referral_note_of
 from outreach.models import Email, Suppression
-from outreach.services.deliverability import email_complaint, email_hard_bounce
+from outreach.services.deliverability import email_hard_bounce
 from outreach.services.sequences import sequence_pause, sequence_stop, sequence_stop_company
 from outreach.services.suppression import suppression_add
 from prospects.dedup import prospect_ingest
 from prospects.models import DataSourceKind, LeadSource, Prospect, ProspectStage
 from prospects.provenance import data_source_fields
 from replies import events
-from replies.cleaning import FeedbackReport
 from replies.lexicon import COMPANY_WIDE, reading_form
 from replies.matching import FREE_MAIL_DOMAINS, domain_is_shared_by_hotels, names_our_message
 from replies.models import ActionStatus, CalibrationHistory, Intent, Reply
 from replies.policy import Decision, Thresholds, policy_decide
-from replies.recognition import feedback_is_complaint, hard_bounce_report, is_automatic_answer
+from replies.recognition import hard_bounce_report, is_automatic_answer
 from replies.schema import ReplyInterpretation
 from replies.scoring import behavioral_score
 
@@ -492,97 +482,6 @@ def _reply_read(reply: Reply) -> None:
         Prospect.objects.filter(pk=reply.prospect_id).update(reply_pending_since=None)
 
 
-# a report may say the message arrived a little before our clock says we sent it (clock
-# skew, a send recorded after the provider took it); a day earlier it is about another message
-ARRIVAL_BEFORE_SENT_TOLERANCE = datetime.timedelta(days=1)
-
-
-def _report_evidence(reply: Reply, report: FeedbackReport) -> tuple[list[str], str]:
-    """What the report's own fields say of our email: notes for the person reading it, and
-    why they contradict it ('' when they do not). A different recipient is no contradiction:
-    a forwarded address complains under its own name, and loops often redact it."""
-    email = reply.email
-    notes = []
-    named = [*report.original_rcpt_to, *report.reported_to]
-    if email.to_email.lower() in named:
-        notes.append(f"the report names our recipient {email.to_email}")
-    elif named:
-        notes.append(f"the report names {', '.join(dict.fromkeys(named))}, not {email.to_email} (forwarded?)")
-    else:
-        notes.append("the report names no recipient (redacted)")
-    if report.arrival_date and email.sent_at:
-        if report.arrival_date < email.sent_at - ARRIVAL_BEFORE_SENT_TOLERANCE:
-            return notes, (
-                f"it says the message arrived {report.arrival_date:%Y-%m-%d %H:%M} UTC, "
-                f"before we sent email {email.pk} ({email.sent_at:%Y-%m-%d %H:%M} UTC)"
-            )
-        notes.append("its Arrival-Date fits our send")
-    return notes, ""
-
-
-def reply_feedback_report_act(*, reply: Reply, report: FeedbackReport, by, now=None) -> ActionReport:
-    """Act on a stored abuse feedback report (see the module docstring); one transaction."""
-    now = now or timezone.now()
-    done = ActionReport()
-    complaint = feedback_is_complaint(report.feedback_type)
-    label = report.feedback_type or "no Feedback-Type"
-    ours = names_our_message(reply)
-    notes, contradiction = _report_evidence(reply, report) if ours else ([], "")
-    with transaction.atomic():
-        if complaint and ours and not contradiction:
-            source = f"feedback loop {reply.from_email} (reply {reply.pk})"[:120]
-            if email_complaint(email=reply.email, at=reply.received_at, source=source, by=by):
-                done.add(f"email {reply.email_id} marked spam")
-            done.add(f"{reply.email.to_email} suppressed (complaint); sequences to it stopped")
-            needs_human = False
-        elif complaint is False:
-            done.add(f"a {label} report, not a complaint: nothing to do")
-            needs_human = False
-        else:
-            needs_human = True
-            if complaint is None:
-                why = f"a report of type {label}"
-            elif contradiction:
-                why = f"a complaint whose report contradicts our email: {contradiction}"
-            else:
-                why = "a complaint naming none of our Message-IDs"
-            done.add(f"{why}: left for a person")
-            if complaint:
-                event_record(
-                    events.REPLY_COMPLAINT_UNVERIFIED,
-                    level="warning",
-                    message=f"reply {reply.pk}: {why}; nothing suppressed"[:500],
-                    data={
-                        "reply_id": reply.pk,
-                        "match_rule": reply.match_rule,
-                        "reported_message_ids": report.message_ids,
-                        "original_rcpt_to": report.original_rcpt_to,
-                    },
-                    by=by,
-                )
-        reply.processed_at = reply.processed_at or now
-        reply.interpreted_by = "arf"
-        reply.suggested_action = "spam_complaint" if complaint else ""
-        reply.reasoning = "; ".join([f"abuse feedback report ({report.form}, {label})", *notes, *done.done])[:2000]
-        reply.needs_human = needs_human
-        reply.save(update_fields=["processed_at", "interpreted_by", "suggested_action", "reasoning", "needs_human"])
-        if needs_human:
-            text = (
-                f"Feedback-loop report from {reply.from_email} ({label}): {done.done[-1]}. "
-                f"Reply {reply.pk} waits for a person."
-            )
-            transaction.on_commit(lambda: alert_send(key=f"reply:{reply.pk}", text=text))
-            done.add("team alerted")
-        event_record(
-            events.REPLY_ACTED,
-            message=f"reply {reply.pk}: feedback report ({label}): {'; '.join(done.done)}"[:500],
-            data={"reply_id": reply.pk, "prospect_id": reply.prospect_id, "actions": done.done},
-            trace_id=reply.prospect.trace_id if reply.prospect else None,
-            by=by,
-        )
-    return done
-
-
 def _needs_human(reply: Reply) -> bool:
     return (
         reply.prospect_id is None
@@ -618,75 +517,3 @@ def reply_attach(*, reply: Reply, prospect: Prospect, by) -> ActionReport:
         _score(reply)
         reply.save(update_fields=["behavioral_score", "engagement_velocity", "intent_strength"])
         return reply_act(reply=reply, by=by, alerts=False)
-
-
-def reply_respond(*, reply: Reply, body: str, by, subject: str = "", draft: Email | None = None) -> Email:
-    """A person answers a reply from the admin: an Email of type reply, in the thread, queued
-    for the sender from the thread's inbox (the sender applies its usual checks). ``draft``:
-    the approved draft answer (replies.services.answers), sent instead of a new email."""
-    if reply.prospect is None:
-        raise ApplicationError("Attach the reply to a prospect before answering it.")
-    if not body.strip():
-        raise ApplicationError("Write something to send.")
-    original = reply.email
-    inbox = reply.inbox or (original.inbox if original else None)
-    if inbox is None:
-        raise ApplicationError("No inbox to answer from: this reply came in through no known inbox.")
-    subject = subject.strip() or (reply.subject if reply.subject.lower().startswith("re:") else f"Re: {reply.subject}")
-    with transaction.atomic():
-        if draft is not None:
-            return _send_draft(reply, draft, subject=subject[:200], body=body.strip(), by=by)
-        email = Email.objects.create(
-            prospect=reply.prospect,
-            campaign=original.campaign if original else None,
-            inbox=inbox,
-            subject=subject[:200],
-            body=body.strip(),
-            from_email=inbox.email,
-            to_email=reply.from_email,
-            type=Email.Type.REPLY,
-            written_by=Email.Author.HUMAN,
-            thread_root=(original.thread_root or original) if original else None,
-            in_reply_to=reply.message_id or "",
-            sequence_step=original.sequence_step if original else 1,
-            trace_id=reply.prospect.trace_id,
-            language=original.language if original else "en",
-        )
-        transition(email, "queue", by=by, reason=f"manual answer to reply {reply.pk}")
-        Reply.objects.filter(pk=reply.pk).update(needs_human=False)
-        event_record(
-            events.REPLY_ANSWERED,
-            message=f"reply {reply.pk} answered by hand (email {email.pk} queued)",
-            data={"reply_id": reply.pk, "email_id": email.pk},
-            trace_id=reply.prospect.trace_id,
-            by=by,
-        )
-    return email
-
-
-def _send_draft(reply: Reply, email: Email, *, subject: str, body: str, by) -> Email:
-    edited = (subject, body) != (email.subject, email.body)
-    user = by if getattr(by, "is_authenticated", False) else None
-    Email.objects.filter(pk=email.pk).update(
-        subject=subject,
-        body=body,
-        written_by=Email.Author.HUMAN if edited else email.written_by,
-        approved_by=user,
-        approved_at=timezone.now(),
-    )
-    email.refresh_from_db()
-    transition(
-        email,
-        "queue",
-        by=by,
-        reason=f"draft answer to reply {reply.pk} approved" + (" after editing" if edited else ""),
-    )
-    Reply.objects.filter(pk=reply.pk).update(needs_human=False)
-    event_record(
-        events.REPLY_ANSWERED,
-        message=f"reply {reply.pk} answered with its draft (email {email.pk} queued{', edited' if edited else ''})",
-        data={"reply_id": reply.pk, "email_id": email.pk, "edited": edited},
-        trace_id=reply.prospect.trace_id,
-        by=by,
-    )
-    return email

@@ -1,4 +1,5 @@
-"""Draft answers to replies: written from the campaign's facts only, checked, sent by a person.
+"""Answers to replies: a draft written from the campaign's facts only, checked, sent by a
+person; or a person's own answer.
 
 ``reply_draft_answer(reply)`` writes, for an interested, needs-more-info, meeting-request
 or delegated reply that was acted on, one draft answer: an Email of type reply, in
@@ -19,6 +20,10 @@ for a person:
   text) sends it through ``reply_respond``: queued for the sender, in the thread, from
   the thread's inbox;
 * ``reply_answer_discard`` rejects it.
+
+``reply_respond`` is a person's answer written by hand in the admin (or the approved
+draft): an Email of type reply, in the thread, queued for the sender from the thread's
+inbox; the reply then no longer needs a human.
 """
 
 from __future__ import annotations
@@ -382,8 +387,6 @@ def _draft_of(reply: Reply) -> Email:
 def reply_answer_approve(*, reply: Reply, by, subject: str | None = None, body: str | None = None) -> Email:
     """A person approves the draft answer (edited or not): the gates run again on what is
     sent, and it is queued through reply_respond, from the thread's inbox."""
-    from replies.services.actions import reply_respond
-
     email = _draft_of(reply)
     new_subject = (email.subject if subject is None else subject).strip()
     new_body = (email.body if body is None else body).replace("\r\n", "\n").strip()
@@ -408,4 +411,76 @@ def reply_answer_discard(*, reply: Reply, by) -> Email:
             data={"reply_id": reply.pk, "email_id": email.pk},
             by=by,
         )
+    return email
+
+
+def reply_respond(*, reply: Reply, body: str, by, subject: str = "", draft: Email | None = None) -> Email:
+    """A person answers a reply from the admin: an Email of type reply, in the thread, queued
+    for the sender from the thread's inbox (the sender applies its usual checks). ``draft``:
+    the approved draft answer (replies.services.answers), sent instead of a new email."""
+    if reply.prospect is None:
+        raise ApplicationError("Attach the reply to a prospect before answering it.")
+    if not body.strip():
+        raise ApplicationError("Write something to send.")
+    original = reply.email
+    inbox = reply.inbox or (original.inbox if original else None)
+    if inbox is None:
+        raise ApplicationError("No inbox to answer from: this reply came in through no known inbox.")
+    subject = subject.strip() or (reply.subject if reply.subject.lower().startswith("re:") else f"Re: {reply.subject}")
+    with transaction.atomic():
+        if draft is not None:
+            return _send_draft(reply, draft, subject=subject[:200], body=body.strip(), by=by)
+        email = Email.objects.create(
+            prospect=reply.prospect,
+            campaign=original.campaign if original else None,
+            inbox=inbox,
+            subject=subject[:200],
+            body=body.strip(),
+            from_email=inbox.email,
+            to_email=reply.from_email,
+            type=Email.Type.REPLY,
+            written_by=Email.Author.HUMAN,
+            thread_root=(original.thread_root or original) if original else None,
+            in_reply_to=reply.message_id or "",
+            sequence_step=original.sequence_step if original else 1,
+            trace_id=reply.prospect.trace_id,
+            language=original.language if original else "en",
+        )
+        transition(email, "queue", by=by, reason=f"manual answer to reply {reply.pk}")
+        Reply.objects.filter(pk=reply.pk).update(needs_human=False)
+        event_record(
+            events.REPLY_ANSWERED,
+            message=f"reply {reply.pk} answered by hand (email {email.pk} queued)",
+            data={"reply_id": reply.pk, "email_id": email.pk},
+            trace_id=reply.prospect.trace_id,
+            by=by,
+        )
+    return email
+
+
+def _send_draft(reply: Reply, email: Email, *, subject: str, body: str, by) -> Email:
+    edited = (subject, body) != (email.subject, email.body)
+    user = by if getattr(by, "is_authenticated", False) else None
+    Email.objects.filter(pk=email.pk).update(
+        subject=subject,
+        body=body,
+        written_by=Email.Author.HUMAN if edited else email.written_by,
+        approved_by=user,
+        approved_at=timezone.now(),
+    )
+    email.refresh_from_db()
+    transition(
+        email,
+        "queue",
+        by=by,
+        reason=f"draft answer to reply {reply.pk} approved" + (" after editing" if edited else ""),
+    )
+    Reply.objects.filter(pk=reply.pk).update(needs_human=False)
+    event_record(
+        events.REPLY_ANSWERED,
+        message=f"reply {reply.pk} answered with its draft (email {email.pk} queued{', edited' if edited else ''})",
+        data={"reply_id": reply.pk, "email_id": email.pk, "edited": edited},
+        trace_id=reply.prospect.trace_id,
+        by=by,
+    )
     return email

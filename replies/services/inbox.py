@@ -2,7 +2,7 @@
 
 The inbox's other actions call the services that already exist: confirm a reading
 (``replies.services.actions.reply_confirm``), correct it (``.corrections``), approve,
-edit or discard the draft answer (``.answers``), answer by hand (``reply_respond``),
+edit or discard the draft answer (``.answers``), answer by hand (``.answers.reply_respond``),
 attach an unmatched reply (``reply_attach``). Two more live here:
 
 * ``reply_meeting_mark``: the person agreed a meeting with the prospect who wrote (by

@@ -12,7 +12,7 @@ A bounce notice is matched to our email only through a Message-ID it names
 An abuse feedback report (ARF; replies.cleaning reads it from the MIME structure) is
 matched only through the Message-ID of the message it reports — never its sender (the
 provider's loop) nor the addresses it names — and is acted on here, in the same
-transaction, by ``reply_feedback_report_act``: it goes to no AI reader and is not queued
+transaction, by ``reply_feedback_report_act`` (replies.services.complaints): it goes to no AI reader and is not queued
 for ``reply_processing``, and it holds no prospect's emails as an unread reply would.
 """
 
@@ -34,7 +34,7 @@ from replies.cleaning import InboundMessage, clean_reply_text, parse_message
 from replies.matching import reply_match, returned_message_ids
 from replies.models import Reply
 from replies.recognition import is_automatic, sent_by_mail_system
-from replies.services.actions import reply_feedback_report_act
+from replies.services.complaints import reply_feedback_report_act
 
 FEEDBACK_LOOP_ACTOR = "system:feedback_loop"
 
