@@ -2,13 +2,16 @@
 
 Contract:
 - ``research_prospect(company=, city=, country=, website=, website_analysis=, search=)``
-  runs a few queries through ``search`` (a callable ``query -> list[SearchResult]``: the
-  sandbox twin or ``prospects.website.search_web``) and returns ``ResearchFindings``.
+  runs a few queries through ``search`` (a callable ``query -> list[SearchResult]``, as
+  ``prospects.providers.registry.research_search()`` gives) and returns ``ResearchFindings``;
+  its ``provider`` is "sandbox" when the search's ``source`` is (the sandbox twin).
   Search failures are not caught: the stage runtime retries them.
 - Results are sorted into news (expansion, renovation, new GM… in EN/DE/FR/ES/IT),
   review snippets (review sites and OTAs), competitors (other hotels' own sites, never
   the hotel itself, an OTA or a review site; at most five) and social profiles.
 - ``pain_signals_from_snippets`` reads review text with a small multilingual lexicon
+  (``prospects.data.research_terms``; which hosts are listings, review sites or social
+  networks is ``prospects.data.not_hotel_hosts``)
   and simple negation awareness ("check-in was quick", "no problems with the wifi" do
   not flag); one signal per key, each with a short quote and where it came from.
 - The summary comes from the AI gateway; pain keys the model names that the findings
