@@ -5,8 +5,9 @@ boutique hotels, a few chain head offices), each with its general manager, the j
 postings that made us find it and a pipeline story. The story is walked transition by
 transition through ``infra.statemachine.transition`` with back-dated ``at=`` times, so
 every prospect's and email's stage history in the admin reads like real work:
-enrichment and research minutes or hours apart, sends inside the prospect's local
-business hours (Mon–Sat 08–18) from an inbox that still had warmup room that day,
+enrichment and research minutes or hours apart, sends only when the sender would send
+(``outreach.business_hours``: 09–17 on a working day where the prospect is) from an
+inbox that still had warmup room that day,
 follow-ups on the campaign's days, replies, meetings, wins and losses.
 
 Where things are, in the order a batch uses them:
@@ -14,7 +15,7 @@ Where things are, in the order a batch uses them:
 * ``catalogue`` (reading ``data/``): places, people, brands, texts; ``intents``: how
   each kind of reply reads; ``dice``: the seeded randomness.
 * ``hotels``: who a prospect is; ``stories``: what happened to it, as steps with gaps;
-  ``calendar``: when each step happened (sends in business hours with inbox room);
+  ``calendar``: when each step happened (sends in the sender's hours with inbox room);
   ``content``: what its adverts, reports, emails and replies say; ``writer``: the rows
   and state changes, written through the state machine; ``batch``: one batch, end to end.
 

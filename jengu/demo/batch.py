@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -61,7 +60,7 @@ class DemoBatch:
         self.inboxes = inboxes
         self.slots: InboxSlots = slots
         self.plan = Plan()
-        self.hotels = Hotels(dice, taken, lambda tz: open_now(now, tz))
+        self.hotels = Hotels(dice, taken, lambda where: open_now(now, where))
         self.teller = StoryTeller(dice)
         self.writer = StoryWriter(dice=dice, plan=self.plan, hotels=self.hotels, taken=taken, now=now)
 
@@ -73,24 +72,23 @@ class DemoBatch:
         country, city, prospect, ctx = self.hotels.draw(stage)
         self.dice.rng = story_stream
         campaign = self.campaigns[1] if prospect.company_type == CompanyType.INDEPENDENT else self.campaigns[0]
-        tz = zoneinfo.ZoneInfo(city.tz)
         rng = self.dice.rng
         order = rng.choices(range(len(self.inboxes)), weights=INBOX_WEIGHTS[: len(self.inboxes)])
         order += [i for i in rng.sample(range(len(self.inboxes)), len(self.inboxes)) if i not in order]
         for _attempt in range(3):  # a long story may not fit the inboxes' warmup: draw it again
             story = self.teller.story(stage, campaign)
-            inbox = next((self.inboxes[i] for i in order if self._solve(story, tz, self.inboxes[i])), None)
+            inbox = next((self.inboxes[i] for i in order if self._solve(story, prospect, self.inboxes[i])), None)
             if inbox:
                 break
         else:
             # no inbox had room early enough (a very large batch): the prospect waits in the queue
             inbox = self.inboxes[order[0]]
             story = self.teller.story(S.QUEUED, campaign, allow_failure=False)
-            self._solve(story, tz, inbox)
+            self._solve(story, prospect, inbox)
         self.writer.write(prospect, ctx, story, campaign=campaign, inbox=inbox, country=country, city=city)
 
-    def _solve(self, story, tz, inbox) -> bool:
-        return solve(story, now=self.now, tz=tz, inbox=inbox, slots=self.slots)
+    def _solve(self, story, prospect, inbox) -> bool:
+        return solve(story, now=self.now, prospect=prospect, inbox=inbox, slots=self.slots)
 
     def manual_suppressions(self):
         """A few rows an operator added by hand: vendors, a group, a GDPR erasure."""

@@ -1,11 +1,12 @@
-"""When the demo's things happened: sends in the sender's hours with warmup room, replies in waking hours.
+"""When the demo's things happened: sends when the sender would send, replies in waking hours.
 
 Contract: ``solve(story, …)`` walks a story back from now and gives each step its
 moment. A send (first email, follow-up, our answer to a reply) is placed at the latest
 moment not after where the walk stands that
 
-* the sender would send at: local business hours where the prospect is (Mon–Sat
-  08:00–18:00 local), and
+* the sender would send at: ``outreach.business_hours``, the one home of that rule
+  (09:00–17:00 local on a working day of the prospect's country and region, its
+  weekend and public holidays included), for the claim and the seconds after it, and
 * an inbox had room for, under its warmup cap on the day of the claim, counted in the
   project's time zone exactly as the sender counts it (``InboxSlots``).
 
@@ -19,19 +20,34 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import Counter
+from dataclasses import dataclass
 
 from django.utils import timezone
 
 from jengu.demo.dice import HOUR, Dice
 from jengu.demo.stories import Story
+from outreach.business_hours import CLOSE, business_hours_check, prospect_zone
 from outreach.models import Inbox, InboxDay
 from outreach.selectors import inbox_warmup_cap
+from prospects.models import Prospect
+
+# a send's claim is followed within seconds by the sent and the prospect's stage change:
+# all of it must fall inside the window
+CLAIM_TAKES = dt.timedelta(seconds=5)
 
 
-def open_now(now: dt.datetime, tz: str) -> bool:
-    """Whether a send claimed at ``now`` would fall in the prospect's business hours."""
-    local = now.astimezone(zoneinfo.ZoneInfo(tz))
-    return 8 <= local.hour < 17 and local.weekday() < 6
+@dataclass(frozen=True)
+class Whereabouts:
+    """The three fields of a prospect that business hours read, for a hotel not drawn yet."""
+
+    timezone: str
+    country: str
+    region: str
+
+
+def open_now(now: dt.datetime, where: Whereabouts) -> bool:
+    """Whether the sender would claim a send there at ``now``."""
+    return business_hours_check(where, now).ok
 
 
 class InboxSlots:
@@ -58,19 +74,31 @@ class InboxSlots:
             self.caps[key] = inbox_warmup_cap(inbox, day)
         return self.caps[key]
 
-    def _evening(self, local: dt.datetime) -> dt.datetime:
+    def _last_hour(self, day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+        """A moment in the last hour before closing on ``day``, early enough for the whole send."""
         rng = self.dice.rng
-        return local.replace(hour=17, minute=rng.randint(0, 59), second=rng.randint(0, 59))
+        before = dt.timedelta(minutes=rng.randint(1, 59), seconds=rng.randint(0, 59))
+        return dt.datetime.combine(day, CLOSE, tzinfo=zone) - before
 
-    def reserve(self, at: dt.datetime, tz: zoneinfo.ZoneInfo, inbox: Inbox) -> dt.datetime | None:
-        """The latest moment not after ``at`` in local business hours with a free slot; takes it."""
-        local = at.astimezone(tz)
+    def _outside_hours(self, prospect: Prospect, local: dt.datetime) -> dt.datetime | None:
+        """None when the sender would send at ``local``; else the latest earlier moment to try."""
+        window = business_hours_check(prospect, local)
+        if window.ok and business_hours_check(prospect, local + CLAIM_TAKES).ok:
+            return None
+        day = local.date()
+        if not window.ok and (window.reason != "window" or local.time() < CLOSE):
+            day -= dt.timedelta(days=1)  # before opening, a weekend or a holiday: the day before
+        return self._last_hour(day, local.tzinfo)
+
+    def reserve(self, at: dt.datetime, prospect: Prospect, inbox: Inbox) -> dt.datetime | None:
+        """The latest moment not after ``at`` in the sender's hours with a free slot; takes it."""
+        zone = prospect_zone(prospect)
+        if zone is None:  # the sender would never send: neither does the demo
+            return None
+        local = at.astimezone(zone)
         for _ in range(2000):
-            if local.hour < 8 or local.weekday() == 6:
-                local = self._evening(local - dt.timedelta(days=1))
-                continue
-            if local.hour >= 18:
-                local = self._evening(local)
+            if (earlier := self._outside_hours(prospect, local)) is not None:
+                local = earlier
                 continue
             day = self.day_of(local)
             if day < inbox.warmup_started_on:
@@ -81,7 +109,7 @@ class InboxSlots:
                 self.touched.add(key)
                 return local.astimezone(dt.UTC)
             start_of_day = dt.datetime.combine(day, dt.time(), tzinfo=self.app_tz)
-            local = (start_of_day - dt.timedelta(seconds=self.dice.rng.randint(60, 3 * HOUR))).astimezone(tz)
+            local = (start_of_day - dt.timedelta(seconds=self.dice.rng.randint(60, 3 * HOUR))).astimezone(zone)
         return None
 
     def day_of(self, moment: dt.datetime) -> dt.date:
@@ -103,13 +131,14 @@ def waking_hours(at: dt.datetime, tz: zoneinfo.ZoneInfo, dice: Dice) -> dt.datet
     return local.astimezone(dt.UTC)
 
 
-def solve(story: Story, *, now: dt.datetime, tz: zoneinfo.ZoneInfo, inbox: Inbox, slots: InboxSlots) -> bool:
+def solve(story: Story, *, now: dt.datetime, prospect: Prospect, inbox: Inbox, slots: InboxSlots) -> bool:
     """Give each step a time, walking back from now; sends take a slot. False: no room, nothing kept."""
+    tz = zoneinfo.ZoneInfo(prospect.timezone)
     taken = []
     at = now - story.final_gap
     for step in reversed(story.steps):
         if step.window == "send":
-            slot = slots.reserve(at, tz, inbox)
+            slot = slots.reserve(at, prospect, inbox)
             if slot is None:
                 slots.give_back(taken)
                 return False

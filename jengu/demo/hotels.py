@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.utils.text import slugify
 
+from jengu.demo.calendar import Whereabouts
 from jengu.demo.catalogue import (
     BRANDS,
     COUNTRIES,
@@ -84,10 +85,10 @@ class Context:
 
 
 class Hotels:
-    def __init__(self, dice: Dice, taken: Taken, open_now: Callable[[str], bool]):
+    def __init__(self, dice: Dice, taken: Taken, open_now: Callable[[Whereabouts], bool]):
         self.dice = dice
         self.taken = taken
-        self.open_now = open_now  # time zone → whether a send now would be in business hours there
+        self.open_now = open_now  # whether the sender would send there now
 
     def draw(self, stage: str) -> tuple[Country, City, Prospect, Context]:
         """A new hotel for a prospect that will be in ``stage``: its place, the prospect, its context."""
@@ -99,7 +100,11 @@ class Hotels:
         weights = [country.weight / len(country.cities) for country, _ in places]
         if stage in (ProspectStage.SENDING, ProspectStage.SENT):
             # a send in flight right now must be inside the prospect's business hours
-            open_now = [i for i, (_, city) in enumerate(places) if self.open_now(city.tz)]
+            open_now = [
+                i
+                for i, (country, city) in enumerate(places)
+                if self.open_now(Whereabouts(city.tz, country.code, city.region))
+            ]
             if open_now:
                 places = [places[i] for i in open_now]
                 weights = [weights[i] for i in open_now]

@@ -189,6 +189,32 @@ def test_every_queued_demo_email_passes_the_checks_a_freshly_composed_one_does()
 
 
 @pytest.mark.django_db
+def test_every_demo_send_is_claimed_when_the_sender_would_send():
+    """The demo's sends keep the sender's rule (outreach.business_hours): 09–17 on a working
+    day of the prospect's country and region, so no seeded history shows a send it would refuse."""
+    from outreach.business_hours import business_hours_check
+
+    with time_machine.travel(dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)):  # a Monday
+        run("seed_demo", "--prospects", "96")
+
+    emails = {e.pk: e for e in Email.objects.select_related("prospect")}
+    claims = [
+        (emails[row.object_id], row.created_at)
+        for rows in histories(Email).values()
+        for row in rows
+        if row.transition == "claim"
+    ]
+    refused = [
+        (email.prospect.country.code, email.prospect.region, window.detail)
+        for email, at in claims
+        for window in [business_hours_check(email.prospect, at)]
+        if not window.ok
+    ]
+    assert len(claims) > 50
+    assert not refused, refused[:5]
+
+
+@pytest.mark.django_db
 def test_seed_demo_twice_adds_a_second_batch():
     run("seed_demo", "--prospects", "80")
     first_batch = set(Prospect.objects.values_list("pk", flat=True))
