@@ -41,6 +41,7 @@ from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
+from infra.errors import ProviderError
 from infra.events import event_record
 from infra.mail_tls import plaintext_allowed, refusal
 from outreach.models import Inbox
@@ -93,8 +94,11 @@ class PollSummary:
     resets: int = 0
 
 
-class PlaintextRefused(IMAPClientError):
-    """The server offers no STARTTLS and its host is not on MAIL_PLAINTEXT_HOSTS: no LOGIN is sent."""
+class PlaintextRefused(IMAPClientError, ProviderError):
+    """The server offers no STARTTLS and its host is not on MAIL_PLAINTEXT_HOSTS: no LOGIN is sent.
+
+    An IMAP error (the poll records it on the inbox's cursor like any other) and a
+    ProviderError (infra.errors: the mail server, an external service, refused)."""
 
 
 def _connect(box: Mailbox, timeout: float) -> IMAPClient:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from outreach.models import SinkMessage
 from prospects.models import Prospect
+from replies.inbound.imap import PollSummary
 from replies.models import Reply
 from replies.pipeline import run_reply_processing
 from replies.sandbox import SANDBOX_REPLIES, sandbox_replies_run, sandbox_reply_for
@@ -94,3 +95,13 @@ def test_an_interested_demo_reply_gets_a_draft_with_the_booking_link_and_its_sen
     assert sandbox_bookings_run(now=now) == 1
     reply.prospect.refresh_from_db()
     assert reply.prospect.stage == "meeting" and Meeting.objects.filter(prospect=reply.prospect).exists()
+
+
+def test_the_sandbox_twin_reads_until_an_inbox_has_an_imap_host(monkeypatch):
+    from replies.inbound.readers import inbound_read
+    from tests.factories import InboxFactory
+
+    assert inbound_read() == "0 sandbox replies"
+    InboxFactory(imap_host="imap.hotel-mail.example")
+    monkeypatch.setattr("replies.inbound.imap.imap_poll", lambda: PollSummary(inboxes=1, new_replies=2))
+    assert inbound_read() == "2 new replies from 1 inboxes, 0 errors"
