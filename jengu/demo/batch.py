@@ -9,6 +9,7 @@ seed always gives the same hotels, people and stages; a later batch draws from t
 seed and the number of prospects already there, so nothing repeats.
 
 The product's own services write what they own: the state machine every transition,
+``suppression_add`` every suppression,
 the composer (``email_draft``, offline template path) every email still waiting to go
 out, the inbox-health job the inboxes' scores, ``event_record`` the audit event.
 """
@@ -100,7 +101,7 @@ class DemoBatch:
         erased = self.hotels.address(first, last, "erased-guest-house.example")
         row = suppress(Suppression.Kind.ADDRESS, erased, Suppression.Reason.ERASURE, "GDPR request", self._past())
         if row:
-            row.value = ""  # of an erased person only the hash is kept
+            row.erased = True  # of an erased person only the hash is kept
 
     def _past(self) -> dt.datetime:
         return self.now - self.dice.secs(DAY, 40 * DAY)

@@ -5,10 +5,11 @@ behind: the prospect's fields after enrichment and research, its job adverts and
 research report, each email (first, follow-ups, our answers), each reply, the
 suppressions a bounce, complaint or unsubscribe made, delivery/open/click tracking, and
 every state change as ``(at, seq, object, transition, reason)``. ``Plan.save`` writes
-them: prospects one by one (``Prospect.save`` derives the dedup keys), the other rows in
-bulk, and every state change through the product's state machine
-(``infra.statemachine.transition``) in time order, back-dated with ``at=`` and recorded
-with the actor ``system:seed_demo``, so each object's history reads like real work.
+them: prospects one by one (``Prospect.save`` derives the dedup keys), suppressions
+through ``suppression_add`` (back-dated), the other rows in bulk, and every state change
+through the product's state machine (``infra.statemachine.transition``) in time
+order, back-dated with ``at=`` and recorded with the actor ``system:seed_demo``, so each
+object's history reads like real work.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from jengu.demo.hotels import Context, Hotels, Taken
 from jengu.demo.intents import INTENTS
 from jengu.demo.stories import Step, Story
 from outreach.models import TIER_SEND_RANK, Campaign, Email, Inbox, Suppression, suppression_hash
+from outreach.services.suppression import suppression_add
 from prospects.models import EnrichmentStatus, JobPosting, Prospect, ProspectStage, ResearchReport, Tier
 from replies.models import Intent, Reply
 
@@ -72,6 +74,21 @@ class Thread:
 
 
 @dataclass
+class PlannedSuppression:
+    kind: str
+    value: str
+    reason: str
+    source: str
+    at: dt.datetime
+    erased: bool = False  # a GDPR erasure: only the hash is kept, as jengu.erasure does
+
+    def save(self) -> None:
+        """Through the product's service (it validates the value and records the event), back-dated."""
+        entry, _ = suppression_add(kind=self.kind, value=self.value, reason=self.reason, source=self.source, by=ACTOR)
+        Suppression.objects.filter(pk=entry.pk).update(created_at=self.at, **({"value": ""} if self.erased else {}))
+
+
+@dataclass
 class Plan:
     """Everything a batch will write, in memory until ``save``."""
 
@@ -80,7 +97,7 @@ class Plan:
     postings: list[JobPosting] = field(default_factory=list)
     reports: list[ResearchReport] = field(default_factory=list)
     replies: list[Reply] = field(default_factory=list)
-    suppressions: list[Suppression] = field(default_factory=list)
+    suppressions: list[PlannedSuppression] = field(default_factory=list)
     events: list[tuple] = field(default_factory=list)  # (at, seq, obj, transition, reason)
     stages: Counter = field(default_factory=Counter)
 
@@ -98,7 +115,8 @@ class Plan:
             trace = obj.trace_id if isinstance(obj, Prospect) else obj.prospect.trace_id
             transition(obj, name, by=ACTOR, at=at, reason=reason, trace_id=trace)
         Reply.objects.bulk_create(self.replies)
-        Suppression.objects.bulk_create(self.suppressions)
+        for suppression in self.suppressions:
+            suppression.save()
 
 
 class StoryWriter:
@@ -399,13 +417,12 @@ class StoryWriter:
             email.clicked_at = clicked
             event(clicked, email, "mark_clicked")
 
-    def suppress(self, kind: str, value: str, reason: str, source: str, at: dt.datetime) -> Suppression | None:
+    def suppress(self, kind: str, value: str, reason: str, source: str, at: dt.datetime) -> PlannedSuppression | None:
         value = value.strip().lower()
         digest = suppression_hash(value)
         if not value or digest in self.taken.hashes:
             return None
         self.taken.hashes.add(digest)
-        row = Suppression(kind=kind, value=value, reason=reason, source=source, created_at=at)
-        row.value_hash = digest  # bulk_create skips save(), where the hash is normally made
+        row = PlannedSuppression(kind, value, reason, source, at)
         self.plan.suppressions.append(row)
         return row
