@@ -529,7 +529,9 @@ def _colleague_answered():
     """
     from prospects.models import Prospect, ProspectStage
 
-    answered = Q(stage__in=[ProspectStage.ENGAGED, ProspectStage.REPLIED, ProspectStage.MEETING, ProspectStage.WON])
+    # ProspectStage.ANSWERED without LOST, on purpose: a colleague lost to a bounce or an
+    # unsubscribe never answered, and one lost after answering has last_reply_at set
+    answered = Q(stage__in=sorted(ProspectStage.ANSWERED - {ProspectStage.LOST}))
     colleagues = (
         Prospect.objects.filter(answered | Q(last_reply_at__isnull=False), merged_into__isnull=True)
         .exclude(pk=OuterRef("prospect_id"))
