@@ -12,10 +12,11 @@ and hands work on with ``stage_enqueue("enrichment", subject_id=..., trace_id=..
 a cron that catches the subjects still waiting calls ``stage_enqueue_waiting``.
 
 Attempts are counted here, not by the broker: a failing attempt is retried after a
-back-off (``STAGE_RETRY_DELAYS``) under the same trace id; the third failure parks the
-work in ``DeadLetter`` (shown in the admin with retry/discard) and re-raises, so q2
-records the failure too. q2 itself is set to acknowledge failures (no broker-level
-re-runs of a failed task) and to re-deliver tasks whose worker died (``retry``).
+back-off (``STAGE_RETRY_DELAYS``) under the same trace id, three times (the reference
+design's "after 3 retries"); the fourth failure parks the work in ``DeadLetter`` (shown
+in the admin with retry/discard) and re-raises, so q2 records the failure too. q2 itself
+is set to acknowledge failures (no broker-level re-runs of a failed task) and to
+re-deliver tasks whose worker died (``retry``).
 
 The sweeper returns claims held longer than their stage's timeout (a worker killed
 mid-task, a task lost with a Redis broker) and re-enqueues the work.
@@ -46,7 +47,8 @@ from infra.tracing import trace_context
 logger = logging.getLogger(__name__)
 
 QUEUES = ["enrichment", "research", "composition", "sending", "reply"]
-MAX_ATTEMPTS = 3
+MAX_RETRIES = 3  # after the first attempt (the reference design's max_retries)
+MAX_ATTEMPTS = 1 + MAX_RETRIES
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,7 @@ def _alert_dead_letters(stage_name: str) -> None:
     waiting = DeadLetter.objects.filter(stage=stage_name, status=DeadLetter.Status.OPEN).count()
     alert_send(
         key=f"dead_letters.{stage_name}",
-        text=f"{waiting} item(s) of the {stage_name} stage failed 3 times and wait in the dead letters.",
+        text=f"{waiting} item(s) of the {stage_name} stage failed {MAX_ATTEMPTS} times and wait in the dead letters.",
     )
 
 

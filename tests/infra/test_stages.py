@@ -45,22 +45,22 @@ def test_a_stage_that_fails_twice_then_succeeds_runs_three_times_and_ends_done(d
     assert failures.count() == 2  # both carry the prospect's trace id
 
 
-def test_a_stage_that_always_fails_is_dead_lettered_after_exactly_three_attempts(
+def test_a_stage_that_always_fails_is_dead_lettered_after_exactly_four_attempts(
     django_capture_on_commit_callbacks,
 ):
     prospect = ProspectFactory(research_report={"fail_times": 99})
     with pytest.raises(ConnectionError):
         run_enqueued(django_capture_on_commit_callbacks, "test_flaky", prospect)
     prospect.refresh_from_db()
-    assert prospect.research_report["calls"] == 3
+    assert prospect.research_report["calls"] == 4  # the first attempt and three retries
     letter = DeadLetter.objects.get()
     assert (letter.stage, letter.subject_id, letter.attempts, letter.trace_id) == (
         "test_flaky",
         str(prospect.pk),
-        3,
+        4,
         prospect.trace_id,
     )
-    assert "search service down (call 3)" in letter.error
+    assert "search service down (call 4)" in letter.error
     assert "ConnectionError" in letter.traceback
 
 
@@ -76,7 +76,7 @@ def test_while_attempts_remain_nothing_is_dead_lettered(settings, django_capture
 
 
 def test_retrying_a_dead_letter_runs_it_again_under_the_same_trace_id(django_capture_on_commit_callbacks):
-    prospect = ProspectFactory(research_report={"fail_times": 3})
+    prospect = ProspectFactory(research_report={"fail_times": 4})
     with pytest.raises(ConnectionError):
         run_enqueued(django_capture_on_commit_callbacks, "test_flaky", prospect)
     letter = DeadLetter.objects.get()
@@ -84,7 +84,7 @@ def test_retrying_a_dead_letter_runs_it_again_under_the_same_trace_id(django_cap
         dead_letter_retry(dead_letter=letter, by="user:ops")
     prospect.refresh_from_db()
     assert prospect.stage == ProspectStage.ENRICHED
-    assert prospect.research_report["calls"] == 4
+    assert prospect.research_report["calls"] == 5
     letter.refresh_from_db()
     assert letter.status == DeadLetter.Status.RETRIED
     assert Event.objects.filter(name="stage.dead_letter_retried", trace_id=prospect.trace_id).exists()
@@ -136,7 +136,7 @@ def test_a_dead_letter_alerts_the_team_once_per_window(settings, django_capture_
             with pytest.raises(ConnectionError):
                 run_enqueued(django_capture_on_commit_callbacks, "test_flaky", prospect)
     assert DeadLetter.objects.count() == 2
-    assert len(posted) == 1 and b"test_flaky stage failed 3 times" in posted[0].content
+    assert len(posted) == 1 and b"test_flaky stage failed 4 times" in posted[0].content
 
 
 def test_the_waiting_subjects_are_queued_lowest_id_first_except_those_parked_in_the_dead_letters(settings, monkeypatch):
@@ -152,3 +152,12 @@ def test_the_waiting_subjects_are_queued_lowest_id_first_except_those_parked_in_
 
     count = stages.stage_enqueue_waiting("test_flaky", Prospect.objects.filter(stage=ProspectStage.NEW), limit=2)
     assert count == 2 and queued == [waiting[1].pk, waiting[2].pk]
+
+
+def test_a_failing_stage_gets_three_retries_after_its_first_attempt(django_capture_on_commit_callbacks):
+    """The reference design (jengu-v2-cloudflare.md): "After 3 retries, it goes to the dead-letter queue"."""
+    prospect = ProspectFactory(research_report={"fail_times": 3})  # the third retry succeeds
+    run_enqueued(django_capture_on_commit_callbacks, "test_flaky", prospect)
+    prospect.refresh_from_db()
+    assert prospect.research_report["calls"] == 1 + 3
+    assert prospect.stage == ProspectStage.ENRICHED and not DeadLetter.objects.exists()

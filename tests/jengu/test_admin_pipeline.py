@@ -23,12 +23,12 @@ def inline_tasks(settings, tmp_path):
 
 
 def test_dead_letter_list_shows_the_failure_and_retry_runs_it_again(admin_client, django_capture_on_commit_callbacks):
-    prospect = ProspectFactory(research_report={"fail_times": 3})
+    prospect = ProspectFactory(research_report={"fail_times": 4})  # the first attempt and three retries fail
     with pytest.raises(ConnectionError), django_capture_on_commit_callbacks(execute=True):
         stage_enqueue("test_flaky", subject_id=prospect.pk, trace_id=prospect.trace_id)
     letter = DeadLetter.objects.get()
     page = admin_client.get(reverse("admin:infra_deadletter_changelist")).content.decode()
-    assert "search service down (call 3)" in page and str(prospect.trace_id) in page
+    assert "search service down (call 4)" in page and str(prospect.trace_id) in page
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
             reverse("admin:infra_deadletter_changelist"), {"action": "retry", "_selected_action": [letter.pk]}

@@ -82,7 +82,7 @@ def test_search_down_retries_then_dead_letters_and_nothing_is_stuck(monkeypatch,
     prospect = ProspectFactory(company_website="", email="")
     with pytest.raises(ProviderError), django_capture_on_commit_callbacks(execute=True):
         stage_enqueue("enrichment", subject_id=prospect.pk, trace_id=prospect.trace_id)
-    assert len(calls) == 3
+    assert len(calls) == 4  # the first attempt and three retries (infra.stages.MAX_RETRIES)
     letter = DeadLetter.objects.get(stage="enrichment")
     assert letter.trace_id == prospect.trace_id and "503" in letter.error
     prospect.refresh_from_db()
@@ -154,3 +154,16 @@ def test_enrich_and_backfill_commands(capsys, django_capture_on_commit_callbacks
     call_command("enrich", "--now", "--limit", "5")
     out = capsys.readouterr().out
     assert "1 enriched" in out
+
+
+def test_the_enrich_command_queues_the_new_prospects_but_not_those_parked_in_the_dead_letters(monkeypatch, capsys):
+    from infra import stages
+    from tests.factories import ProspectFactory
+
+    queued = []
+    monkeypatch.setattr(stages, "stage_enqueue", lambda name, *, subject_id, trace_id: queued.append(subject_id))
+    waiting = ProspectFactory.create_batch(3, stage=ProspectStage.NEW)
+    DeadLetter.objects.create(stage="enrichment", func="x.y", subject_id=str(waiting[0].pk), attempts=3, error="e")
+    call_command("enrich", "--limit", "5")
+    assert queued == [waiting[1].pk, waiting[2].pk]
+    assert "2 prospect(s) queued for enrichment." in capsys.readouterr().out
