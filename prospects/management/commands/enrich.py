@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import track
 
-from infra.stages import stage_execute
-from prospects.models import ProspectStage
+from infra.stages import stage_enqueue_waiting, stage_execute
+from prospects.models import Prospect, ProspectStage
 from prospects.pipeline import ENRICHMENT
 from prospects.selectors import prospects_waiting_in_stage
 
@@ -20,14 +20,12 @@ class Command(BaseCommand):
     def handle(self, *args, stage, limit, now, **options):
         if limit < 1:
             raise CommandError("--limit must be at least 1.")
-        pending = prospects_waiting_in_stage(stage=stage, limit=limit)
         if not now:
-            from infra.stages import stage_enqueue
-
-            for prospect_id, trace_id in pending:
-                stage_enqueue("enrichment", subject_id=prospect_id, trace_id=trace_id)
-            self.stdout.write(self.style.SUCCESS(f"{len(pending)} prospect(s) queued for enrichment."))
+            # as the cron does: those whose enrichment is parked in the dead letters wait for a person
+            queued = stage_enqueue_waiting("enrichment", Prospect.objects.filter(stage=stage), limit=limit)
+            self.stdout.write(self.style.SUCCESS(f"{queued} prospect(s) queued for enrichment."))
             return
+        pending = prospects_waiting_in_stage(stage=stage, limit=limit)
         outcomes = {"done": 0, "skipped": 0, "failed": 0}
         for prospect_id, trace_id in track(pending, description="Enriching"):
             try:
