@@ -380,17 +380,17 @@ def instrumented(clock: CategoryClock):
     import selectolax.lexbor
     from django.db import connections
 
-    from prospects import analysis, emails, pipeline, website
-    from prospects.providers.sandbox_research import SandboxResearchSearch
-    from prospects.providers.sandbox_search import SandboxSearchClient, SandboxWebTransport
-    from prospects.providers.sandbox_verifier import SandboxVerifier
+    from prospects import analysis, emails, pipeline, team_pages, website
+    from prospects.providers.sandbox.research import SandboxResearchSearch
+    from prospects.providers.sandbox.search import SandboxSearchClient, SandboxWebTransport
+    from prospects.providers.sandbox.verifier import SandboxVerifier
 
     parser_class = selectolax.lexbor.LexborHTMLParser
     patches = [
         # every `LexborHTMLParser(html)` call builds a tree; the class itself stays for annotations
         (selectolax.lexbor, "LexborHTMLParser", clock.wrap("html_parse", parser_class)),
         (analysis, "LexborHTMLParser", clock.wrap("html_parse", parser_class)),
-        (emails, "LexborHTMLParser", clock.wrap("html_parse", parser_class)),
+        (team_pages, "LexborHTMLParser", clock.wrap("html_parse", parser_class)),
         (analysis, "analyze_website", clock.wrap("html_analysis", analysis.analyze_website)),
         (emails, "names_from_team_page", clock.wrap("html_analysis", emails.names_from_team_page)),
         (pipeline, "team_page_url", clock.wrap("html_analysis", pipeline.team_page_url)),
@@ -431,7 +431,7 @@ def instrumented(clock: CategoryClock):
 def warm_up():
     """Imports and the sandbox's cached data files, which a long-running worker has loaded too."""
     from prospects import analysis, emails, research, website  # noqa: F401
-    from prospects.providers import sandbox_search
+    from prospects.providers.sandbox import search as sandbox_search
 
     sandbox_search.sandbox_hotels()
     sandbox_search._hosts()
