@@ -7,8 +7,9 @@ moment not after where the walk stands that
 * the sender would send at: ``outreach.business_hours``, the one home of that rule
   (09:00–17:00 local on a working day of the prospect's country and region, its
   weekend and public holidays included), for the claim and the seconds after it, and
-* an inbox had room for, under its warmup cap on the day of the claim, counted in the
-  project's time zone exactly as the sender counts it (``InboxSlots``).
+* an inbox had room for, under the cap the sender enforces that day
+  (``outreach.selectors.inbox_cap_on``: warmup figure, jitter, complaint halving), counted
+  on the day of the claim in the project's time zone, as the sender counts it (``InboxSlots``).
 
 A reply from a person lands between 07:00 and 21:00 local; an automatic one whenever.
 ``solve`` returns False (and gives its slots back) when the inbox had no room early
@@ -28,7 +29,7 @@ from jengu.demo.dice import HOUR, Dice
 from jengu.demo.stories import Story
 from outreach.business_hours import CLOSE, business_hours_check, prospect_zone
 from outreach.models import Inbox, InboxDay
-from outreach.selectors import inbox_warmup_cap
+from outreach.selectors import domains_with_halved_caps, inbox_cap_on
 from prospects.models import Prospect
 
 # a send's claim is followed within seconds by the sent and the prospect's stage change:
@@ -51,7 +52,7 @@ def open_now(now: dt.datetime, where: Whereabouts) -> bool:
 
 
 class InboxSlots:
-    """Which inbox had a free slot on which day, so no generated day passes its warmup cap.
+    """Which inbox had a free slot on which day, so no generated day passes its cap.
 
     A slot is counted on the inbox's day of the claim (queued→sending), in the project's
     time zone, exactly as the sender counts it.
@@ -66,12 +67,16 @@ class InboxSlots:
             self.sent[(row.inbox_id, row.day)] = row.sent
             self.caps[(row.inbox_id, row.day)] = row.cap
         self.touched: set[tuple[int, dt.date]] = set()
+        self.halved: set[str] | None = None
         self.app_tz = timezone.get_current_timezone()
 
     def cap(self, inbox: Inbox, day: dt.date) -> int:
+        """The cap the sender enforces that day (warmup figure, jitter, complaint halving)."""
         key = (inbox.pk, day)
         if key not in self.caps:
-            self.caps[key] = inbox_warmup_cap(inbox, day)
+            if self.halved is None:  # read once: the complaint rates as they stand before the batch
+                self.halved = domains_with_halved_caps()
+            self.caps[key] = inbox_cap_on(inbox, day, halved_domains=self.halved)
         return self.caps[key]
 
     def _last_hour(self, day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime:

@@ -215,6 +215,19 @@ def test_every_demo_send_is_claimed_when_the_sender_would_send():
 
 
 @pytest.mark.django_db
+def test_every_demo_inbox_day_has_the_cap_the_sender_enforces():
+    """Warmup figure, jitter and all (outreach.selectors.inbox_cap_on), so no seeded day shows
+    more sends than the sender would have made that day."""
+    from outreach.selectors import inbox_cap_on
+
+    run("seed_demo", "--prospects", "96")
+
+    days = list(InboxDay.objects.select_related("inbox"))
+    assert days
+    assert [(d.inbox.email, d.day, d.cap) for d in days if d.cap != inbox_cap_on(d.inbox, d.day)] == []
+
+
+@pytest.mark.django_db
 def test_seed_demo_twice_adds_a_second_batch():
     run("seed_demo", "--prospects", "80")
     first_batch = set(Prospect.objects.values_list("pk", flat=True))
