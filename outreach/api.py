@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 
 from constance import config
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
@@ -34,10 +33,12 @@ from infra.errors import ApplicationError
 from infra.models import CircuitState, StateTransition
 from outreach.models import Email, EmailStatus, Inbox, InboxState, Suppression, suppression_hash
 from outreach.selectors import (
+    BOUNCE_WINDOW_DAYS,
     inbox_cap_today,
     inbox_caps_today,
     inbox_warmup_cap,
     inbox_warmup_week,
+    inboxes_with_rates,
     inboxes_with_sent_today,
     warmup_schedule,
 )
@@ -46,7 +47,6 @@ from outreach.services.sending_control import sending_emergency_stop, sending_en
 from outreach.services.suppression import suppression_add, suppression_remove
 
 router = Router(tags=["outreach"])
-BOUNCE_WINDOW_DAYS = 28
 
 
 # --- emails ---------------------------------------------------------------------------
@@ -183,8 +183,8 @@ class PauseIn(BodyIn):
     reason: Text(300) = "paused through the API"
 
 
-def _inbox_rows():
-    inboxes = list(inboxes_with_sent_today())
+def _inbox_rows(queryset=None):
+    inboxes = list(inboxes_with_sent_today(queryset))
     caps = inbox_caps_today(inboxes)
     for inbox in inboxes:
         inbox.cap_today = caps[inbox.pk]
@@ -200,19 +200,11 @@ def list_inboxes(request):
 @router.get("/inboxes/health", auth=READ, response={200: InboxesHealthOut, **errors(*AUTH_ERRORS)})
 def inboxes_health(request):
     """Per inbox: state, scores, today's sends vs cap, bounce rate over 28 days; and open circuits."""
-    since = timezone.now() - datetime.timedelta(days=BOUNCE_WINDOW_DAYS)
-    counts = {
-        row["inbox_id"]: row
-        for row in Email.objects.filter(inbox__isnull=False, sent_at__gte=since)
-        .values("inbox_id")
-        .annotate(sent=Count("id"), bounced=Count("id", filter=Q(status=EmailStatus.BOUNCED)))
-    }
     threshold = float(config.BOUNCE_RATE_PAUSE_THRESHOLD)
     rows = []
-    for inbox in _inbox_rows():
-        sent = counts.get(inbox.pk, {}).get("sent", 0)
-        bounced = counts.get(inbox.pk, {}).get("bounced", 0)
-        rate = bounced / sent if sent else 0.0
+    # the 28-day figures the bounce-rate pause reads (outreach.selectors.inboxes_with_rates)
+    for inbox in _inbox_rows(inboxes_with_rates()):
+        sent, bounced, rate = inbox.sent_28d, inbox.bounced_28d, inbox.bounce_rate_28d or 0.0
         rows.append(
             {
                 "id": inbox.pk,
