@@ -30,7 +30,7 @@ from django.conf import settings
 from pydantic import BaseModel, ValidationError
 
 from infra.circuit import CircuitBreaker, CircuitOpen
-from infra.events import event_record
+from infra.events import AI_CALL, event_record
 from infra.metrics import ai_usage_record
 from infra.providers.base import Completion, ProviderError
 
@@ -170,4 +170,4 @@ def _log_call(purpose: str, provider: str, started: float, *, ok: bool, completi
                         output_tokens=completion.output_tokens, cost_usd=data["cost_usd"])  # fmt: skip
     if error:
         data["error"] = error
-    event_record("ai.call", level="info" if ok else "warning", message=f"{purpose} via {provider}", data=data)
+    event_record(AI_CALL, level="info" if ok else "warning", message=f"{purpose} via {provider}", data=data)

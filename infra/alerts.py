@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from infra.events import event_record
+from infra.events import ALERT_SENT, event_record
 from infra.http import http_client
 from infra.models import Alert, AlertNotice
 
@@ -114,7 +114,7 @@ def alert_send(*, key: str, text: str, window: int = 3600, now=None) -> bool:
         return False
     alert = Alert.objects.get(key=key)
     repeats = f" (repeated {alert.suppressed_count}× since the last alert)" if alert.suppressed_count else ""
-    event_record("alert.sent", level="warning", message=f"{key}: {text}{repeats}", data={"key": key})
+    event_record(ALERT_SENT, level="warning", message=f"{key}: {text}{repeats}", data={"key": key})
     Alert.objects.filter(key=key).update(suppressed_count=0)
     notice = alert_deliver(key=key, text=f"{text}{repeats}", kind=AlertNotice.Kind.SENT, severity="warning", now=now)
     if not settings.ALERT_WEBHOOK_URL:

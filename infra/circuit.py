@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from infra.errors import ApplicationError
-from infra.events import event_record
+from infra.events import CIRCUIT_OPENED, event_record
 from infra.metrics import provider_call_record
 from infra.models import CircuitState
 
@@ -103,7 +103,7 @@ class CircuitBreaker:
         # counted for /metrics and the alert rules (infra.metrics); a fresh opening is also an Event
         provider_call_record(self.key, ok=False, seconds=seconds, opened=bool(opened or reopened))
         if opened:
-            event_record("circuit.opened", level="warning", message=f"{self.key}: {error[:300]}",
+            event_record(CIRCUIT_OPENED, level="warning", message=f"{self.key}: {error[:300]}",
                          data={"circuit": self.key})  # fmt: skip
 
     def call(self, func: Callable, *args, **kwargs):

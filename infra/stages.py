@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from infra.errors import AlreadyMoved, ApplicationError, TransitionNotAllowed
-from infra.events import event_record
+from infra.events import STAGE_DEAD_LETTER, STAGE_DEAD_LETTER_RETRIED, STAGE_FAILED, STAGE_SWEEP, event_record
 from infra.tracing import trace_context
 
 logger = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ def stage_execute(name: str, func: str, subject_id, trace_id: str, attempt: int 
             error = f"{type(exc).__name__}: {exc}"
             _release_claim(stage, subject_id, error)
             event_record(
-                "stage.failed",
+                STAGE_FAILED,
                 level="warning",
                 message=f"{name} attempt {attempt}/{MAX_ATTEMPTS}: {error}",
                 data={"stage": name, "subject_id": subject_id, "attempt": attempt},
@@ -194,7 +194,7 @@ def stage_execute(name: str, func: str, subject_id, trace_id: str, attempt: int 
                 traceback=traceback.format_exc()[-8000:],
             )
             event_record(
-                "stage.dead_letter",
+                STAGE_DEAD_LETTER,
                 level="error",
                 message=f"{name}: {error}",
                 data={"stage": name, "subject_id": subject_id},
@@ -242,7 +242,7 @@ def dead_letter_retry(*, dead_letter, by) -> None:
         raise ApplicationError(f"Dead letter #{dead_letter.pk} was already {dead_letter.get_status_display()}.")
     stage = STAGES.get(dead_letter.stage) or Stage(name=dead_letter.stage, func=dead_letter.func, queue="enrichment")
     subject_id = int(dead_letter.subject_id) if dead_letter.subject_id.isdigit() else dead_letter.subject_id
-    event_record("stage.dead_letter_retried", message=dead_letter.stage, trace_id=dead_letter.trace_id, by=by)
+    event_record(STAGE_DEAD_LETTER_RETRIED, message=dead_letter.stage, trace_id=dead_letter.trace_id, by=by)
     transaction.on_commit(lambda: _dispatch(stage, subject_id, dead_letter.trace_id, 1))
 
 
@@ -287,5 +287,5 @@ def stale_claims_sweep(*, now=None, stages: list[Stage] | None = None) -> int:
                 stage_enqueue(stage.name, subject_id=subject.pk, trace_id=trace_id)
                 returned += 1
     if returned:
-        event_record("stage.sweep", message=f"returned {returned} stale claim(s)", data={"returned": returned})
+        event_record(STAGE_SWEEP, message=f"returned {returned} stale claim(s)", data={"returned": returned})
     return returned

@@ -46,13 +46,14 @@ class JenguAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         from infra.models import Event
         from jengu.dashboard import dashboard
+        from prospects.events import ACQUISITION_RUN
 
         board = dashboard()
         context = {
             "board": board,
             # the signed-in person's own work, first on the page (jengu.dashboard.people_work)
             "my_work": next((p for p in board.people if p.user_id == request.user.pk), None),
-            "last_acquisition": Event.objects.filter(name="acquisition.run").order_by("-created_at").first(),
+            "last_acquisition": Event.objects.filter(name=ACQUISITION_RUN).order_by("-created_at").first(),
             "open_dead_letters": board.dead_letters,
             **(extra_context or {}),
         }

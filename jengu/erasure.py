@@ -36,7 +36,6 @@ HTML-entity encoded is not recognised.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
@@ -47,10 +46,10 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
 from infra.models import Event
-from infra.statemachine import transition
+from infra.statemachine import transition_if_allowed
+from jengu.events import PROSPECT_ERASED
 from outreach.models import Email, EmailStatus, SinkMessage, Suppression, suppression_hash
 from outreach.services.sequences import sequence_stop
 from outreach.services.suppression import suppression_add
@@ -210,13 +209,9 @@ def prospect_erase(*, prospect: Prospect, by, reason: str = "personal data erase
         sequence_stop(prospect=prospect, reason="personal data erased", by=by)
         for held in Email.objects.filter(prospect=prospect, status=EmailStatus.HELD):  # held by a country rule
             # released and claimed a moment ago: the sender sees the lost prospect instead
-            with contextlib.suppress(AlreadyMoved, TransitionNotAllowed):
-                transition(held, "cancel", by=by, reason="personal data erased")
-        if prospect.stage in OPEN_STAGES:
-            try:
-                transition(prospect, "mark_lost", by=by, reason=reason)
-            except (AlreadyMoved, TransitionNotAllowed):
-                prospect.refresh_from_db()  # a worker moved it a moment ago; it is erased all the same
+            transition_if_allowed(held, "cancel", by=by, reason="personal data erased")
+        if prospect.stage in OPEN_STAGES and not transition_if_allowed(prospect, "mark_lost", by=by, reason=reason):
+            prospect.refresh_from_db()  # a worker moved it a moment ago; it is erased all the same
         Prospect.objects.filter(pk=prospect.pk).update(
             name="",
             email="",
@@ -276,7 +271,7 @@ def prospect_erase(*, prospect: Prospect, by, reason: str = "personal data erase
         "tasks_deleted": tasks_deleted,
     }
     event_record(
-        "prospect.erased",
+        PROSPECT_ERASED,
         message=f"personal data of prospect #{prospect.pk} erased"
         + (f"; {files_failed} stored file(s) could not be scrubbed, see the log" if files_failed else ""),
         data={"prospect_id": prospect.pk, **result},

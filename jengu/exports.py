@@ -44,6 +44,7 @@ from django.utils import timezone
 
 from infra.bulk import bulk_action_register, bulk_action_start
 from infra.events import event_record
+from jengu.events import EXPORT_CSV
 
 EXPORT_INLINE_LIMIT = 10_000
 ITERATOR_CHUNK = 2_000
@@ -133,7 +134,7 @@ def csv_export_register(export: CsvExport) -> CsvExport:
 
 def _record(export: CsvExport, *, rows: int, by, how: str, filters: str) -> None:
     event_record(
-        "export.csv",
+        EXPORT_CSV,
         message=f"{rows}{'+' if how == 'background' else ''} rows of {export.filename} exported ({how})",
         data={"export": export.name, "rows": rows, "how": how, "filters": filters[:500]},
         by=by,

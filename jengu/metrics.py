@@ -180,8 +180,9 @@ def _emergency_stop(ctx):
 )
 def _source_failures(ctx):
     from infra.models import Event
+    from prospects.events import ACQUISITION_RUN
 
-    runs = list(Event.objects.filter(name="acquisition.run", created_at__lte=ctx.now).order_by("-created_at")[:2])
+    runs = list(Event.objects.filter(name=ACQUISITION_RUN, created_at__lte=ctx.now).order_by("-created_at")[:2])
     if not runs:
         return {}
 

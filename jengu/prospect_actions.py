@@ -23,6 +23,7 @@ from outreach.models import Sequence, SequenceState
 from outreach.services.sequences import sequence_pause
 from prospects.models import Prospect
 from prospects.services.assignment import prospect_assign_for_positive_reply
+from replies.events import REPLY_CLASSIFIED, REPLY_CORRECTED
 from replies.models import Intent, Reply
 
 logger = logging.getLogger(__name__)
@@ -47,10 +48,10 @@ def prospect_sequence_pause(*, prospect: Prospect, until: datetime.datetime, by,
 
 def positive_reply_assign(sender, instance, created, **kwargs) -> None:
     """post_save of infra.Event: a positive reading of a reply gives its prospect an owner."""
-    if not created or instance.name not in ("reply.classified", "reply.corrected"):
+    if not created or instance.name not in (REPLY_CLASSIFIED, REPLY_CORRECTED):
         return
     data = instance.data or {}
-    corrected = instance.name == "reply.corrected"
+    corrected = instance.name == REPLY_CORRECTED
     intent = data.get("to") if corrected else data.get("intent")
     reply_id = data.get("reply_id")
     if intent not in POSITIVE_INTENTS or not reply_id:

@@ -35,6 +35,7 @@ from django.utils import timezone
 from infra.errors import ApplicationError
 from infra.events import event_record
 from jengu.erasure import prospect_erase
+from jengu.events import RETENTION_RUN
 from prospects.models import Consent, Prospect, ProspectStage
 
 logger = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def retention_run(*, now=None, limit: int = BATCH, dry_run: bool = False, by=ACT
         report.anonymised += 1
         report.prospect_ids.append(pk)
     event_record(
-        "retention.run",
+        RETENTION_RUN,
         message=str(report),
         level="warning" if report.failed else "info",
         data={

@@ -46,6 +46,7 @@ from infra.models import (
     MetricCounter,
     WebhookDelivery,
 )
+from jengu.events import RETENTION_OPERATIONAL
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +261,7 @@ def operational_retention_run(*, now: datetime.datetime | None = None, batch: in
     prune_website_pages(now, report)
     prune_counter_minutes(now, report)
     event_record(
-        "retention.operational",
+        RETENTION_OPERATIONAL,
         message=str(report),
         data={"removed": report.removed, "files_removed": report.files_removed, "file_errors": report.file_errors},
     )
