@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from infra.errors import ProviderError as InfraProviderError
 from outreach.providers.wire import WireEmailMessage
 
 
-class ProviderError(Exception):
-    """The provider did not take the message. ``login_failed`` marks bad SMTP credentials.
+class ProviderError(InfraProviderError):
+    """A mail provider did not take the message (one of infra.errors.ProviderError's family).
+    ``login_failed`` marks bad SMTP credentials.
 
     ``outcome_unknown``: the message may have gone out (the connection broke or timed
     out after it was handed over), so no other provider may send it.

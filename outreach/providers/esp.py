@@ -43,6 +43,10 @@ class IdempotentResendBackend(ResendBackend):
 class AnymailProvider:
     backend: type
     name: str
+    label: str  # as people read it
+    spf_include: str  # the domain the ESP documents for SPF: a sending domain's record must include it
+    before_smtp: bool  # failover order: tried before the inbox's own SMTP server, or after it
+    idempotent = False
 
     def __init__(self, *, api_key: str):
         self.api_key = api_key
@@ -74,12 +78,18 @@ class AnymailProvider:
 
 class ResendProvider(AnymailProvider):
     name = "resend"
+    label = "Resend"
+    spf_include = "amazonses.com"  # https://resend.com/docs/dashboard/domains/introduction (it sends through SES)
+    before_smtp = True
     idempotent = True  # Idempotency-Key: Resend drops a repeat of the same key within 24 h
     backend = IdempotentResendBackend
 
 
 class SendGridProvider(AnymailProvider):
     name = "sendgrid"
+    label = "SendGrid"
+    spf_include = "sendgrid.net"  # https://www.twilio.com/docs/sendgrid/ui/account-and-settings/spf-records
+    before_smtp = False  # no idempotency key: tried last
     backend = SendGridBackend
 
 

@@ -3,7 +3,8 @@
 ``message_build`` writes what goes on the wire: our Message-ID (stable per email, so a
 retry carries the same one), the footer (postal address, the privacy line of a first
 email, the unsubscribe link) and the RFC 8058 headers. ``deliver`` tries Resend, the
-inbox's own SMTP server, then SendGrid, each behind its circuit breaker, and fails over
+inbox's own SMTP server, then SendGrid (``outreach.providers.registry.providers_for``:
+the one place the settings choose them), each behind its circuit breaker, and fails over
 only while the failed provider surely did not take the message:
 
 - a provider whose answer was lost (``ProviderError.outcome_unknown``) ends the failover:
@@ -26,7 +27,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 
 from infra.circuit import CircuitBreaker, circuits_read
@@ -37,8 +37,7 @@ from infra.statemachine import transition
 from outreach.compliance import privacy_line
 from outreach.models import Email, Inbox
 from outreach.providers.base import OutgoingMessage, ProviderError
-from outreach.providers.esp import ResendProvider, SendGridProvider
-from outreach.providers.smtp import SmtpProvider
+from outreach.providers.registry import providers_for  # which providers, in which order: chosen there
 
 logger = logging.getLogger(__name__)
 
@@ -82,24 +81,6 @@ def message_build(email: Email, inbox: Inbox, *, unsubscribe_token: str | None =
         idempotency_key=str(email.idempotency_key),
         headers=headers,
     )
-
-
-def providers_for(inbox: Inbox) -> list:
-    """Resend, then the inbox's own SMTP server, then SendGrid; an ESP without a key is left out."""
-    providers = []
-    if settings.RESEND_API_KEY:
-        providers.append(ResendProvider(api_key=settings.RESEND_API_KEY))
-    providers.append(
-        SmtpProvider(
-            host=inbox.smtp_host,
-            port=inbox.smtp_port,
-            username=inbox.smtp_username or inbox.email,
-            password=inbox.smtp_password,
-        )
-    )
-    if settings.SENDGRID_API_KEY:
-        providers.append(SendGridProvider(api_key=settings.SENDGRID_API_KEY))
-    return providers
 
 
 def _circuit_key(provider, inbox: Inbox) -> str:

@@ -35,6 +35,7 @@ from django.utils import timezone
 from infra.alerts import alert_send
 from infra.events import event_record
 from outreach.models import Inbox, SendingDomain
+from outreach.providers.registry import esps, inbox_is_sandbox
 from outreach.services.dns_checks import CHECKS, FAIL, UNKNOWN, CheckResult, SendingPath, checks_run
 from outreach.services.suppression import email_domain
 
@@ -83,12 +84,6 @@ class DomainReport:
 # --- which ways out a domain has ---------------------------------------------------------------
 
 
-def inbox_is_sandbox(inbox: Inbox) -> bool:
-    """The demo's inboxes: DEBUG on and the SMTP host is the local sink (MAIL_PLAINTEXT_HOSTS)."""
-    host = inbox.smtp_host.strip().strip("[]").lower()
-    return bool(settings.DEBUG) and host in settings.MAIL_PLAINTEXT_HOSTS
-
-
 def _selectors(value) -> tuple[str, ...]:
     parts = value.split(",") if isinstance(value, str) else value
     return tuple(dict.fromkeys(part.strip().lower() for part in parts or [] if part.strip()))
@@ -99,21 +94,24 @@ def _return_path(prefix: str, domain: str) -> str:
     return f"{prefix}.{domain}" if prefix else domain
 
 
+def _esp_path(esp, domain: str) -> SendingPath:
+    """An ESP's way out: its Return-Path and DKIM selectors are set per ESP (RESEND_RETURN_PATH, …)."""
+    prefix = esp.name.upper()
+    return SendingPath(
+        provider=esp.name,
+        label=esp.label,
+        spf_domain=_return_path(getattr(settings, f"{prefix}_RETURN_PATH"), domain),
+        dkim_domain=domain,
+        dkim_selectors=_selectors(getattr(settings, f"{prefix}_DKIM_SELECTORS")),
+        selectors_explicit=True,
+        spf_include=esp.spf_include,
+    )
+
+
 def sending_paths(domain: str, inboxes: list[Inbox]) -> list[SendingPath]:
-    """Every way mail from ``domain`` may leave, as ``outreach.services.delivery.providers_for`` tries them."""
-    paths: list[SendingPath] = []
-    if settings.RESEND_API_KEY:
-        paths.append(
-            SendingPath(
-                provider="resend",
-                label="Resend",
-                spf_domain=_return_path(settings.RESEND_RETURN_PATH, domain),
-                dkim_domain=domain,
-                dkim_selectors=_selectors(settings.RESEND_DKIM_SELECTORS),
-                selectors_explicit=True,
-                spf_include="amazonses.com",
-            )
-        )
+    """Every way mail from ``domain`` may leave, in the order ``providers.registry.providers_for`` tries them."""
+    configured = esps()
+    paths = [_esp_path(esp, domain) for esp in configured if esp.before_smtp]
     for inbox in inboxes:
         explicit = _selectors(inbox.dkim_selectors)
         paths.append(
@@ -127,18 +125,7 @@ def sending_paths(domain: str, inboxes: list[Inbox]) -> list[SendingPath]:
                 smtp_host=inbox.smtp_host.strip().strip("[]").lower(),
             )
         )
-    if settings.SENDGRID_API_KEY:
-        paths.append(
-            SendingPath(
-                provider="sendgrid",
-                label="SendGrid",
-                spf_domain=_return_path(settings.SENDGRID_RETURN_PATH, domain),
-                dkim_domain=domain,
-                dkim_selectors=_selectors(settings.SENDGRID_DKIM_SELECTORS),
-                selectors_explicit=True,
-                spf_include="sendgrid.net",
-            )
-        )
+    paths += [_esp_path(esp, domain) for esp in configured if not esp.before_smtp]
     return list(dict.fromkeys(paths))  # two inboxes on one server are one way out
 
 

@@ -333,3 +333,10 @@ def test_which_esp_failures_leave_the_outcome_unknown(api, answer, outcome_unkno
         ResendProvider(api_key=RESEND_KEY).send(message)
     assert failure.value.outcome_unknown is outcome_unknown
     assert RESEND_KEY not in str(failure.value)
+
+
+def test_a_mail_providers_failure_is_one_of_the_provider_error_family():
+    """issue 22: one ProviderError family in infra that the apps' errors subclass."""
+    from infra.errors import ProviderError as InfraProviderError
+
+    assert issubclass(ProviderError, InfraProviderError)
