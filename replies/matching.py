@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from outreach.models import Email, EmailStatus
 from prospects.models import Prospect
@@ -64,7 +64,7 @@ def _latest_sent_email(**filters) -> Email | None:
     return (
         Email.objects.filter(status__in=MAY_HAVE_GONE_OUT, **filters)
         .select_related("prospect")
-        .order_by("-sent_at", "-id")
+        .order_by(F("sent_at").desc(nulls_last=True), "-id")  # one whose outcome was lost last, on every database
         .first()
     )
 

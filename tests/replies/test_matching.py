@@ -5,7 +5,7 @@ import pytest
 from outreach.models import Email, EmailStatus
 from replies.models import MatchRule, Reply
 from replies.services.ingest import reply_ingest
-from tests.factories import ProspectFactory
+from tests.factories import EmailFactory, ProspectFactory
 from tests.replies.helpers import contacted, inbound, reply_to
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +40,17 @@ def test_an_email_whose_send_outcome_was_lost_is_answered_by_its_recipient():
     prospect, email = contacted()
     Email.objects.filter(pk=email.pk)._allow_state_write().update(status=EmailStatus.NEEDS_REVIEW, sent_at=None)
     reply = reply_ingest(inbound("Got your note, tell me more", sender=email.to_email), source="imap").reply
+    assert (reply.prospect, reply.email, reply.match_rule) == (prospect, email, MatchRule.ADDRESS)
+
+
+def test_by_address_an_email_known_sent_wins_over_one_whose_outcome_was_lost_on_every_database():
+    # a needs_review email has no sent_at: PostgreSQL sorts NULL first in a descending order,
+    # SQLite last; the reply must tie to the same email on both (the one known to have gone out)
+    prospect, email = contacted()
+    lost = EmailFactory(prospect=prospect, campaign=email.campaign, inbox=email.inbox, status=EmailStatus.NEEDS_REVIEW,
+                        sent_at=None, sequence_step=2, message_id=f"<lost-{prospect.pk}@mail.jengu.test>")  # fmt: skip
+    assert lost.pk > email.pk
+    reply = reply_ingest(inbound("Tell me more", sender=email.to_email), source="imap").reply
     assert (reply.prospect, reply.email, reply.match_rule) == (prospect, email, MatchRule.ADDRESS)
 
 
