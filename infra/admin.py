@@ -123,5 +123,6 @@ class EventAdmin(ReadOnlyAdmin):
 from infra import (  # noqa: E402,F401  (runtime pages; API keys and webhooks)
     admin_alerts,  # noqa: E402,F401  (the Alerts pages)
     admin_api,
+    admin_bulk,  # (the bulk operations' progress pages)
     admin_runtime,
 )

@@ -21,6 +21,9 @@ AI_CALL = "ai.call"  # infra.ai: one AI gateway call, with its tokens and cost
 CIRCUIT_OPENED = "circuit.opened"  # infra.circuit: a provider's breaker opened
 ALERT_SENT = "alert.sent"  # infra.alerts: an alert went to the team's channel
 
+# The admin
+EXPORT_CSV = "export.csv"  # infra.exports: who exported how many rows of what, with which filters
+
 
 def event_record(
     name: str, *, message: str = "", level: str = Event.Level.INFO, data=None, trace_id=None, by=None

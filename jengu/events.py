@@ -5,7 +5,6 @@ constant finds every site. The strings are stored in ``infra.Event.name`` and re
 event log's filters and the tests: change one only with a data migration.
 """
 
-EXPORT_CSV = "export.csv"  # jengu.exports: who exported how many rows of what, with which filters
 PROSPECT_ERASED = "prospect.erased"  # jengu.erasure: a GDPR erasure
 RETENTION_RUN = "retention.run"  # jengu.retention: long-idle prospects anonymised
 RETENTION_OPERATIONAL = "retention.operational"  # jengu.retention_ops: operational tables pruned

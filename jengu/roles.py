@@ -39,7 +39,7 @@ ROLE_PERMISSIONS = {
         "replies.add_calibrationhistory",
         "infra.view_statetransition",
         "infra.view_event",
-        # the progress page of a long action or a large CSV export (infra.bulk, jengu.exports)
+        # the progress page of a long action or a large CSV export (infra.bulk, infra.exports)
         "infra.view_bulkoperation",
     ],
     OPERATIONS: [

@@ -17,7 +17,7 @@ from infra.admin import LargeTableAdmin
 from infra.admin_bulk import run_bulk_action
 from infra.admin_filters import DistinctValuesFilter
 from infra.errors import ApplicationError
-from jengu.exports import CsvExportMixin
+from infra.exports import CsvExportMixin
 from outreach.compliance import consent_record_and_release
 from prospects.admin_story import OwnerFilter, ProspectStoryMixin
 from prospects.dedup import prospect_clashes

@@ -8,8 +8,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.http import StreamingHttpResponse
 
+from infra.exports import csv_cell, csv_lines
 from infra.models import BulkOperation, Event
-from jengu.exports import PROSPECTS, csv_cell, csv_lines
+from jengu.exports import PROSPECTS
 from prospects.models import ProspectStage
 from tests.factories import ProspectFactory, UserFactory
 
@@ -98,7 +99,7 @@ def test_above_the_limit_the_export_runs_in_the_background_and_only_its_author_d
 ):
     settings.JENGU_TASKS_SYNC = True
     settings.EXPORT_ROOT = tmp_path / "exports"
-    monkeypatch.setattr("jengu.exports.EXPORT_INLINE_LIMIT", 5)
+    monkeypatch.setattr("infra.exports.EXPORT_INLINE_LIMIT", 5)
     monkeypatch.setattr("infra.bulk.CHUNK", 4)  # several chunks: the header is written once
     ProspectFactory.create_batch(11, stage=ProspectStage.CONTACTED)
     ProspectFactory(company_name="@SUM(1+1)*cmd|' /C calc'!A0", stage=ProspectStage.CONTACTED)

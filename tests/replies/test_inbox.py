@@ -414,7 +414,7 @@ def test_a_large_reply_export_runs_in_the_background(
 
     settings.JENGU_TASKS_SYNC = True
     settings.EXPORT_ROOT = tmp_path / "exports"
-    monkeypatch.setattr("jengu.exports.EXPORT_INLINE_LIMIT", 3)
+    monkeypatch.setattr("infra.exports.EXPORT_INLINE_LIMIT", 3)
     for i in range(5):
         reply(needs_human=True, body=f"@reply {i}")
     reply(needs_human=False)  # not in the view
