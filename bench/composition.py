@@ -362,7 +362,7 @@ def main():
     call_command("migrate", verbosity=0)
     Prospect.objects.all().delete()
     if args.campaign == "demo":
-        from jengu.management.commands.seed_demo import CAMPAIGNS, POSTAL_ADDRESS
+        from jengu.demo.catalogue import CAMPAIGNS, POSTAL_ADDRESS
 
         spec = {k: v for k, v in CAMPAIGNS[0].items() if k != "name"}
         defaults = {**spec, "sender_name": "Edd Chen", "language": "en", "postal_address": POSTAL_ADDRESS}

@@ -163,7 +163,8 @@ def cross_validate(rows, folds=5):
     the tuning split: how the choice between them was made (the frozen split is not read)."""
     import random
 
-    from replies.classifier import Reading, fold
+    from replies.classifier import Reading
+    from replies.lexicon import reading_form as fold
     from replies.model import ReplyModel, train
 
     rows = list(rows)

@@ -78,8 +78,6 @@ from replies.lexicon import (
 from replies.recognition import is_automatic, sent_by_mail_system, subject_says_automatic
 from replies.schema import DelegatedTo, ReplyInterpretation
 
-fold = reading_form  # bench/replies.py imports the reading form by this name
-
 
 def _score(rules, text: str) -> float:
     return sum(weight for pattern, weight in rules if pattern.search(text))

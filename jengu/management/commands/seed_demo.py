@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from infra.errors import ApplicationError
 from jengu.demo.batch import seed_batch
-from jengu.demo.catalogue import CAMPAIGNS, POSTAL_ADDRESS  # noqa: F401  (bench/composition.py imports them here)
 from jengu.demo.stories import STAGE_WEIGHTS
 
 
