@@ -61,7 +61,7 @@ from django_countries import countries
 
 from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
-from infra.statemachine import actor_label, transition
+from infra.statemachine import actor_label, transition, transition_if_allowed
 from outreach.models import Campaign, CountryRule, Email, EmailStatus, SendDecision
 from prospects.models import Consent, DataSourceKind, LeadSource, Prospect, ProspectStage
 
@@ -198,21 +198,19 @@ def country_rule_check(prospect: Prospect, *, campaign: Campaign | None = None, 
 def email_hold(email: Email, *, reason: str, detail: str, by=ACTOR, now=None) -> bool:
     """Take a queued email out of the queue (status held) with its reason; False if another worker moved it."""
     now = now or timezone.now()
-    try:
-        with transaction.atomic():
-            transition(email, "hold", by=by, reason=detail[:500])
-            SendDecision.objects.create(
-                email=email, outcome=SendDecision.Outcome.HELD, reason=reason[:40], detail=detail[:2000], created_at=now
-            )
-            event_record(
-                "email.held",
-                message=f"email {email.pk} held: {detail}",
-                data={"email_id": email.pk, "prospect_id": email.prospect_id, "reason": reason},
-                trace_id=email.trace_id,
-                by=by,
-            )
-    except (AlreadyMoved, TransitionNotAllowed):
-        return False
+    with transaction.atomic():
+        if not transition_if_allowed(email, "hold", by=by, reason=detail[:500]):
+            return False
+        SendDecision.objects.create(
+            email=email, outcome=SendDecision.Outcome.HELD, reason=reason[:40], detail=detail[:2000], created_at=now
+        )
+        event_record(
+            "email.held",
+            message=f"email {email.pk} held: {detail}",
+            data={"email_id": email.pk, "prospect_id": email.prospect_id, "reason": reason},
+            trace_id=email.trace_id,
+            by=by,
+        )
     return True
 
 
@@ -228,14 +226,12 @@ class ReleaseReport:
 
 
 def _cancel_held(email: Email, *, by, now, detail: str) -> None:
-    try:
-        with transaction.atomic():
-            transition(email, "cancel", by=by, reason=detail[:500])
+    with transaction.atomic():
+        # not moved: moved meanwhile, and whoever moved it decided
+        if transition_if_allowed(email, "cancel", by=by, reason=detail[:500]):
             SendDecision.objects.create(
                 email=email, outcome=SendDecision.Outcome.CANCELLED, reason="closed", detail=detail, created_at=now
             )
-    except (AlreadyMoved, TransitionNotAllowed):
-        pass  # moved meanwhile: whoever moved it decided
 
 
 def held_emails_release(emails, *, by, now=None) -> ReleaseReport:

@@ -47,7 +47,7 @@ from django.utils import timezone
 from infra.alerts import alert_send
 from infra.errors import AlreadyMoved, ApplicationError, TransitionNotAllowed
 from infra.events import event_record
-from infra.statemachine import transition
+from infra.statemachine import transition, transition_if_allowed
 from outreach.models import Email, EmailStatus, Inbox, InboxDay, InboxState, Suppression
 from outreach.selectors import (
     BOUNCE_RATE_MIN_SENDS,
@@ -202,11 +202,9 @@ def email_refused_at_send(*, email: Email, error: str, by, now: datetime.datetim
         prospect = Prospect.objects.get(pk=email.prospect_id)
         if prospect.stage not in (ProspectStage.WON, ProspectStage.LOST):
             cause = f"email {email.pk}: recipient refused at send"
-            try:
-                transition(prospect, "mark_lost", by=by, reason=cause)
+            # not moved: it moved on meanwhile (a reply, a person); the suppression stands either way
+            if transition_if_allowed(prospect, "mark_lost", by=by, reason=cause):
                 Prospect.objects.filter(pk=prospect.pk).update(lost_reason=cause[:200])
-            except (AlreadyMoved, TransitionNotAllowed):
-                pass  # moved on meanwhile (a reply, a person): the suppression stands either way
     return True
 
 

@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from infra.circuit import CircuitBreaker, circuits_read
-from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
 from infra.models import CircuitState
-from infra.statemachine import transition
+from infra.statemachine import transition_if_allowed
 from outreach.compliance import privacy_line
 from outreach.models import Email, Inbox
 from outreach.providers.base import OutgoingMessage, ProviderError
@@ -103,16 +102,14 @@ def _smtp_login_failed(inbox: Inbox, error: str) -> None:
     breaker = CircuitBreaker(f"smtp-login:{inbox.pk}", failure_threshold=SMTP_LOGIN_FAILURES_TO_OPEN)
     breaker.record_failure(error)
     if breaker.state() == "open":
-        try:
-            with transaction.atomic():
-                transition(inbox, "open_circuit", by=ACTOR, reason=error[:500])
+        with transaction.atomic():
+            # not moved: already open, or paused by someone
+            if transition_if_allowed(inbox, "open_circuit", by=ACTOR, reason=error[:500]):
                 Inbox.objects.filter(pk=inbox.pk).update(
                     state_reason=f"SMTP login failed {SMTP_LOGIN_FAILURES_TO_OPEN} times: {error}"[:300]
                 )
                 event_record("inbox.circuit_open", level="error", message=f"{inbox.email}: {error}",
                              data={"inbox_id": inbox.pk}, by=ACTOR)  # fmt: skip
-        except (AlreadyMoved, TransitionNotAllowed):
-            pass  # already open or paused by someone
 
 
 class NoProviderAsked(ProviderError):

@@ -16,9 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.models import StateTransition
-from infra.statemachine import transition
+from infra.statemachine import transition, transition_if_allowed
 from outreach.models import Email, EmailStatus, SendDecision
 from outreach.services.pacing import inbox_slot_release
 from outreach.services.sending import decision_record, email_book_sent
@@ -36,13 +35,11 @@ def emails_stuck_sweep(*, now: datetime.datetime | None = None) -> int:
             f"{email.message_id or '(none yet)'}; provider attempts: {', '.join(attempts) or 'none recorded'}. "
             "Check the provider or the recipient's thread, then mark it sent or failed."
         )
-        try:
-            with transaction.atomic():
-                transition(email, "hold_for_review", by="system:sweeper", reason="stuck in sending")
-                decision_record(email, SendDecision.Outcome.REVIEW, "stuck", detail, inbox=email.inbox, now=now)
-            held += 1
-        except (AlreadyMoved, TransitionNotAllowed):
-            continue
+        with transaction.atomic():
+            if not transition_if_allowed(email, "hold_for_review", by="system:sweeper", reason="stuck in sending"):
+                continue
+            decision_record(email, SendDecision.Outcome.REVIEW, "stuck", detail, inbox=email.inbox, now=now)
+        held += 1
     return held
 
 

@@ -70,7 +70,7 @@ from django.utils import timezone
 
 from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
-from infra.statemachine import GuardRefused, TransitionLog, transition, transition_path
+from infra.statemachine import GuardRefused, TransitionLog, transition, transition_if_allowed, transition_path
 from outreach.business_hours import business_hours_check, next_opening
 from outreach.compliance import email_hold
 from outreach.models import (
@@ -192,9 +192,7 @@ def decision_record(email: Email, outcome: str, reason: str, detail: str = "", *
 
 def _cancel(email: Email, reason: str, detail: str, now) -> SendOutcome:
     with transaction.atomic():
-        try:
-            transition(email, "cancel", by=ACTOR, reason=f"{reason}: {detail}"[:500])
-        except (AlreadyMoved, TransitionNotAllowed):
+        if not transition_if_allowed(email, "cancel", by=ACTOR, reason=f"{reason}: {detail}"[:500]):
             return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, "moved", "another worker has it")
         decision_record(email, SendDecision.Outcome.CANCELLED, reason, detail, now=now)
     return SendOutcome(email.pk, SendDecision.Outcome.CANCELLED, reason, detail)
@@ -381,12 +379,10 @@ def _hold_for_review(email: Email, inbox: Inbox, message_id: str, error: str, no
         f"the provider's answer was lost, so it may have gone out ({error}). Message-ID {message_id}: "
         "check the recipient's thread or the provider's log, then mark it sent or not sent."
     )
-    try:
-        with transaction.atomic():
-            transition(email, "hold_for_review", by=ACTOR, reason="provider outcome unknown")
+    with transaction.atomic():
+        # not moved: the stuck-email sweep held it first, and it waits for a person either way
+        if transition_if_allowed(email, "hold_for_review", by=ACTOR, reason="provider outcome unknown"):
             decision_record(email, SendDecision.Outcome.REVIEW, "outcome_unknown", detail, inbox=inbox, now=now)
-    except (AlreadyMoved, TransitionNotAllowed):
-        pass  # the stuck-email sweep held it first: it waits for a person either way
     return SendOutcome(email.pk, SendDecision.Outcome.REVIEW, "outcome_unknown", detail)
 
 

@@ -13,9 +13,8 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
-from infra.statemachine import transition
+from infra.statemachine import transition_if_allowed
 from outreach.models import Email, EmailStatus, Sequence, SequenceState
 from prospects.models import Prospect
 
@@ -25,11 +24,8 @@ UNSENT = [EmailStatus.DRAFT, EmailStatus.QUEUED, EmailStatus.HELD]  # held: wait
 def _cancel_unsent(prospect_ids, *, by, reason: str) -> int:
     cancelled = 0
     for email in Email.objects.filter(prospect_id__in=prospect_ids, status__in=UNSENT):
-        try:
-            transition(email, "cancel", by=by, reason=reason)
-            cancelled += 1
-        except (AlreadyMoved, TransitionNotAllowed):
-            pass  # a sender claimed it first; its send-time re-check sees the stopped sequence
+        # not moved: a sender claimed it first; its send-time re-check sees the stopped sequence
+        cancelled += transition_if_allowed(email, "cancel", by=by, reason=reason)
     return cancelled
 
 
