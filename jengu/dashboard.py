@@ -32,6 +32,7 @@ from outreach.selectors import (
 )
 from prospects.models import Prospect, ProspectStage
 from replies.models import Intent, Reply
+from replies.recognition import MACHINE_INTENTS
 
 S = ProspectStage
 FUNNEL_CACHE_SECONDS = 30
@@ -308,7 +309,6 @@ KPI_WINDOW_DAYS = 30
 KPI_CACHE_SECONDS = 60
 ESP_OPEN_TRACKING = ("resend", "sendgrid")  # the providers whose webhooks report opens
 POSITIVE_INTENTS = ("interested", "meeting_request")
-NOT_A_REPLY = ("bounce", "out_of_office")  # answers by a machine, not a person
 
 
 @dataclass
@@ -362,7 +362,7 @@ def kpis(now=None) -> Kpis:
         tracked=Count("id", filter=tracked),
         opened=Count("id", filter=tracked & Q(opened_at__isnull=False)),
     )
-    person = Q(is_auto_reply=False) & ~Q(intent__in=NOT_A_REPLY)
+    person = Q(is_auto_reply=False) & ~Q(intent__in=MACHINE_INTENTS)  # answers by a machine, not a person
     replies = Reply.objects.filter(received_at__gte=since).aggregate(
         replies=Count("id", filter=person),
         positive=Count("id", filter=person & Q(intent__in=POSITIVE_INTENTS)),

@@ -8,7 +8,6 @@ workers) knows them; each list's ModelAdmin has ``infra.exports.CsvExportMixin``
 from infra.exports import (
     CsvColumn,
     CsvExport,
-    CsvExportMixin,  # noqa: F401  (replies/admin.py still imports it from here)
     csv_export_register,
 )
 

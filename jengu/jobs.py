@@ -40,17 +40,11 @@ def follow_up_run():
 def reply_poll():
     """Every minute: read new replies (IMAP, or the sandbox twin when no inbox has IMAP set
     up) and resume out-of-office sequences whose return date has come."""
-    from outreach.models import Inbox
     from outreach.services.sequences import sequences_resume_due
-    from replies.inbound.imap import imap_poll
-    from replies.sandbox import sandbox_replies_run
+    from replies.inbound.readers import inbound_read
 
     resumed = sequences_resume_due()
-    if Inbox.objects.exclude(imap_host="").exists():
-        summary = imap_poll()
-        found = f"{summary.new_replies} new replies from {summary.inboxes} inboxes, {summary.errors} errors"
-    else:
-        found = f"{sandbox_replies_run()} sandbox replies"
+    found = inbound_read()
     # the "no reply poll completed for 5 min" alert rule reads this heartbeat
     heartbeat_beat("reply_poll", detail=found[:200])
     return f"{found}; {resumed} sequences resumed"

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from infra.admin_bulk import admin_apply
-from prospects.dedup import possible_duplicate_dismiss, possible_duplicate_merge
 from prospects.imports import prospect_import_enqueue
 from prospects.models import PossibleDuplicate, ProspectImport
+from prospects.services.duplicates import possible_duplicate_dismiss, possible_duplicate_merge
 
 REPORT_ROWS_SHOWN = 500
 

@@ -31,8 +31,9 @@ from django.views.decorators.http import require_POST
 
 from infra.errors import ApplicationError
 from prospects.models import Note, Prospect, Task
+from prospects.selectors import assignable_users
 from prospects.services import prospect_book_meeting, prospect_mark_lost, prospect_mark_won
-from prospects.services.assignment import assignable_users, prospect_assign, prospects_assign
+from prospects.services.assignment import prospect_assign, prospects_assign
 from prospects.services.notes import note_add, task_add, task_complete
 
 

@@ -7,21 +7,22 @@ class ProspectsConfig(AppConfig):
 
     def ready(self):
         from infra.bulk import bulk_action_register
-        from prospects import pipeline  # registers the enrichment and research stages
+        from prospects import pipeline  # noqa: F401  (registers the enrichment and research stages)
         from prospects.services import prospect_mark_lost, prospect_transition
+        from prospects.services.enrichment import prospect_reenrich, prospect_reresearch
 
         # admin actions that may cover thousands of prospects run in the background
         bulk_action_register(
             "prospects.reenrich",
             "Enrich again",
             "prospects.Prospect",
-            lambda prospect, *, by: pipeline.prospect_reenrich(prospect=prospect, by=by),
+            lambda prospect, *, by: prospect_reenrich(prospect=prospect, by=by),
         )
         bulk_action_register(
             "prospects.reresearch",
             "Research again",
             "prospects.Prospect",
-            lambda prospect, *, by: pipeline.prospect_reresearch(prospect=prospect, by=by),
+            lambda prospect, *, by: prospect_reresearch(prospect=prospect, by=by),
         )
         for transition_name, description in (("book_meeting", "Meeting booked"), ("mark_won", "Mark won")):
             bulk_action_register(

@@ -219,6 +219,3 @@ def _flag_near_duplicates(prospect: Prospect) -> list[PossibleDuplicate]:
             )
             flagged.append(duplicate)
     return flagged
-
-
-from prospects.services.duplicates import possible_duplicate_dismiss, possible_duplicate_merge  # noqa: E402, F401  (re-export: admin_review.py)

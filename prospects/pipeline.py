@@ -5,7 +5,7 @@ researching); a failed claim makes a duplicate task a no-op, and a failed attemp
 the claim back (infra.stages). The stages keep going on partial data: a hotel without a
 findable website or email still moves on, with enrichment_status saying what is
 missing. An outage of the search service or of the email verifier is an error the
-runtime retries (and, after three attempts, parks in the dead letters): finishing
+runtime retries (three retries after the first attempt, then the dead letters): finishing
 without an address would leave a `ready` prospect nothing writes to or enriches again.
 The research stage searches with ``prospects.providers.registry.research_search()``.
 """
@@ -31,7 +31,6 @@ from prospects.models import (
 )
 from prospects.provenance import data_source_fields
 from prospects.selectors import prospect_holding_email, prospect_holding_website
-from prospects.services.enrichment import prospect_reenrich, prospect_reresearch  # noqa: F401  (re-export: apps.py)
 
 logger = logging.getLogger(__name__)
 

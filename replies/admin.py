@@ -20,9 +20,9 @@ from django.utils.text import Truncator
 
 from infra.admin import LargeTableAdmin, LargeTableChangeList
 from infra.errors import ApplicationError
+from infra.exports import CsvExportMixin
 from infra.pagination import EstimatedCountPaginator
-from jengu.exports import CsvExportMixin
-from prospects.services.assignment import assignable_users
+from prospects.selectors import assignable_users
 from replies.admin_pane import ReadingPaneMixin, age_label
 from replies.models import ActionStatus, CalibrationHistory, Meeting, Reply
 from replies.selectors import (

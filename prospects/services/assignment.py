@@ -49,7 +49,6 @@ from infra.events import event_record
 from prospects import events
 from prospects.models import AssignmentCursor, Prospect
 from prospects.selectors import (
-    assignable_users,  # noqa: F401  (re-export: admin_story.py, replies/admin.py)
     hotel_owner,
     round_robin_candidates,
 )

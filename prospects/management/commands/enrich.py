@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import track
 
-from infra.stages import stage_enqueue_waiting, stage_execute
+from infra.stages import MAX_ATTEMPTS, stage_enqueue_waiting, stage_execute
 from prospects.models import Prospect, ProspectStage
 from prospects.pipeline import ENRICHMENT
 from prospects.selectors import prospects_waiting_in_stage
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         outcomes = {"done": 0, "skipped": 0, "failed": 0}
         for prospect_id, trace_id in track(pending, description="Enriching"):
             try:
-                result = stage_execute("enrichment", ENRICHMENT.func, prospect_id, str(trace_id), 3)
+                result = stage_execute("enrichment", ENRICHMENT.func, prospect_id, str(trace_id), MAX_ATTEMPTS)
                 outcomes["skipped" if result == "skipped" else "done"] += 1
             except Exception as exc:  # the last attempt: it is in the dead letters now; keep going
                 outcomes["failed"] += 1
