@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from infra.admin import LargeTableAdmin, LargeTableChangeList
-from infra.errors import ApplicationError
+from infra.admin_bulk import admin_apply
 from infra.exports import CsvExportMixin
 from infra.pagination import EstimatedCountPaginator
 from prospects.selectors import assignable_users
@@ -71,16 +71,12 @@ class MatchedFilter(admin.SimpleListFilter):
 
 @admin.action(description="Confirm the suggested reading (acts on it)", permissions=["change"])
 def confirm_readings(modeladmin, request, queryset):
-    done = failed = 0
-    for reply in queryset.filter(action_status=ActionStatus.AWAITING).select_related("prospect", "email", "inbox"):
-        try:
-            reply_confirm(reply=reply, by=request.user)
-        except ApplicationError:
-            failed += 1
-            continue
+    def confirm_and_draft(reply):
+        reply_confirm(reply=reply, by=request.user)
         reply_draft_answer(reply=reply, by=request.user)
-        done += 1
-    modeladmin.message_user(request, f"{done} reading(s) confirmed and acted on; {failed} could not be.")
+
+    awaiting = queryset.filter(action_status=ActionStatus.AWAITING).select_related("prospect", "email", "inbox")
+    admin_apply(modeladmin, request, awaiting, confirm_and_draft, noun="reading(s)", verb="confirmed and acted on")
 
 
 class InboxViewFilter(admin.SimpleListFilter):
