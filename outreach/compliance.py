@@ -62,6 +62,7 @@ from django_countries import countries
 from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
 from infra.statemachine import actor_label, transition, transition_if_allowed
+from outreach import events
 from outreach.models import Campaign, CountryRule, Email, EmailStatus, SendDecision
 from prospects.models import Consent, DataSourceKind, LeadSource, Prospect, ProspectStage
 
@@ -205,7 +206,7 @@ def email_hold(email: Email, *, reason: str, detail: str, by=ACTOR, now=None) ->
             email=email, outcome=SendDecision.Outcome.HELD, reason=reason[:40], detail=detail[:2000], created_at=now
         )
         event_record(
-            "email.held",
+            events.EMAIL_HELD,
             message=f"email {email.pk} held: {detail}",
             data={"email_id": email.pk, "prospect_id": email.prospect_id, "reason": reason},
             trace_id=email.trace_id,
@@ -278,7 +279,7 @@ def held_emails_release(emails, *, by, now=None) -> ReleaseReport:
         except (AlreadyMoved, TransitionNotAllowed):
             continue  # someone cancelled or released it meanwhile
     if report.released:
-        event_record("email.held_released", message=str(report), data={"released": report.released}, by=by)
+        event_record(events.EMAIL_HELD_RELEASED, message=str(report), data={"released": report.released}, by=by)
     return report
 
 
@@ -317,7 +318,7 @@ def country_rule_save(*, rule: CountryRule, by) -> ReleaseReport:
     with transaction.atomic():
         rule.save()
         event_record(
-            "country_rule.saved",
+            events.COUNTRY_RULE_SAVED,
             message=f"{rule.country}: {rule.basis}; footer {', '.join(rule.footer_requirements) or 'none'}",
             data={"country": str(rule.country), "basis": rule.basis, "footer": rule.footer_requirements},
             by=by,
@@ -332,7 +333,7 @@ def country_rule_delete(*, rule: CountryRule, by) -> ReleaseReport:
     with transaction.atomic():
         rule.delete()
         event_record(
-            "country_rule.deleted", message=f"{country}: back to the default", data={"country": country}, by=by
+            events.COUNTRY_RULE_DELETED, message=f"{country}: back to the default", data={"country": country}, by=by
         )
         report = held_emails_release(Email.objects.filter(prospect__country=country), by=by)
     return report

@@ -17,6 +17,7 @@ from __future__ import annotations
 from infra.events import event_record
 from infra.stages import Claim, Stage, register_stage
 from infra.statemachine import transition
+from outreach import events
 from prospects.models import Prospect, ProspectStage
 
 ACTOR = "task:composition"
@@ -36,7 +37,7 @@ def run_composition(prospect_id: int, *, trace_id=None, providers: list | None =
     if problem:
         if prospect.stage == ProspectStage.READY:
             event_record(
-                "composition.skipped",
+                events.COMPOSITION_SKIPPED,
                 level="warning",
                 message=f"{prospect}: {problem}; it stays ready",
                 trace_id=prospect.trace_id,

@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from infra.errors import ApplicationError
 from infra.events import event_record
+from outreach import events
 from outreach.models import UnsubscribeLink, suppression_hash
 
 SALT = "jengu.unsubscribe"  # of the signed tokens in emails sent before the random ones
@@ -76,5 +77,5 @@ def unsubscribe_address(*, token: str, source: str) -> str:
         for prospect in Prospect.objects.filter(email__iexact=address):
             sequence_stop(prospect=prospect, reason=f"unsubscribed ({source})", by=f"system:{source}")
         if created:
-            event_record("email.unsubscribed", message=f"unsubscribed via {source}", data={"source": source})
+            event_record(events.EMAIL_UNSUBSCRIBED, message=f"unsubscribed via {source}", data={"source": source})
     return address

@@ -28,6 +28,7 @@ from anymail.signals import EventType, tracking
 from django.utils import timezone
 
 from infra.events import event_record
+from outreach import events
 from outreach.models import Email, Suppression
 from outreach.services import deliverability
 
@@ -99,7 +100,7 @@ def handle_tracking(sender, event, esp_name: str, **kwargs) -> None:
     if email is None:
         logger.warning("%s %s for an unknown message id %s", source, kind, event.message_id)
         event_record(
-            "email.tracking_unmatched",
+            events.EMAIL_TRACKING_UNMATCHED,
             level="warning",
             message=f"{source}: {kind} for message {event.message_id or '(none)'}, which matches no email "
             "we sent: nothing suppressed",
@@ -118,7 +119,7 @@ def handle_tracking(sender, event, esp_name: str, **kwargs) -> None:
     elif kind == EventType.DEFERRED:
         why = event.mta_response or event.description or ""
         event_record(
-            "email.deferred",
+            events.EMAIL_DEFERRED,
             message=f"email {email.pk}: delivery delayed, the ESP retries ({source}) {why}".strip()[:500],
             data={"email_id": email.pk, "prospect_id": email.prospect_id},
             trace_id=email.trace_id,

@@ -30,6 +30,7 @@ from django.utils import timezone
 from infra.errors import ApplicationError
 from infra.events import event_record
 from infra.statemachine import transition
+from outreach import events
 from outreach.composition.composer import Draft, compose
 from outreach.composition.context import build_context
 from outreach.composition.gates import run_gates
@@ -184,7 +185,7 @@ def email_save_draft(
             trace_id=prospect.trace_id,
         )
         event_record(
-            "composition.drafted",
+            events.COMPOSITION_DRAFTED,
             message=f"step {step} for {prospect} by {draft.written_by}: "
             + ("passed the gates" if draft.passed else f"failed {', '.join(draft.report.failed)}"),
             data={"email_id": email.pk, "step": step, "written_by": draft.written_by, "passed": draft.passed},
@@ -289,7 +290,7 @@ def email_approve(*, email: Email, by, subject: str | None = None, body: str | N
         email.save(update_fields=["subject", "body", "gate_results", "written_by", "approved_by", "approved_at"])
         _queue(email, by=by, reason="approved" + (" after editing" if edited else ""))
         event_record(
-            "composition.approved",
+            events.COMPOSITION_APPROVED,
             message=f"email #{email.pk}" + (" edited and" if edited else "") + " approved",
             data={"email_id": email.pk, "edited": edited},
             trace_id=email.trace_id,
@@ -310,7 +311,11 @@ def email_reject(*, email: Email, by, reason: str, providers: list | None = None
         email.rejection_reason = reason
         email.save(update_fields=["rejection_reason"])
         event_record(
-            "composition.rejected", message=reason[:200], data={"email_id": email.pk}, trace_id=email.trace_id, by=by
+            events.COMPOSITION_REJECTED,
+            message=reason[:200],
+            data={"email_id": email.pk},
+            trace_id=email.trace_id,
+            by=by,
         )
     if email.campaign is None:
         return None

@@ -48,6 +48,7 @@ from infra.alerts import alert_send
 from infra.errors import AlreadyMoved, ApplicationError, TransitionNotAllowed
 from infra.events import event_record
 from infra.statemachine import transition, transition_if_allowed
+from outreach import events
 from outreach.models import Email, EmailStatus, Inbox, InboxDay, InboxState, Suppression
 from outreach.selectors import (
     BOUNCE_RATE_MIN_SENDS,
@@ -171,7 +172,7 @@ def email_hard_bounce(*, email: Email, at: datetime.datetime, source: str, by, d
             prospect_ids={email.prospect_id},
         )
         event_record(
-            "email.bounced",
+            events.EMAIL_BOUNCED,
             level="warning",
             message=f"email {email.pk} hard-bounced ({source}){': ' + description if description else ''}"[:500],
             data={"email_id": email.pk, "prospect_id": email.prospect_id},
@@ -245,7 +246,7 @@ def domain_check_complaint_rate(domain: str, *, now: datetime.datetime | None = 
         return verdict
     lowered = _halve_todays_caps(rates.inboxes, now=now)
     event_record(
-        "sending_domain.halved",
+        events.SENDING_DOMAIN_HALVED,
         level="warning",
         message=f"{domain}: each inbox sends half its daily cap: {reason}",
         data={"domain": domain, "inbox_ids": [inbox.pk for inbox in rates.inboxes], "caps_lowered_today": lowered},
@@ -286,7 +287,7 @@ def email_complaint(*, email: Email, at: datetime.datetime, source: str, by) -> 
             prospect_ids={email.prospect_id},
         )
         event_record(
-            "email.complained",
+            events.EMAIL_COMPLAINED,
             level="warning",
             message=f"email {email.pk}: spam complaint ({source})",
             data={"email_id": email.pk, "prospect_id": email.prospect_id, "inbox_id": email.inbox_id},
@@ -310,7 +311,7 @@ def address_unsubscribed(*, address: str, email: Email | None, source: str, by) 
             prospect_ids={email.prospect_id} if email else set(),
         )
         event_record(
-            "email.unsubscribed",
+            events.EMAIL_UNSUBSCRIBED,
             message=f"unsubscribed via {source}",
             data={"source": source, **({"email_id": email.pk, "prospect_id": email.prospect_id} if email else {})},
             by=by,

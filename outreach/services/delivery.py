@@ -33,6 +33,7 @@ from infra.circuit import CircuitBreaker, circuits_read
 from infra.events import event_record
 from infra.models import CircuitState
 from infra.statemachine import transition_if_allowed
+from outreach import events
 from outreach.compliance import privacy_line
 from outreach.models import Email, Inbox
 from outreach.providers.base import OutgoingMessage, ProviderError
@@ -108,7 +109,7 @@ def _smtp_login_failed(inbox: Inbox, error: str) -> None:
                 Inbox.objects.filter(pk=inbox.pk).update(
                     state_reason=f"SMTP login failed {SMTP_LOGIN_FAILURES_TO_OPEN} times: {error}"[:300]
                 )
-                event_record("inbox.circuit_open", level="error", message=f"{inbox.email}: {error}",
+                event_record(events.INBOX_CIRCUIT_OPEN, level="error", message=f"{inbox.email}: {error}",
                              data={"inbox_id": inbox.pk}, by=ACTOR)  # fmt: skip
 
 
@@ -167,7 +168,7 @@ def deliver(
             continue
         if provider.name != attempt_recorded or asked:
             # recorded before the call: after a crash, the review shows which provider may have it
-            event_record("email.provider_attempt", message=f"email {email.pk} via {provider.name}",
+            event_record(events.EMAIL_PROVIDER_ATTEMPT, message=f"email {email.pk} via {provider.name}",
                          data={"email_id": email.pk, "provider": provider.name}, trace_id=email.trace_id)  # fmt: skip
         asked = True
         try:

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from infra.alerts import alert_send
 from infra.events import event_record
+from outreach import events
 from outreach.models import Inbox, SendingDomain
 from outreach.providers.registry import esps, inbox_is_sandbox
 from outreach.services.dns_checks import CHECKS, FAIL, UNKNOWN, CheckResult, SendingPath, checks_run
@@ -174,7 +175,7 @@ def _store(report: DomainReport, by) -> SendingDomain:
         row.save()
         if previous != row.state:
             event_record(
-                "domain.checked",
+                events.DOMAIN_CHECKED,
                 level="warning" if row.state in (SendingDomain.State.FAILING, SendingDomain.State.UNKNOWN) else "info",
                 message=f"{row.domain}: {row.get_state_display()}"
                 + (f": {row.failure_reason}" if row.failure_reason else ""),

@@ -37,6 +37,7 @@ from django.utils import timezone
 from infra.errors import AlreadyMoved, ApplicationError, TransitionNotAllowed
 from infra.events import event_record
 from infra.stages import task_enqueue
+from outreach import events
 from outreach.models import Email, EmailStatus, Sequence, SequenceState
 from outreach.selectors import sequences_due_for_follow_up, sequences_due_to_close
 from outreach.services.composition import email_draft, email_release_or_hold, email_save_draft, live_email_for_step
@@ -125,7 +126,7 @@ def sequence_close(*, sequence: Sequence, now: datetime.datetime) -> bool:
         except (AlreadyMoved, TransitionNotAllowed) as exc:
             logger.info("sequence %s completed; prospect not marked lost: %s", sequence.pk, exc)
         event_record(
-            "sequence.completed",
+            events.SEQUENCE_COMPLETED,
             message=f"{sequence.prospect}: {sequence.last_step_sent} step(s), no response",
             data={"sequence_id": sequence.pk},
             trace_id=sequence.prospect.trace_id,
@@ -154,7 +155,7 @@ def follow_up_fan_out(*, now: datetime.datetime | None = None) -> FollowUpSummar
         if sequence_close(sequence=sequence, now=now):
             summary.closed += 1
     event_record(
-        "follow_up.run",
+        events.FOLLOW_UP_RUN,
         message=str(summary),
         data={"enqueued": summary.enqueued, "closed": summary.closed, "resumed": summary.resumed},
     )
@@ -197,5 +198,7 @@ def follow_up_run(*, now: datetime.datetime | None = None, providers: list | Non
     for sequence in sequences_due_to_close(now):
         if sequence_close(sequence=sequence, now=now):
             summary.closed += 1
-    event_record("follow_up.run", message=str(summary), data={"composed": summary.composed, "closed": summary.closed})
+    event_record(
+        events.FOLLOW_UP_RUN, message=str(summary), data={"composed": summary.composed, "closed": summary.closed}
+    )
     return summary

@@ -18,6 +18,7 @@ from infra.circuit import CircuitBreaker
 from infra.config import SmtpInboxConfig
 from infra.events import event_record
 from infra.statemachine import transition
+from outreach import events
 from outreach.models import Inbox
 from outreach.services.domain_auth import domain_check_queue
 
@@ -68,7 +69,7 @@ def inbox_pause(*, inbox: Inbox, by, reason: str = "paused by an operator") -> I
         transition(inbox, "pause", by=by, reason=reason)
         inbox.state_reason = reason[:300]
         inbox.save(update_fields=["state_reason"])
-        event_record("inbox.paused", message=f"{inbox.email}: {reason}", data={"inbox_id": inbox.pk}, by=by)
+        event_record(events.INBOX_PAUSED, message=f"{inbox.email}: {reason}", data={"inbox_id": inbox.pk}, by=by)
     return inbox
 
 
@@ -85,7 +86,7 @@ def inbox_resume(*, inbox: Inbox, by) -> Inbox:
         inbox.save(update_fields=["state_reason"])
         for key in (f"smtp-login:{inbox.pk}", f"smtp:{inbox.pk}"):
             CircuitBreaker(key).record_success()
-        event_record("inbox.resumed", message=inbox.email, data={"inbox_id": inbox.pk}, by=by)
+        event_record(events.INBOX_RESUMED, message=inbox.email, data={"inbox_id": inbox.pk}, by=by)
     return inbox
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from infra.models import StateTransition
 from infra.statemachine import transition, transition_if_allowed
+from outreach import events
 from outreach.models import Email, EmailStatus, SendDecision
 from outreach.services.pacing import inbox_slot_release
 from outreach.services.sending import decision_record, email_book_sent
@@ -46,7 +47,7 @@ def emails_stuck_sweep(*, now: datetime.datetime | None = None) -> int:
 def email_provider_attempts(email_id: int):
     from infra.models import Event
 
-    return Event.objects.filter(name="email.provider_attempt", data__email_id=email_id).order_by("created_at")
+    return Event.objects.filter(name=events.EMAIL_PROVIDER_ATTEMPT, data__email_id=email_id).order_by("created_at")
 
 
 def email_review_resolve(*, email: Email, sent: bool, by, note: str = "") -> Email:

@@ -71,6 +71,7 @@ from django.utils import timezone
 from infra.errors import AlreadyMoved, TransitionNotAllowed
 from infra.events import event_record
 from infra.statemachine import GuardRefused, TransitionLog, transition, transition_if_allowed, transition_path
+from outreach import events
 from outreach.business_hours import business_hours_check, next_opening
 from outreach.compliance import email_hold
 from outreach.models import (
@@ -278,7 +279,7 @@ def email_send(
                 if slot is None:
                     raise _NoSlot
                 if attempt:
-                    event_record("email.provider_attempt", message=f"email {email.pk} via {attempt}",
+                    event_record(events.EMAIL_PROVIDER_ATTEMPT, message=f"email {email.pk} via {attempt}",
                                  data={"email_id": email.pk, "provider": attempt}, trace_id=email.trace_id)  # fmt: skip
     except (TurnTaken, GuardRefused, AlreadyMoved, TransitionNotAllowed, _NoSlot) as exc:
         if turn is not None:
@@ -362,7 +363,7 @@ def _no_provider_accepted(
         transition(email, "mark_failed", by=ACTOR, reason=detail[:500])
         decision_record(email, SendDecision.Outcome.FAILED, "attempts", detail, inbox=inbox, now=now)
         event_record(
-            "email.send_failed",
+            events.EMAIL_SEND_FAILED,
             level="error",
             message=f"email {email.pk} to {email.to_email}: {detail}"[:500],
             data={"email_id": email.pk, "prospect_id": email.prospect_id, "attempts": attempts},
@@ -436,7 +437,7 @@ def email_book_sent(
             prospect = Prospect.objects.select_for_update().get(pk=email.prospect_id)
             _advance_prospect(prospect, email, by, also=counts, log=log)
         event_record(
-            "email.sent",
+            events.EMAIL_SENT,
             message=f"{email.subject} → {email.to_email} via {provider}",
             data={"email_id": email.pk, "prospect_id": prospect.pk, "inbox_id": getattr(inbox, "pk", None),
                   "provider": provider},

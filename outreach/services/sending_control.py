@@ -8,6 +8,7 @@ from constance import config
 
 from infra.errors import ApplicationError
 from infra.events import event_record
+from outreach import events
 
 
 def sending_enabled() -> bool:
@@ -18,11 +19,11 @@ def sending_emergency_stop(*, by, reason: str = "") -> None:
     if not sending_enabled():
         raise ApplicationError("Sending is already stopped.")
     config.SENDING_ENABLED = False
-    event_record("sending.emergency_stop", level="warning", message=reason or "emergency stop", by=by)
+    event_record(events.SENDING_EMERGENCY_STOP, level="warning", message=reason or "emergency stop", by=by)
 
 
 def sending_resume(*, by) -> None:
     if sending_enabled():
         raise ApplicationError("Sending is already running.")
     config.SENDING_ENABLED = True
-    event_record("sending.resumed", message="sending resumed", by=by)
+    event_record(events.SENDING_RESUMED, message="sending resumed", by=by)

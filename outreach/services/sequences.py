@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from infra.events import event_record
 from infra.statemachine import transition_if_allowed
+from outreach import events
 from outreach.models import Email, EmailStatus, Sequence, SequenceState
 from prospects.models import Prospect
 
@@ -38,7 +39,7 @@ def sequence_stop(*, prospect: Prospect, reason: str, by, now=None) -> int:
         )
         cancelled = _cancel_unsent([prospect.pk], by=by, reason=reason)
         event_record(
-            "sequence.stopped",
+            events.SEQUENCE_STOPPED,
             message=f"{prospect}: {reason} ({cancelled} unsent cancelled)",
             data={"prospect_id": prospect.pk, "cancelled": cancelled},
             trace_id=prospect.trace_id,
@@ -75,7 +76,7 @@ def sequence_pause(*, prospect: Prospect, until: datetime.datetime, reason: str,
         )
         Email.objects.filter(prospect=prospect, status=EmailStatus.QUEUED).update(not_before=until)
         event_record(
-            "sequence.paused",
+            events.SEQUENCE_PAUSED,
             message=f"{prospect}: {reason} until {until:%Y-%m-%d}",
             data={"prospect_id": prospect.pk, "until": until.isoformat()},
             trace_id=prospect.trace_id,

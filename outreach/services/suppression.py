@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from infra.errors import ApplicationError
 from infra.events import event_record
+from outreach import events
 from outreach.models import Suppression, suppression_hash
 
 
@@ -47,7 +48,7 @@ def suppression_add(*, kind: str, value: str, reason: str, source: str = "", by=
     except IntegrityError:
         return Suppression.objects.get(value_hash=suppression_hash(value)), False
     event_record(
-        "suppression.added",
+        events.SUPPRESSION_ADDED,
         message=f"{kind} suppressed ({reason}, {source or 'no source'})",
         data={"suppression_id": entry.pk, "kind": kind, "reason": reason},
         by=by,
@@ -57,7 +58,7 @@ def suppression_add(*, kind: str, value: str, reason: str, source: str = "", by=
 
 def suppression_remove(*, entry: Suppression, by) -> None:
     event_record(
-        "suppression.removed",
+        events.SUPPRESSION_REMOVED,
         message=f"{entry.kind} removed from suppression (was {entry.reason})",
         data={"suppression_id": entry.pk},
         by=by,
