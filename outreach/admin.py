@@ -400,6 +400,22 @@ class SendDecisionInline(admin.TabularInline):
         return False
 
 
+# what the send path and the providers' reports write: shown, never edited
+EMAIL_DELIVERY_FIELDS = [
+    "provider",
+    "message_id",
+    "idempotency_key",
+    "sent_at",
+    "delivered_at",
+    "opened_at",
+    "clicked_at",
+    "replied_at",
+    "bounced_at",
+    "created_at",
+    "updated_at",
+]
+
+
 @admin.register(Email)
 class EmailAdmin(LargeTableAdmin):
     """Emails with their send audit trail; a person settles those held for review after a crash."""
@@ -422,43 +438,12 @@ class EmailAdmin(LargeTableAdmin):
     date_hierarchy = "sent_at"
     list_select_related = ["prospect", "inbox"]
     autocomplete_fields = ["prospect", "campaign", "inbox"]
-    readonly_fields = [
-        "status",
-        "message_id",
-        "idempotency_key",
-        "provider",
-        "sent_at",
-        "delivered_at",
-        "opened_at",
-        "clicked_at",
-        "replied_at",
-        "bounced_at",
-        "created_at",
-        "updated_at",
-        gate_report,
-    ]
+    readonly_fields = ["status", *EMAIL_DELIVERY_FIELDS, gate_report]
     fieldsets = [
         (None, {"fields": ["prospect", "campaign", "type", "sequence_step", "status"]}),
         ("Message", {"fields": ["subject", "body", "from_email", "to_email", "inbox"]}),
         ("Quality", {"fields": ["spam_score", "readability_score", gate_report]}),
-        (
-            "Delivery",
-            {
-                "fields": [
-                    "provider",
-                    "message_id",
-                    "idempotency_key",
-                    "sent_at",
-                    "delivered_at",
-                    "opened_at",
-                    "clicked_at",
-                    "replied_at",
-                    "bounced_at",
-                    "created_at",
-                    "updated_at",
-                ]
-            },
-        ),
+        ("Delivery", {"fields": EMAIL_DELIVERY_FIELDS}),
     ]
 
     def _review(self, request, queryset, *, sent: bool):
