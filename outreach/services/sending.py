@@ -130,7 +130,6 @@ __all__ = ["Pacing", "inbox_day", "inbox_slot_claim", "inbox_slot_release", "mes
 logger = logging.getLogger(__name__)
 
 S = ProspectStage
-SENT_FAMILY = sorted(EmailStatus.WENT_OUT)  # for readers outside outreach; the set lives on EmailStatus
 STOP_AFTER_PROVIDER_FAILURES = 3
 PROVIDER_RETRY_AFTER = datetime.timedelta(minutes=5)  # an email no provider took waits this long
 BUSINESS_HOURS_REASONS = ("window", "weekend", "holiday")  # business_hours_check's refusals that pass
