@@ -33,7 +33,7 @@ from outreach.selectors import (
     BOUNCE_WINDOW_DAYS,
     inbox_cap_today,
     inbox_warmup_week,
-    inboxes_with_bounces,
+    inboxes_with_rates,
     inboxes_with_sent_today,
     sending_domains_held,
     warmup_schedule,
@@ -179,7 +179,7 @@ class InboxAdmin(admin.ModelAdmin):
     actions = ["pause", "resume"]
 
     def get_queryset(self, request):
-        return inboxes_with_sent_today(inboxes_with_bounces(super().get_queryset(request)))
+        return inboxes_with_sent_today(inboxes_with_rates(super().get_queryset(request)))
 
     def get_fieldsets(self, request, obj=None):
         """Whoever may only look sees whether a password is set, never a password field."""

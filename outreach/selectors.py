@@ -152,9 +152,6 @@ def inboxes_with_rates(
     )
 
 
-inboxes_with_bounces = inboxes_with_rates  # the inbox admin's name for it
-
-
 def sending_domain_of(address: str) -> str:
     """The sending domain of an inbox: the part of its address after the @."""
     return (address or "").rpartition("@")[2].strip().lower()
