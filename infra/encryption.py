@@ -105,6 +105,18 @@ class EncryptedCharField(models.CharField):
             return value  # None and "" stay as they are
         return encrypt(value)
 
+    def value_to_string(self, obj):
+        """What dumpdata writes: the ciphertext, so a backup never holds the secret in clear."""
+        value = self.value_from_object(obj)
+        return encrypt(value) if value else value
+
+    def to_python(self, value):
+        """What loaddata reads back: a token the keys in force decrypt becomes the secret again."""
+        value = super().to_python(value)
+        if value and value.startswith("gAAAA") and is_token(value):
+            return decrypt(value, what=f"{self.model._meta.label}.{self.name}")
+        return value
+
 
 def encrypted_fields() -> list[EncryptedCharField]:
     """Every encrypted field of every installed model (what rotate_field_keys walks)."""

@@ -123,6 +123,23 @@ def test_inbox_passwords_are_ciphertext_in_the_database(inbox):
     assert (fresh.smtp_password, fresh.imap_password) == (SMTP_PASSWORD, IMAP_PASSWORD)
 
 
+def test_dumpdata_writes_the_passwords_as_ciphertext_and_loaddata_reads_them_back(inbox, tmp_path):
+    # a backup made with dumpdata must not hold the inbox passwords in plain text
+    out = io.StringIO()
+    call_command("dumpdata", "outreach.Inbox", format="json", stdout=out)
+    dump = out.getvalue()
+    assert SMTP_PASSWORD not in dump and IMAP_PASSWORD not in dump
+    assert '"smtp_password": "gAAAA' in dump
+    Inbox.objects.all().delete()
+    fixture = tmp_path / "inboxes.json"
+    fixture.write_text(dump)
+    call_command("loaddata", str(fixture), verbosity=0)
+    restored = Inbox.objects.get(pk=inbox.pk)
+    assert (restored.smtp_password, restored.imap_password) == (SMTP_PASSWORD, IMAP_PASSWORD)
+    smtp, imap = raw_columns("outreach_inbox", ["smtp_password", "imap_password"], inbox.pk)
+    assert SMTP_PASSWORD not in smtp and IMAP_PASSWORD not in imap
+
+
 def test_webhook_secret_is_encrypted_at_rest_and_still_signs(django_capture_on_commit_callbacks, settings):
     settings.JENGU_TASKS_SYNC = True
     created = WebhookSubscriber.objects.create(name="booking-sync", url="https://hooks.example/jengu")
