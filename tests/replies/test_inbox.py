@@ -4,6 +4,8 @@ with their permissions, the CSV export, and a query count that does not grow wit
 import csv
 import datetime
 import io
+import re
+from html import unescape
 from urllib.parse import urlencode
 
 import pytest
@@ -107,6 +109,18 @@ def test_each_view_lists_what_its_tab_says(sam):
         assert f'id="view-{key}"' in page
     # the dashboard's link opens the same tab
     assert 'id="view-needs_human" class="current"' in sam.get(reverse(LIST) + "?needs_human__exact=1").text
+
+
+def test_the_dashboards_replies_needing_you_opens_exactly_the_ones_it_counts(sam):
+    other = UserFactory(username="olly-other")
+    mine = reply(intent="needs_more_info", needs_human=True, owner=sam.user, hours_ago=1)
+    reply(intent="needs_more_info", needs_human=True, owner=other, hours_ago=2)  # a colleague's
+    reply(intent="interested", owner=sam.user, hours_ago=3)  # mine, nothing to do
+    page = sam.get(reverse("admin:index")).text
+    link = re.search(r'<a href="([^"]+)" id="my-replies"><strong>(\d+)</strong>', page)
+    assert link and link.group(2) == "1"
+    response = sam.get(unescape(link.group(1)))
+    assert list(response.context["cl"].result_list) == [mine]
 
 
 def test_all_lists_those_needing_a_human_first_page_after_page(sam, monkeypatch):
