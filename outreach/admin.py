@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from infra.admin import LargeTableAdmin
+from infra.admin_bulk import admin_apply
 from infra.admin_filters import KnownValuesFilter
-from infra.errors import ApplicationError
 from infra.models import CircuitState, StateTransition
 from outreach.admin_review import CampaignReviewUrls, gate_report
 from outreach.admin_suppression import SuppressionForm, SuppressionImportUrls
@@ -312,15 +312,8 @@ class InboxAdmin(admin.ModelAdmin):
         return format_html_join("", "<p>{}</p>", ((line,) for line in lines))
 
     def _apply(self, request, queryset, service, verb):
-        done = 0
-        for inbox in queryset:
-            try:
-                service(inbox=inbox, by=request.user)
-                done += 1
-            except ApplicationError as exc:
-                self.message_user(request, f"{inbox.email}: {exc.message}", messages.ERROR)
-        if done:
-            self.message_user(request, f"{done} inbox(es) {verb}.", messages.SUCCESS)
+        admin_apply(self, request, queryset, lambda inbox: service(inbox=inbox, by=request.user),
+                    noun="inbox(es)", verb=verb, label=lambda inbox: inbox.email)  # fmt: skip
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -450,16 +443,9 @@ class EmailAdmin(LargeTableAdmin):
         """Settle held emails through the service; anything not in review is left alone and named."""
         held = queryset.filter(status=EmailStatus.NEEDS_REVIEW)
         others = queryset.exclude(status=EmailStatus.NEEDS_REVIEW).count()
-        done = 0
-        for email in held:
-            try:
-                email_review_resolve(email=email, sent=sent, by=request.user)
-                done += 1
-            except ApplicationError as exc:
-                self.message_user(request, f"Email {email.pk}: {exc.message}", messages.ERROR)
-        if done:
-            verb = "marked as sent" if sent else "marked as not sent and queued again"
-            self.message_user(request, f"{done} email(s) {verb}.", messages.SUCCESS)
+        admin_apply(self, request, held, lambda email: email_review_resolve(email=email, sent=sent, by=request.user),
+                    noun="email(s)", verb="marked as sent" if sent else "marked as not sent and queued again",
+                    label=lambda email: f"Email {email.pk}")  # fmt: skip
         if others:
             self.message_user(
                 request, f"{others} email(s) skipped: only emails in “Needs review” can be settled.", messages.WARNING

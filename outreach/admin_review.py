@@ -28,6 +28,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from infra.admin_bulk import admin_apply
 from infra.errors import ApplicationError
 from outreach.models import Campaign, Email
 from outreach.selectors import emails_awaiting_approval
@@ -181,15 +182,9 @@ class CampaignReviewUrls:
             raise PermissionDenied
         if request.method == "POST":
             self._require_change(request)
-            approved = 0
-            for email in emails_awaiting_approval().filter(pk__in=request.POST.getlist("email")):
-                try:
-                    email_approve(email=email, by=request.user)
-                    approved += 1
-                except ApplicationError as exc:
-                    messages.error(request, exc.message)
-            if approved:
-                messages.success(request, f"{approved} draft(s) approved and queued.")
+            chosen = emails_awaiting_approval().filter(pk__in=request.POST.getlist("email"))
+            admin_apply(self, request, chosen, lambda email: email_approve(email=email, by=request.user),
+                        noun="draft(s)", verb="approved and queued")  # fmt: skip
             return redirect("admin:outreach_review_queue")
         drafts = list(emails_awaiting_approval()[:200])
         context = {
