@@ -33,8 +33,8 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from infra.config import positive_ints
+from infra.prepared_read import PreparedRead
 from outreach.models import Inbox, InboxDay
-from outreach.prepared_read import PreparedRead
 
 
 def warmup_schedule() -> list[int]:

@@ -21,9 +21,9 @@ from django.test.utils import CaptureQueriesContext
 
 from infra.circuit import CircuitBreaker
 from infra.models import CircuitState, Event
+from infra.prepared_read import PreparedRead
 from infra.statemachine import transition
 from outreach.models import CountryRule, Email, EmailStatus, InboxDay, SendDecision, Sequence
-from outreach.prepared_read import PreparedRead
 from outreach.providers import smtp as smtp_module
 from outreach.providers.base import OutgoingMessage, ProviderError
 from outreach.providers.smtp import SmtpProvider, smtp_sessions_reused
