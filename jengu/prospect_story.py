@@ -91,7 +91,7 @@ EMAIL_TONE = {
 
 @dataclass
 class NextStep:
-    kind: str  # erased, closed, needs_human, meeting, held, reading, paused, queued, draft, task, follow_up, …
+    kind: str  # erased, closed, needs_human, meeting, held, reading, paused, queued, failed, draft, task, …
     text: str
     url: str = ""
     tone: str = "info"  # good, info, warn, bad, quiet: the colour it is drawn in
@@ -282,6 +282,15 @@ def _next_steps(
     )
     if waiting:
         steps.append(_queued_step(waiting[0], prospect, zone, now, sending_on))
+    failed = [e for e in emails if e.status == EmailStatus.FAILED]
+    if failed and not waiting and prospect.stage not in S.ANSWERED:
+        label = {Email.Type.FOLLOW_UP: f"follow-up {failed[0].sequence_step}", Email.Type.REPLY: "our answer"}.get(
+            failed[0].type, "the first email"
+        )
+        detail = held_detail.get(failed[0].pk) or "no provider accepted it"
+        steps.append(NextStep("failed", f"failed: {label} could not be sent ({detail}); fix the cause, then queue it "
+                              "again (Emails: Queue failed emails again)",
+                              _admin_url("outreach_email_change", failed[0].pk), "bad"))  # fmt: skip
     drafts = [e for e in emails if e.status == EmailStatus.DRAFT]
     if drafts:
         steps.append(NextStep("draft", "a draft waits for approval", reverse("admin:outreach_review_queue")))
@@ -509,8 +518,8 @@ def prospect_story(prospect: Prospect, *, now: datetime.datetime | None = None) 
     research = ResearchReport.objects.filter(prospect=prospect).order_by("-created_at").first()
 
     held_detail: dict[int, str] = {}
-    for decision in decisions:  # newest first: the reason each held email is held now
-        if decision.outcome == SendDecision.Outcome.HELD:
+    for decision in decisions:  # newest first: the reason each held or failed email is where it is now
+        if decision.outcome in (SendDecision.Outcome.HELD, SendDecision.Outcome.FAILED):
             held_detail.setdefault(decision.email_id, decision.detail or decision.reason)
     steps = _next_steps(
         prospect,

@@ -40,7 +40,7 @@ from outreach.selectors import (
 )
 from outreach.services.domain_auth import domain_check_queue
 from outreach.services.inboxes import CONNECTION_FIELDS, inbox_passwords_to_enter_again, inbox_pause, inbox_resume
-from outreach.services.send_review import email_review_resolve
+from outreach.services.send_review import email_requeue_failed, email_review_resolve
 from outreach.services.suppression import email_domain, suppression_add, suppression_remove
 
 PASSWORD_FIELDS = ["smtp_password", "imap_password"]
@@ -414,7 +414,7 @@ class EmailAdmin(LargeTableAdmin):
     """Emails with their send audit trail; a person settles those held for review after a crash."""
 
     inlines = [SendDecisionInline]
-    actions = ["review_mark_sent", "review_mark_not_sent", "check_held_again"]
+    actions = ["review_mark_sent", "review_mark_not_sent", "check_held_again", "requeue_failed"]
     list_display = [
         "subject",
         "to_email",
@@ -464,6 +464,11 @@ class EmailAdmin(LargeTableAdmin):
         """After a consent was recorded or a prospect's country corrected: back to the queue if allowed now."""
         report = held_emails_release(queryset, by=request.user)
         self.message_user(request, f"{report}.", messages.SUCCESS if report.released else messages.INFO)
+
+    @admin.action(description="Queue failed emails again (the cause fixed)", permissions=["change"])
+    def requeue_failed(self, request, queryset):
+        admin_apply(self, request, queryset, lambda email: email_requeue_failed(email=email, by=request.user),
+                    noun="email(s)", verb="queued again")  # fmt: skip
 
 
 @admin.register(Suppression)

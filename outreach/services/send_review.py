@@ -6,6 +6,11 @@ for review with what is known (its Message-ID, the providers it was handed to). 
 then says what happened (``email_review_resolve``): sent — it is booked as the sender
 would have booked it; not sent — it goes back to the queue with the same Message-ID and
 its inbox slot is given back.
+
+An email that failed for good (no provider accepted it in ``SEND_MAX_ATTEMPTS`` runs)
+waits for a person too: ``email_requeue_failed`` puts it back in the queue with its
+attempts counted from zero, once the cause is fixed, unless its prospect has since
+answered or been closed.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from infra.errors import ApplicationError
 from infra.models import StateTransition
 from infra.statemachine import transition, transition_if_allowed
 from outreach import events
@@ -83,4 +89,22 @@ def email_review_resolve(*, email: Email, sent: bool, by, note: str = "") -> Ema
         outcome = SendDecision.Outcome.SENT if sent else SendDecision.Outcome.SKIPPED
         detail = note or ("confirmed sent" if sent else "confirmed not sent; queued again")
         decision_record(email, outcome, "reviewed", detail)
+    return email
+
+
+def email_requeue_failed(*, email: Email, by) -> Email:
+    """A person sends a failed email again: back to the queue, its provider attempts counted anew."""
+    from prospects.models import ProspectStage
+
+    if email.status != EmailStatus.FAILED:
+        raise ApplicationError(f"Email {email.pk} is '{email.status}': only a failed email can be queued again.")
+    prospect = email.prospect
+    if prospect.stage in ProspectStage.ANSWERED:
+        raise ApplicationError(
+            f"Email {email.pk}: its prospect is '{prospect.stage}' (answered or closed); it is not sent again."
+        )
+    with transaction.atomic():
+        transition(email, "requeue", by=by, reason="queued again by a person",
+                   also={"send_attempts": 0, "not_before": None})  # fmt: skip
+        decision_record(email, SendDecision.Outcome.SKIPPED, "requeued", "failed, then queued again by a person")
     return email

@@ -305,3 +305,35 @@ def test_a_run_in_which_every_circuit_was_open_does_not_count(api):
     assert (email.status, email.send_attempts) == (EmailStatus.QUEUED, 0)
     assert sendgrid_calls(api) == []
     assert "circuit open" in email.send_decisions.get().detail
+
+
+def test_a_failed_email_shows_on_its_prospect_and_a_person_queues_it_again(admin_client):
+    from jengu.prospect_story import prospect_story
+
+    email = queued_email("gm@hotel-down.example")
+    Email.objects.filter(pk=email.pk)._allow_state_write().update(status=EmailStatus.FAILED, send_attempts=3)
+    SendDecision.objects.create(email=email, outcome=SendDecision.Outcome.FAILED, reason="attempts",
+                                detail="no provider accepted it in 3 sender runs")  # fmt: skip
+    # the prospect does not sit in 'queued' with nothing saying why
+    step = prospect_story(email.prospect, now=NOW).next_step
+    assert step.kind == "failed" and step.tone == "bad"
+    assert "could not be sent" in step.text and "3 sender runs" in step.text
+    assert step.url.endswith(f"/outreach/email/{email.pk}/change/")
+
+    changelist = reverse("admin:outreach_email_changelist")
+    response = admin_client.post(changelist, {"action": "requeue_failed", "_selected_action": [email.pk]}, follow=True)
+    assert "1 email(s) queued again." in response.content.decode()
+    email.refresh_from_db()
+    assert (email.status, email.send_attempts, email.not_before) == (EmailStatus.QUEUED, 0, None)
+    last = email.send_decisions.order_by("id").last()
+    assert (last.outcome, last.reason) == (SendDecision.Outcome.SKIPPED, "requeued")
+    assert prospect_story(email.prospect, now=NOW).next_step.kind == "queued"
+
+    # a prospect who has since answered or been lost is not written to again
+    other = queued_email("gm@hotel-gone.example")
+    Email.objects.filter(pk=other.pk)._allow_state_write().update(status=EmailStatus.FAILED, send_attempts=3)
+    Prospect.objects.filter(pk=other.prospect_id)._allow_state_write().update(stage=ProspectStage.LOST)
+    response = admin_client.post(changelist, {"action": "requeue_failed", "_selected_action": [other.pk]}, follow=True)
+    assert "is &#x27;lost&#x27;" in response.content.decode() or "is 'lost'" in response.content.decode()
+    other.refresh_from_db()
+    assert other.status == EmailStatus.FAILED
