@@ -8,6 +8,8 @@ import pytest
 import time_machine
 from constance import config
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from infra.events import event_record
@@ -260,6 +262,25 @@ def test_an_email_outside_its_window_is_left_alone_until_the_window_opens(sink, 
     run(clock=lambda: opening)
     email.refresh_from_db()
     assert email.status == EmailStatus.SENT and len(sink.messages) == 1
+
+
+def test_one_refusal_for_closed_hours_defers_every_email_that_opens_at_the_same_moment(sink, inbox):
+    # a cold start with a long queue: one Sydney email refused at night defers the other
+    # Sydney ones (same zone, country and region) in the same statement, not one per turn
+    sydney = [queued_email(timezone="Australia/Sydney", country="AU", region="") for _ in range(5)]
+    sydney_nsw = queued_email(timezone="Australia/Sydney", country="AU", region="NSW")  # its holidays may differ
+    tokyo = queued_email(timezone="Asia/Tokyo", country="JP")
+    with CaptureQueriesContext(connection) as queries:
+        run(limit=1)
+    opening = datetime.datetime(2026, 12, 1, 22, 0, tzinfo=UTC)  # Sydney's 09:00, as above
+    for email in sydney:
+        email.refresh_from_db()
+        assert (email.status, email.not_before) == (EmailStatus.QUEUED, opening)
+    decided = SendDecision.objects.filter(email__in=sydney)
+    assert list(decided.values_list("reason", flat=True)) == ["window"]  # one decision: the email the turn saw
+    for other in (sydney_nsw, tokyo):  # another calendar or zone: not deferred with them, checked on its own
+        assert list(other.send_decisions.values_list("reason", flat=True)) == ["window"]
+    assert sum("UPDATE" in q["sql"] and "not_before" in q["sql"] for q in queries.captured_queries) <= 3
 
 
 def test_a_prospect_without_a_known_zone_is_not_emailed_blind(sink, inbox):
