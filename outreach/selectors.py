@@ -467,6 +467,27 @@ def inboxes_due(now: datetime.datetime, *, held_domains: dict[str, str] | None =
     ]
 
 
+def inboxes_with_work(inboxes: list[Inbox], now: datetime.datetime) -> list[Inbox]:
+    """Those of ``inboxes`` a turn could find an email for now: any, while a first email no
+    inbox has taken is due; otherwise only the inboxes with a due email of their own thread.
+
+    Three small reads instead of one empty turn per inbox: at night, at weekends, or with
+    an empty queue, a pool of 2,500 inboxes would otherwise run (or, from the cron, queue)
+    2,500 turns a minute that find nothing. What it keeps is a superset of what
+    ``email_next_for_inbox`` can return, so no inbox with work is left out."""
+    from outreach.models import Email
+
+    if not inboxes:
+        return inboxes
+    due = _due(now)
+    if due.filter(inbox__isnull=True, type=Email.Type.OUTREACH).exists():
+        return inboxes
+    own = set(due.filter(inbox__isnull=False).values_list("inbox_id", flat=True).distinct())
+    threads = due.filter(inbox__isnull=True, type__in=[Email.Type.FOLLOW_UP, Email.Type.REPLY])
+    own |= set(threads.values_list("prospect__sequence__inbox_id", flat=True).distinct())
+    return [inbox for inbox in inboxes if inbox.pk in own]
+
+
 # --- what the sender reads at the moment of sending ----------------------------------------
 
 # the live settings a send reads fresh (the emergency stop first), in the statement that reads the email

@@ -89,6 +89,7 @@ from outreach.selectors import (
     emails_ready_to_send,
     inbox_cap_on,
     inboxes_due,
+    inboxes_with_work,
     sending_domains_held,
 )
 from outreach.services.delivery import (
@@ -614,7 +615,7 @@ def _turns_here(clock, rng, limit, pacing, report: SenderRunReport) -> SenderRun
         now = clock()
         due = [inbox for inbox in known if inbox.pk not in idle and _still_due(inbox, now)]
         if not due or time.monotonic() - read_at >= DUE_REREAD_SECONDS:
-            known, read_at = inboxes_due(now, held_domains=held), time.monotonic()
+            known, read_at = inboxes_with_work(inboxes_due(now, held_domains=held), now), time.monotonic()
             due = [inbox for inbox in known if inbox.pk not in idle]
         if not due:
             break
@@ -649,7 +650,7 @@ def _fan_out(now: datetime.datetime, report: SenderRunReport) -> SenderRunReport
     """One ``sending``-queue task per due inbox; each claims its own turn, so a duplicate is harmless."""
     from django_q.tasks import async_task
 
-    for inbox in inboxes_due(now):
+    for inbox in inboxes_with_work(inboxes_due(now), now):
         async_task(
             "outreach.services.sending.inbox_turn_run",
             inbox.pk,

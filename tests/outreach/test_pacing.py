@@ -174,3 +174,33 @@ def test_the_cron_hands_each_due_inbox_its_own_task_on_the_sending_queue(sink, s
     assert {task["func"] for task in tasks} == {"outreach.services.sending.inbox_turn_run"}
     assert waiting.pk not in {task["args"][0] for task in tasks}
     assert {row.key for row in OrmQ.objects.all()} == {"sending"}  # the sending queue's cluster
+
+
+def test_with_no_email_due_the_cron_queues_no_turn_and_a_thread_only_its_inbox(sink, settings):
+    # 2,500 inboxes at night would otherwise run 2,500 empty turns a minute
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    inboxes = [InboxFactory(smtp_port=sink.port, smtp_password="") for _ in range(6)]
+    later = queued(3)
+    Email.objects.filter(pk__in=[e.pk for e in later]).update(not_before=MORNING + datetime.timedelta(hours=2))
+    settings.JENGU_TASKS_SYNC = False
+    assert sender_run(clock=lambda: MORNING, fan_out=True).turns_enqueued == 0
+    with CaptureQueriesContext(connection) as idle_run:
+        report = sender_run(clock=lambda: MORNING, pacing=Pacing(skip_probability=0.3, delay_min=0, delay_max=0))
+    assert (report.turns, report.sent) == (0, 0)
+    assert len(idle_run.captured_queries) <= 8  # the run's own reads, none per inbox
+
+    # a follow-up due in one inbox's thread: that inbox, and only it, gets a turn
+    contacted = ProspectFactory(stage=ProspectStage.CONTACTED)
+    Sequence.objects.create(prospect=contacted, campaign=later[0].campaign, inbox=inboxes[2], last_step_sent=1)
+    EmailFactory(prospect=contacted, campaign=later[0].campaign, inbox=None, status=EmailStatus.QUEUED,
+                 from_email="", type=Email.Type.FOLLOW_UP, sequence_step=2)  # fmt: skip
+    assert sender_run(clock=lambda: MORNING, fan_out=True).turns_enqueued == 1
+    assert [SignedPackage.loads(row.payload)["args"][0] for row in OrmQ.objects.all()] == [inboxes[2].pk]
+    # and once first emails are due, every due inbox takes its turn again
+    OrmQ.objects.all().delete()
+    Email.objects.filter(pk__in=[e.pk for e in later]).update(not_before=None)
+    assert sender_run(clock=lambda: MORNING, fan_out=True).turns_enqueued == 6

@@ -45,7 +45,9 @@ NOW = datetime.datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # Tuesday, 10:00 in Den
 NO_PACING = Pacing(skip_probability=0.0, delay_min=0.0, delay_max=0.0)
 QUERIES_PER_EMAIL = 15
 # once per run, whatever it sends: the emergency stop, the held sending domains, the due inboxes
-QUERIES_PER_RUN = 3
+# and whether any of them has work (outreach.selectors.inboxes_with_work: one EXISTS while first
+# emails are due, which spares every idle inbox its empty turn)
+QUERIES_PER_RUN = 4
 
 
 @pytest.fixture(autouse=True)
