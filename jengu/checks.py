@@ -1,5 +1,7 @@
-"""Deployment checks that need the top layer: no staff account keeps the demo's public password."""
+"""Deployment checks that need the top layer (they read the apps): no staff account keeps the
+demo's public password; a campaign's booking link has its webhook's secret."""
 
+from django.conf import settings
 from django.core.checks import Error, register
 from django.db import DatabaseError
 
@@ -32,3 +34,43 @@ def check_demo_passwords(app_configs=None, **kwargs):
             id="jengu.E021",
         )
     ]
+
+
+# A campaign's booking link tells prospects to book through Cal.com or Calendly; without
+# the webhook's secret every booking call is refused and no meeting reaches the pipeline.
+@register("jengu", deploy=True)
+def check_booking_webhook_secrets(app_configs=None, **kwargs):
+    if settings.DEBUG:
+        return []
+    from django.db import DatabaseError
+
+    from outreach.models import Campaign
+    from replies.services.meetings import booking_provider
+
+    try:
+        links = list(Campaign.objects.exclude(booking_url="").values_list("booking_url", flat=True))
+    except DatabaseError:
+        return []  # before the first migrate: no campaign yet
+    providers = {booking_provider(url) for url in links}
+    errors = []
+    if "calcom" in providers and not settings.CALCOM_WEBHOOK_SECRET:
+        errors.append(
+            Error(
+                "A campaign's booking link is a Cal.com link, but CALCOM_WEBHOOK_SECRET is not set: "
+                "/webhooks/calcom/ refuses every booking.",
+                hint="Add a webhook in Cal.com (Settings → Developer → Webhooks) pointing at "
+                "https://<your host>/webhooks/calcom/ with a secret, and set CALCOM_WEBHOOK_SECRET to it.",
+                id="jengu.E050",
+            )
+        )
+    if "calendly" in providers and not settings.CALENDLY_WEBHOOK_SIGNING_KEY:
+        errors.append(
+            Error(
+                "A campaign's booking link is a Calendly link, but CALENDLY_WEBHOOK_SIGNING_KEY is not set: "
+                "/webhooks/calendly/ refuses every booking.",
+                hint="Create the webhook subscription with a signing_key (invitee.created, invitee.canceled) "
+                "pointing at https://<your host>/webhooks/calendly/ and set CALENDLY_WEBHOOK_SIGNING_KEY to it.",
+                id="jengu.E051",
+            )
+        )
+    return errors
