@@ -60,8 +60,23 @@ def wait_for(condition, timeout: float, what: str, log: Path | None = None):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}{tail}")
 
 
+def group_alive(pgid: int) -> list[int]:
+    """The processes of group ``pgid`` that still run (a zombie waiting to be reaped does not)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                alive.append(int(stat.parent.name))
+    return alive
+
+
 def kill(process: subprocess.Popen, sig=signal.SIGKILL):
-    """Signal the cluster's whole process group; make sure nothing outlives the test."""
+    """Signal the cluster's whole process group; make sure nothing outlives the test.
+
+    Returns only once no process of the group runs: on a loaded machine a killed cluster's
+    pusher, still blocked on Redis for a moment, could otherwise take the next task queued
+    and die with it (a task the next cluster then never sees)."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
@@ -70,8 +85,11 @@ def kill(process: subprocess.Popen, sig=signal.SIGKILL):
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-    with contextlib.suppress(ProcessLookupError):  # forked workers may outlive the parent briefly
-        os.killpg(process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while group_alive(process.pid) and time.monotonic() < deadline:  # forked workers may outlive the parent
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        time.sleep(0.05)
 
 
 def stop(process: subprocess.Popen, timeout: float = 60):
