@@ -26,23 +26,24 @@ def prospect_enrichment_enqueue(*, prospect: Prospect) -> bool:
     return True
 
 
+def _stage_again(prospect: Prospect, *, stage: str, waits_in: str, done: str, reset: str, what: str, by) -> None:
+    """Queue ``stage`` again: a prospect in ``done`` goes back to ``waits_in`` first; others are refused."""
+    if prospect.stage == done:
+        transition(prospect, reset, by=by, reason=f"re-{what} requested")
+    elif prospect.stage != waits_in:
+        raise ApplicationError(
+            f"{prospect} is '{prospect.stage}': only {waits_in} or {done} prospects can be {what}ed again."
+        )
+    stage_enqueue(stage, subject_id=prospect.pk, trace_id=prospect.trace_id)
+
+
 def prospect_reenrich(*, prospect: Prospect, by) -> None:
     """Admin / operator: enrich again (the prospect goes back to `new` first if it is past it)."""
-    if prospect.stage == ProspectStage.ENRICHED:
-        transition(prospect, "reset_enrichment", by=by, reason="re-enrich requested")
-    elif prospect.stage != ProspectStage.NEW:
-        raise ApplicationError(
-            f"{prospect} is '{prospect.stage}': only new or enriched prospects can be enriched again."
-        )
-    stage_enqueue("enrichment", subject_id=prospect.pk, trace_id=prospect.trace_id)
+    _stage_again(prospect, stage="enrichment", waits_in=ProspectStage.NEW, done=ProspectStage.ENRICHED,
+                 reset="reset_enrichment", what="enrich", by=by)  # fmt: skip
 
 
 def prospect_reresearch(*, prospect: Prospect, by) -> None:
     """Admin / operator: research again (a ready prospect goes back to `enriched` first)."""
-    if prospect.stage == ProspectStage.READY:
-        transition(prospect, "reset_research", by=by, reason="re-research requested")
-    elif prospect.stage != ProspectStage.ENRICHED:
-        raise ApplicationError(
-            f"{prospect} is '{prospect.stage}': only enriched or ready prospects can be researched again."
-        )
-    stage_enqueue("research", subject_id=prospect.pk, trace_id=prospect.trace_id)
+    _stage_again(prospect, stage="research", waits_in=ProspectStage.ENRICHED, done=ProspectStage.READY,
+                 reset="reset_research", what="research", by=by)  # fmt: skip
