@@ -171,11 +171,15 @@ def _admin_url(name: str, pk) -> str:
 # --- what happens next ----------------------------------------------------------------------
 
 
+def _email_label(email: Email, first: str = "the first email") -> str:
+    """Which of our emails this is, as a salesperson says it: the first email, follow-up 2, our answer."""
+    return {Email.Type.FOLLOW_UP: f"follow-up {email.sequence_step}", Email.Type.REPLY: "our answer"}.get(
+        email.type, first
+    )
+
+
 def _queued_step(email: Email, prospect: Prospect, zone, now, sending_on: bool) -> NextStep:
-    label = {
-        Email.Type.FOLLOW_UP: f"follow-up {email.sequence_step}",
-        Email.Type.REPLY: "our answer",
-    }.get(email.type, "the first email")
+    label = _email_label(email)
     url = _admin_url("outreach_email_change", email.pk)
     if email.status == EmailStatus.SENDING:
         return NextStep("queued", f"sending now: {label}", url, "good")
@@ -284,9 +288,7 @@ def _next_steps(
         steps.append(_queued_step(waiting[0], prospect, zone, now, sending_on))
     failed = [e for e in emails if e.status == EmailStatus.FAILED]
     if failed and not waiting and prospect.stage not in S.ANSWERED:
-        label = {Email.Type.FOLLOW_UP: f"follow-up {failed[0].sequence_step}", Email.Type.REPLY: "our answer"}.get(
-            failed[0].type, "the first email"
-        )
+        label = _email_label(failed[0])
         detail = held_detail.get(failed[0].pk) or "no provider accepted it"
         steps.append(NextStep("failed", f"failed: {label} could not be sent ({detail}); fix the cause, then queue it "
                               "again (Emails: Queue failed emails again)",
@@ -325,9 +327,7 @@ def _email_item(email: Email, zone) -> TimelineItem:
     ):
         if moment:
             seen.append(f"{label} {_date(moment, zone)}")
-    step = {Email.Type.FOLLOW_UP: f"follow-up {email.sequence_step}", Email.Type.REPLY: "our answer"}.get(
-        email.type, "first email"
-    )
+    step = _email_label(email, first="first email")
     details = [("step", step), ("inbox", email.inbox.email if email.inbox else "—"), ("to", email.to_email)]
     if seen:
         details.append(("tracking", ", ".join(seen)))

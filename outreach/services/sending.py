@@ -207,20 +207,20 @@ def _skip(email: Email, block: Block, now) -> SendOutcome:
     email waiting for a morning on the other side of the world.
     """
     until = block.until
-    same_hours = None
+    deferred = Q(pk=email.pk)
     if until is None and block.reason in BUSINESS_HOURS_REASONS:
         until = next_opening(email.prospect, now)
         # every queued email to a prospect with the same zone, country and region meets the
         # same closed hours and opens at the same moment: deferred in the same statement,
         # so a queue of 50,000 is not refused one email per turn through a night
         prospect = email.prospect
-        same_hours = Q(prospect__timezone=prospect.timezone, prospect__country=prospect.country,
-                       prospect__region=prospect.region)  # fmt: skip
+        deferred |= Q(prospect__timezone=prospect.timezone, prospect__country=prospect.country,
+                      prospect__region=prospect.region)  # fmt: skip
     until = until or (now + RECHECK_AFTER[block.reason] if block.reason in RECHECK_AFTER else None)
     if until and until > now:
-        Email.objects.filter(Q(pk=email.pk) | same_hours if same_hours else Q(pk=email.pk)).filter(
-            status=EmailStatus.QUEUED
-        ).filter(Q(not_before__isnull=True) | Q(not_before__lt=until)).update(not_before=until)
+        Email.objects.filter(deferred, status=EmailStatus.QUEUED).filter(
+            Q(not_before__isnull=True) | Q(not_before__lt=until)
+        ).update(not_before=until)
     decision_record(email, SendDecision.Outcome.SKIPPED, block.reason, block.detail, now=now)
     return SendOutcome(email.pk, SendDecision.Outcome.SKIPPED, block.reason, block.detail)
 
